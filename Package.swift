@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+//
+// clonesim: a discrete-event storage simulator and capacity planner.
+//
+// Module graph (dependencies point one way, see STYLE.md in the project notes):
+//   CGSL (system library over libgsl-dev)  <- Stochastic (the only importer of CGSL)
+//   Reports  (plain-value writers)         <- clonesim (command line: wiring only)
+//
+// Compile-time flags:
+//   CLONESIM_INVARIANTS  defined in debug builds (so in `swift test`): model types check their
+//                        stated invariants after every mutation. Release builds skip the checks.
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .define("CLONESIM_INVARIANTS", .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "clonesim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "clonesim", targets: ["clonesim"]),
+        .library(name: "Stochastic", targets: ["Stochastic"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGSL",
+            pkgConfig: "gsl",
+            providers: [.apt(["libgsl-dev"])]
+        ),
+        .target(name: "Stochastic", dependencies: ["CGSL"], swiftSettings: strictSwift),
+        .target(name: "Reports", dependencies: ["Stochastic"], swiftSettings: strictSwift),
+        .executableTarget(
+            name: "clonesim",
+            dependencies: [
+                "Stochastic", "Reports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(name: "StochasticTests", dependencies: ["Stochastic"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "ClonesimCLITests",
+            dependencies: ["clonesim"],
+            swiftSettings: strictSwift
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct Clonesim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clonesim",
+        abstract: "Discrete-event storage simulator and capacity planner for copy-on-write clones.",
+        discussion: """
+            clonesim replays clone workloads block by block against a model of NetApp FlexClone, \
+            ReFS block cloning and Linux reflinks, with change rates drawn from GNU Scientific \
+            Library distributions.
+
+            \(Sample.distributionList)
+            """,
+        subcommands: [Sample.self]
+    )
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+/// Runs the built `clonesim` binary, as a user would, and captures what it prints.
+/// The test target depends on the executable, so `swift test` builds it next to the tests.
+struct CLIResult {
+    let stdout: String
+    let stderr: String
+    let status: Int32
+}
+
+enum CLI {
+    static var binary: URL {
+        // On Linux the test runner lives in the build products folder, next to `clonesim`.
+        let products = Bundle.main.bundleURL
+        return products.appendingPathComponent("clonesim")
+    }
+
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting so a large output cannot fill the pipe and stall the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLIResult(stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self),
+                         status: process.terminationStatus)
+    }
+}
