@@ -4,6 +4,7 @@
 //
 // Module graph (dependencies point one way, see STYLE.md in the project notes):
 //   CGSL (system library over libgsl-dev)  <- Stochastic (the only importer of CGSL)
+//   BlockModel (copy-on-write store + ONTAP profile; depends on nothing)
 //   Reports  (plain-value writers)         <- clonesim (command line: wiring only)
 //
 // Compile-time flags:
@@ -14,6 +15,11 @@ import PackageDescription
 let strictSwift: [SwiftSetting] = [
     .define("CLONESIM_INVARIANTS", .when(configuration: .debug)),
 ]
+
+// The block model is the hot path of every test that replays a workload: optimise it even in
+// debug builds (overflow checks stay on; only -Ounchecked would remove them), so the test
+// suite with invariant checks after every operation stays within minutes.
+let optimisedModel: [SwiftSetting] = strictSwift + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "clonesim",
@@ -32,6 +38,7 @@ let package = Package(
             providers: [.apt(["libgsl-dev"])]
         ),
         .target(name: "Stochastic", dependencies: ["CGSL"], swiftSettings: strictSwift),
+        .target(name: "BlockModel", swiftSettings: optimisedModel),
         .target(name: "Reports", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .executableTarget(
             name: "clonesim",
@@ -42,6 +49,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "StochasticTests", dependencies: ["Stochastic"], swiftSettings: strictSwift),
+        .testTarget(name: "BlockModelTests", dependencies: ["BlockModel"], swiftSettings: optimisedModel),
         .testTarget(
             name: "ClonesimCLITests",
             dependencies: ["clonesim"],

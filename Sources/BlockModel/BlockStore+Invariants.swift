@@ -1,0 +1,80 @@
+/// Recomputes everything the store keeps incrementally and lists each disagreement.
+///
+/// Checked: leaf reference counts equal the directory slots that exist; delta bookkeeping
+/// (base users, shadow counts, sorted entries); every block's reference count equals the leaf
+/// objects that read it; free + live = blocks handed out; per-owner counts; each map's logical
+/// used. Debug builds (`CLONESIM_INVARIANTS`) run it after every model operation.
+extension BlockStore {
+    /// - Parameter maps: every map that exists (the store does not keep a list of them).
+    /// - Complexity: O(leaves × leafSize + directory slots + blocks).
+    public func invariantViolations(maps: [BlockMap]) -> [String] {
+        var problems: [String] = []
+        var directRefs = [UInt32](repeating: 0, count: leaves.count)
+        for (m, map) in maps.enumerated() {
+            var mapped = 0
+            for leaf in map.directory where leaf != Self.noLeaf {
+                guard Int(leaf) < leaves.count, leaves[Int(leaf)].live else {
+                    problems.append("map \(m) points at dead leaf \(leaf)")
+                    continue
+                }
+                directRefs[Int(leaf)] += 1
+            }
+            forEachBlock(map) { _, _ in mapped += 1 }
+            if mapped != map.mappedBlocks { problems.append("map \(m): mappedBlocks \(map.mappedBlocks) != \(mapped)") }
+        }
+        var baseUsers = [UInt32](repeating: 0, count: leaves.count)
+        var shadow: [Int: [UInt32]] = [:]
+        var expected = [UInt32](repeating: 0, count: refCount.count)
+        for (id, leaf) in leaves.enumerated() where leaf.live {
+            if leaf.refs != directRefs[id] { problems.append("leaf \(id): refs \(leaf.refs) != \(directRefs[id]) directory slots") }
+            if leaf.isDense { continue }
+            if leaf.refs == 0 { problems.append("delta \(id) has no references") }
+            let b = Int(leaf.base)
+            guard b < leaves.count, leaves[b].live, leaves[b].isDense else {
+                problems.append("delta \(id): base \(leaf.base) is not a live dense leaf")
+                continue
+            }
+            baseUsers[b] += 1
+            if leaf.entries.count > Self.promoteThreshold { problems.append("delta \(id) has \(leaf.entries.count) entries") }
+            var previous = -1
+            for e in leaf.entries {
+                let o = Int(e >> 32)
+                if o <= previous || o >= Self.leafSize { problems.append("delta \(id): entries not sorted/unique at \(o)") }
+                previous = o
+                shadow[b, default: [UInt32](repeating: 0, count: Self.leafSize)][o] += 1
+                let block = Block(truncatingIfNeeded: e)
+                if block != Self.hole { expected[Int(block)] += 1 }
+            }
+        }
+        for (id, leaf) in leaves.enumerated() where leaf.live && leaf.isDense {
+            if leaf.baseUsers != baseUsers[id] { problems.append("leaf \(id): baseUsers \(leaf.baseUsers) != \(baseUsers[id])") }
+            if leaf.refs == 0 && leaf.baseUsers == 0 { problems.append("leaf \(id) is live but unused") }
+            let sh = shadow[id] ?? [UInt32](repeating: 0, count: Self.leafSize)
+            let stored = leaf.shadow.isEmpty ? [UInt32](repeating: 0, count: Self.leafSize) : leaf.shadow
+            if sh != stored { problems.append("leaf \(id): shadow counts differ") }
+            for o in 0..<Self.leafSize where leaf.slots[o] != Self.hole {
+                if Int(leaf.refs) + Int(leaf.baseUsers) - Int(sh[o]) > 0 { expected[Int(leaf.slots[o])] += 1 }
+            }
+        }
+        var live = 0
+        var owned = [Int](repeating: 0, count: ownedBlocks.count)
+        for block in 0..<refCount.count {
+            if refCount[block] != expected[block] {
+                problems.append("block \(block): refCount \(refCount[block]) != \(expected[block]) leaf readers")
+            }
+            if refCount[block] > 0 {
+                live += 1
+                owned[Int(owner[block])] += 1
+            }
+        }
+        if live != liveBlocks { problems.append("liveBlocks \(liveBlocks) != \(live)") }
+        if live + freeList.count != refCount.count {
+            problems.append("free \(freeList.count) + live \(live) != blocks handed out \(refCount.count)")
+        }
+        if Set(freeList).count != freeList.count { problems.append("free list has duplicates") }
+        if freeList.contains(where: { refCount[Int($0)] != 0 }) { problems.append("free list holds a live block") }
+        if owned != ownedBlocks { problems.append("owned blocks per owner differ") }
+        if liveBlocks > capacity { problems.append("liveBlocks \(liveBlocks) > capacity \(capacity)") }
+        return problems
+    }
+}

@@ -1,0 +1,473 @@
+/// The copy-on-write block store every profile (ONTAP, ReFS, reflink) stands on.
+///
+/// ## What it is
+/// A pool of physical blocks (ids `0 ..< capacity`) and the maps that point at them. A map
+/// (`BlockMap`) is one logical address space — a file, a LUN, a Snapshot copy of one — as a
+/// directory of *leaves*, each covering `leafSize` (1024) consecutive logical blocks.
+///
+/// Leaves are shared between maps: copying a map (a Snapshot copy, a FlexClone volume, a file
+/// clone) copies only its directory and adds one reference to each leaf, so it costs
+/// O(blocks / 1024) and no block is touched.
+///
+/// ## Why delta leaves
+/// Writing into a shared leaf must not change the other maps that read it. Copying the whole
+/// leaf (the plain two-level map) makes a clone with 1% scattered writes privatise nearly every
+/// leaf — a full 40 MiB map per clone of a 40 GiB image. Instead the writer gets a *delta leaf*:
+/// a reference to the shared dense leaf (its *base*) plus a short sorted list of
+/// (offset, block) overrides. A clone at 1% divergence holds ~10 entries per leaf. A delta that
+/// grows past `promoteThreshold` entries becomes a dense leaf of its own (it is then cheaper).
+/// A delta's base is always dense, so a read is one directory step and at most one binary search.
+///
+/// ## Reference counting, exactly
+/// `refCount[b]` is the number of *leaf objects* that read block `b` (not the number of maps:
+/// a leaf shared by 200 maps reads its blocks once). A block is free iff its count is 0.
+/// - A delta leaf reads its override entries.
+/// - A dense leaf reads slot `o` iff some reader still sees it there:
+///   `readers(o) = refs + baseUsers − shadow[o] > 0`, where `refs` counts directory slots that
+///   point at the leaf, `baseUsers` the delta leaves built on it, and `shadow[o]` how many of
+///   those deltas override offset `o` (allocated on the first delta only).
+/// So when the last reader of a slot overrides it or goes away, the old block loses that
+/// leaf's reference at once: overwritten blocks held by nothing else are freed immediately,
+/// and blocks still seen through a Snapshot copy's leaf stay. A slot never becomes readable
+/// again once dead (every new reader is a copy of an existing one), so no block is released
+/// twice. `checkInvariants` recomputes all of this from scratch.
+///
+/// ## Cases it handles
+/// writing into an unshared dense leaf (in place), a shared dense leaf (new delta), an
+/// unshared delta (in place or insert), a shared delta (copy of the delta, then in place),
+/// holes (never-written slots, `BlockStore.hole`), promotion, and releasing any of them.
+///
+/// The store knows nothing about volumes, files or reports: owners are opaque numbers whose
+/// live blocks it counts, so a profile can charge blocks to what allocated them.
+public struct BlockStore: Sendable {
+    public typealias Block = UInt32
+    /// The value of a slot nothing was written to.
+    public static let hole: Block = .max
+    static let noLeaf: UInt32 = .max
+
+    public static let leafShift = 10
+    public static let leafSize = 1 << leafShift
+    static let leafMask = leafSize - 1
+    /// A delta with more entries than this becomes dense (6-8 bytes an entry vs 4 a slot).
+    public static let promoteThreshold = leafSize / 4
+
+    /// Total physical blocks.
+    public let capacity: Int
+    /// Leaf objects reading each block; index = block id, grown on demand.
+    var refCount: [UInt32] = []
+    /// Who allocated each block (an opaque owner number).
+    var owner: [UInt32] = []
+    /// Content identity of each block.
+    var content: [UInt64] = []
+    var freeList: [Block] = []
+    /// Blocks whose reference count is above 0.
+    public private(set) var liveBlocks = 0
+    /// Live blocks per owner number.
+    public private(set) var ownedBlocks: [Int] = []
+
+    var leaves: [Leaf] = []
+    var freeLeaves: [UInt32] = []
+
+    /// Outcome counters, for reports and benchmarks.
+    public private(set) var stats = Stats()
+
+    public struct Stats: Sendable, Equatable {
+        public var deltaLeavesCreated = 0
+        public var deltaCopies = 0
+        public var promotions = 0
+        public var denseLeavesCreated = 0
+    }
+
+    struct Leaf: Sendable {
+        var live = false
+        var refs: UInt32 = 0
+        var baseUsers: UInt32 = 0
+        /// For a delta: its dense base. `noLeaf` for a dense leaf.
+        var base: UInt32 = BlockStore.noLeaf
+        /// Dense: `leafSize` block ids.
+        var slots: [Block] = []
+        /// Delta: (offset << 32 | block), sorted by offset.
+        var entries: [UInt64] = []
+        /// Dense with delta users: per offset, how many deltas override it.
+        var shadow: [UInt32] = []
+        var isDense: Bool { base == BlockStore.noLeaf }
+    }
+
+    public init(capacity: Int) {
+        precondition(capacity >= 0 && capacity < Int(UInt32.max), "capacity fits 32-bit block ids")
+        self.capacity = capacity
+    }
+
+    /// Blocks not referenced by anything.
+    public var freeBlocks: Int { capacity - liveBlocks }
+
+    // MARK: Blocks
+
+    /// The content identity of a live block.
+    public func contentOf(_ block: Block) -> UInt64 { content[Int(block)] }
+    /// The owner number that allocated a live block.
+    public func ownerOf(_ block: Block) -> UInt32 { owner[Int(block)] }
+    /// Leaf objects reading a block (0 = free).
+    public func referenceCount(_ block: Block) -> Int { Int(refCount[Int(block)]) }
+    /// Live blocks charged to `ownerID`.
+    public func owned(by ownerID: UInt32) -> Int {
+        Int(ownerID) < ownedBlocks.count ? ownedBlocks[Int(ownerID)] : 0
+    }
+    /// One past the highest block id ever handed out: the size of per-block scratch arrays.
+    public var blockIDLimit: Int { refCount.count }
+
+    /// A new block, not yet in any map: place it with `set` right away.
+    /// - Precondition: `freeBlocks > 0` (callers check space first, so operations stay
+    ///   all-or-nothing).
+    mutating func allocate(content value: UInt64, owner ownerID: UInt32) -> Block {
+        precondition(liveBlocks < capacity, "allocate on a full store")
+        let block: Block
+        if let reused = freeList.popLast() {
+            block = reused
+            content[Int(block)] = value
+            owner[Int(block)] = ownerID
+        } else {
+            block = Block(refCount.count)
+            refCount.append(0)
+            content.append(value)
+            owner.append(ownerID)
+        }
+        liveBlocks += 1
+        if Int(ownerID) >= ownedBlocks.count {
+            ownedBlocks.append(contentsOf: repeatElement(0, count: Int(ownerID) + 1 - ownedBlocks.count))
+        }
+        ownedBlocks[Int(ownerID)] += 1
+        return block
+    }
+
+    /// Moves a live block's charge to another owner (a split hands blocks to the clone).
+    mutating func transfer(_ block: Block, to ownerID: UInt32) {
+        let old = owner[Int(block)]
+        guard old != ownerID else { return }
+        ownedBlocks[Int(old)] -= 1
+        if Int(ownerID) >= ownedBlocks.count {
+            ownedBlocks.append(contentsOf: repeatElement(0, count: Int(ownerID) + 1 - ownedBlocks.count))
+        }
+        ownedBlocks[Int(ownerID)] += 1
+        owner[Int(block)] = ownerID
+    }
+
+    @inline(__always)
+    mutating func retain(_ block: Block) {
+        refCount[Int(block)] += 1
+    }
+
+    @inline(__always)
+    mutating func release(_ block: Block) {
+        let i = Int(block)
+        refCount[i] -= 1
+        if refCount[i] == 0 {
+            liveBlocks -= 1
+            ownedBlocks[Int(owner[i])] -= 1
+            freeList.append(block)
+        }
+    }
+
+    // MARK: Leaves
+
+    mutating func newLeaf(_ leaf: Leaf) -> UInt32 {
+        var leaf = leaf
+        leaf.live = true
+        if let id = freeLeaves.popLast() {
+            leaves[Int(id)] = leaf
+            return id
+        }
+        leaves.append(leaf)
+        return UInt32(leaves.count - 1)
+    }
+
+    mutating func freeLeaf(_ id: UInt32) {
+        leaves[Int(id)] = Leaf()
+        freeLeaves.append(id)
+    }
+
+    @inline(__always)
+    func readers(_ leaf: UInt32, _ offset: Int) -> UInt32 {
+        let l = leaves[Int(leaf)]
+        return l.refs + l.baseUsers - (l.shadow.isEmpty ? 0 : l.shadow[offset])
+    }
+
+    /// One more delta over dense `base` overriding `offset`; releases the base's block there if
+    /// that delta was its last reader.
+    mutating func shadowIncrement(_ base: UInt32, _ offset: Int) {
+        let b = Int(base)
+        if leaves[b].shadow.isEmpty { leaves[b].shadow = [UInt32](repeating: 0, count: Self.leafSize) }
+        leaves[b].shadow[offset] += 1
+        if readers(base, offset) == 0 {
+            let old = leaves[b].slots[offset]
+            if old != Self.hole { release(old) }
+        }
+    }
+
+    /// After `base` lost one reader that did not override the offsets in `kept`: release the
+    /// blocks of slots nobody reads any more, and the leaf itself when nothing uses it.
+    mutating func dropReader(of base: UInt32, keeping kept: [UInt64] = []) {
+        let b = Int(base)
+        if leaves[b].refs == 0 && leaves[b].baseUsers == 0 {
+            // Every slot that was still read dies now (shadow <= baseUsers, so only slots in
+            // `kept` can have been dead already, and those the departing reader overrode).
+            var keptIndex = 0
+            for o in 0..<Self.leafSize {
+                if keptIndex < kept.count && Int(kept[keptIndex] >> 32) == o { keptIndex += 1; continue }
+                let block = leaves[b].slots[o]
+                if block != Self.hole { release(block) }
+            }
+            freeLeaf(base)
+            return
+        }
+        guard !leaves[b].shadow.isEmpty else { return }  // readers >= 1 everywhere
+        var keptIndex = 0
+        for o in 0..<Self.leafSize {
+            if keptIndex < kept.count && Int(kept[keptIndex] >> 32) == o { keptIndex += 1; continue }
+            if readers(base, o) == 0 {
+                let block = leaves[b].slots[o]
+                if block != Self.hole { release(block) }
+            }
+        }
+    }
+
+    /// Drops one directory reference to `leaf`.
+    mutating func releaseLeafReference(_ leaf: UInt32) {
+        let l = Int(leaf)
+        leaves[l].refs -= 1
+        if leaves[l].isDense {
+            dropReader(of: leaf)
+            return
+        }
+        guard leaves[l].refs == 0 else { return }
+        let base = leaves[l].base
+        let entries = leaves[l].entries
+        for e in entries {
+            let block = Block(truncatingIfNeeded: e)
+            if block != Self.hole { release(block) }
+            leaves[Int(base)].shadow[Int(e >> 32)] -= 1
+        }
+        leaves[Int(base)].baseUsers -= 1
+        freeLeaf(leaf)
+        dropReader(of: base, keeping: entries)
+    }
+
+    /// Binary search of a delta's entries for `offset`.
+    @inline(__always)
+    static func search(_ entries: [UInt64], _ offset: Int) -> (found: Bool, index: Int) {
+        var lo = 0, hi = entries.count
+        let key = UInt64(offset)
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            let k = entries[mid] >> 32
+            if k == key { return (true, mid) }
+            if k < key { lo = mid + 1 } else { hi = mid }
+        }
+        return (false, lo)
+    }
+
+    /// A private copy of shared delta `leaf` (its entries gain a reader).
+    mutating func copyDelta(_ leaf: UInt32) -> UInt32 {
+        let source = leaves[Int(leaf)]
+        for e in source.entries {
+            let block = Block(truncatingIfNeeded: e)
+            if block != Self.hole { retain(block) }
+            leaves[Int(source.base)].shadow[Int(e >> 32)] += 1
+        }
+        leaves[Int(source.base)].baseUsers += 1
+        leaves[Int(leaf)].refs -= 1
+        stats.deltaCopies += 1
+        return newLeaf(Leaf(refs: 1, base: source.base, entries: source.entries))
+    }
+
+    /// Turns unshared delta `leaf` into a dense leaf; returns the new leaf id.
+    mutating func promote(_ leaf: UInt32) -> UInt32 {
+        let base = leaves[Int(leaf)].base
+        let entries = leaves[Int(leaf)].entries
+        var slots = leaves[Int(base)].slots
+        // The new leaf reads the base's blocks at the offsets the delta did not override...
+        var next = 0
+        for o in 0..<Self.leafSize {
+            if next < entries.count && Int(entries[next] >> 32) == o {
+                slots[o] = Block(truncatingIfNeeded: entries[next])  // ...and takes over the delta's own.
+                next += 1
+            } else if slots[o] != Self.hole {
+                retain(slots[o])
+            }
+        }
+        for e in entries { leaves[Int(base)].shadow[Int(e >> 32)] -= 1 }
+        leaves[Int(base)].baseUsers -= 1
+        let refs = leaves[Int(leaf)].refs
+        freeLeaf(leaf)
+        dropReader(of: base, keeping: entries)
+        stats.promotions += 1
+        return newLeaf(Leaf(refs: refs, slots: slots))
+    }
+
+    // MARK: Maps
+
+    /// An empty map of `blocks` logical blocks: every slot a hole.
+    public func newMap(blocks: Int) -> BlockMap {
+        BlockMap(blockCount: blocks)
+    }
+
+    /// The block at logical index `index`, or `hole`.
+    /// - Complexity: O(log 256) at most.
+    public func read(_ map: BlockMap, _ index: Int) -> Block {
+        let leaf = map.directory[index >> Self.leafShift]
+        if leaf == Self.noLeaf { return Self.hole }
+        let offset = index & Self.leafMask
+        let base = leaves[Int(leaf)].base
+        if base == Self.noLeaf { return leaves[Int(leaf)].slots[offset] }
+        return leaves.withUnsafeBufferPointer { all in
+            let entries = all[Int(leaf)].entries
+            let (found, i) = Self.search(entries, offset)
+            return found ? Block(truncatingIfNeeded: entries[i]) : all[Int(base)].slots[offset]
+        }
+    }
+
+    /// Every slot of `map` (holes included), as one array: for tests and reference models.
+    public func contents(_ map: BlockMap) -> [Block] {
+        var out = [Block](repeating: Self.hole, count: map.blockCount)
+        forEachBlock(map) { i, b in out[i] = b }
+        return out
+    }
+
+    /// Points slot `index` of `map` at `block` (which gains a reader); the block it pointed at
+    /// loses one and is freed if nothing else reads it.
+    /// - Complexity: O(1) amortised; O(entries) when the leaf is a shared delta.
+    public mutating func set(_ map: inout BlockMap, _ index: Int, to block: Block) {
+        let li = index >> Self.leafShift
+        let offset = index & Self.leafMask
+        var leaf = map.directory[li]
+        if block != Self.hole { retain(block) }
+        if leaf == Self.noLeaf {
+            var slots = [Block](repeating: Self.hole, count: Self.leafSize)
+            slots[offset] = block
+            map.directory[li] = newLeaf(Leaf(refs: 1, slots: slots))
+            stats.denseLeavesCreated += 1
+            if block != Self.hole { map.mappedBlocks += 1 }
+            return
+        }
+        let l = Int(leaf)
+        if leaves[l].isDense {
+            let old = leaves[l].slots[offset]
+            if leaves[l].refs == 1 && leaves[l].baseUsers == 0 {
+                leaves[l].slots[offset] = block
+                if old != Self.hole { release(old) }
+            } else {
+                // Shared: this map now reads the leaf through a new delta.
+                leaves[l].refs -= 1
+                leaves[l].baseUsers += 1
+                map.directory[li] = newLeaf(Leaf(refs: 1, base: leaf, entries: [UInt64(offset) << 32 | UInt64(block)]))
+                stats.deltaLeavesCreated += 1
+                shadowIncrement(leaf, offset)
+            }
+            map.mappedBlocks += (old == Self.hole ? 1 : 0) - (block == Self.hole ? 1 : 0)
+            return
+        }
+        if leaves[l].refs > 1 {
+            leaf = copyDelta(leaf)
+            map.directory[li] = leaf
+        }
+        let d = Int(leaf)
+        let (found, i) = Self.search(leaves[d].entries, offset)
+        let packed = UInt64(offset) << 32 | UInt64(block)
+        var old: Block
+        if found {
+            old = Block(truncatingIfNeeded: leaves[d].entries[i])
+            leaves[d].entries[i] = packed
+            if old != Self.hole { release(old) }
+        } else {
+            let base = leaves[d].base
+            old = leaves[Int(base)].slots[offset]
+            leaves[d].entries.insert(packed, at: i)
+            shadowIncrement(base, offset)
+            if leaves[d].entries.count > Self.promoteThreshold {
+                map.directory[li] = promote(leaf)
+            }
+        }
+        map.mappedBlocks += (old == Self.hole ? 1 : 0) - (block == Self.hole ? 1 : 0)
+    }
+
+    /// Writes new data: allocates a block with `content` charged to `ownerID` and points slot
+    /// `index` at it. Returns the new block.
+    /// - Precondition: `freeBlocks > 0`.
+    @discardableResult
+    public mutating func write(_ map: inout BlockMap, _ index: Int, content value: UInt64, owner ownerID: UInt32) -> Block {
+        let block = allocate(content: value, owner: ownerID)
+        set(&map, index, to: block)
+        return block
+    }
+
+    /// A second map sharing every leaf of `map`.
+    /// - Complexity: O(blockCount / leafSize); no block is touched.
+    public mutating func copy(_ map: BlockMap) -> BlockMap {
+        for leaf in map.directory where leaf != Self.noLeaf {
+            leaves[Int(leaf)].refs += 1
+        }
+        return map
+    }
+
+    /// Gives up `map`: every block only it read is freed.
+    /// - Complexity: O(leaves); O(leafSize) more per leaf whose last reader this was.
+    public mutating func release(_ map: BlockMap) {
+        for leaf in map.directory where leaf != Self.noLeaf {
+            releaseLeafReference(leaf)
+        }
+    }
+
+    /// Calls `body(index, block)` for every mapped slot, in index order.
+    public func forEachBlock(_ map: BlockMap, _ body: (Int, Block) -> Void) {
+        for (li, leaf) in map.directory.enumerated() where leaf != Self.noLeaf {
+            let start = li << Self.leafShift
+            let end = min(Self.leafSize, map.blockCount - start)
+            let l = leaves[Int(leaf)]
+            if l.isDense {
+                for o in 0..<end where l.slots[o] != Self.hole { body(start + o, l.slots[o]) }
+            } else {
+                let base = leaves[Int(l.base)].slots
+                var next = 0
+                for o in 0..<end {
+                    var block = base[o]
+                    if next < l.entries.count && Int(l.entries[next] >> 32) == o {
+                        block = Block(truncatingIfNeeded: l.entries[next])
+                        next += 1
+                    }
+                    if block != Self.hole { body(start + o, block) }
+                }
+            }
+        }
+    }
+}
+
+/// One logical address space's view of the store: a directory of leaves.
+///
+/// A plain value, but not one to copy freely: a copy must come from `BlockStore.copy` (which
+/// counts the new reference) and every map must end in `BlockStore.release`.
+public struct BlockMap: Sendable, Equatable {
+    var directory: [UInt32]
+    /// Logical size in blocks.
+    public private(set) var blockCount: Int
+    /// Slots that point at a block (logical used), kept up to date by the store.
+    public internal(set) var mappedBlocks: Int = 0
+
+    init(blockCount: Int) {
+        self.blockCount = blockCount
+        directory = [UInt32](repeating: BlockStore.noLeaf,
+                             count: (blockCount + BlockStore.leafSize - 1) >> BlockStore.leafShift)
+    }
+
+    /// Leaves this map references (for memory estimates).
+    public var leafCount: Int { directory.lazy.filter { $0 != BlockStore.noLeaf }.count }
+
+    /// Grows the logical size; new slots are holes.
+    public mutating func grow(to blocks: Int) {
+        guard blocks > blockCount else { return }
+        blockCount = blocks
+        let need = (blocks + BlockStore.leafSize - 1) >> BlockStore.leafShift
+        if need > directory.count {
+            directory.append(contentsOf: repeatElement(BlockStore.noLeaf, count: need - directory.count))
+        }
+    }
+}

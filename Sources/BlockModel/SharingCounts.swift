@@ -1,0 +1,87 @@
+/// Per-volume count of active-file-system pointers to each block, beyond the first.
+///
+/// ONTAP lets one block have at most 1 + 255 pointers from a volume's active file system
+/// (file/LUN clones and dedup raise the count; Snapshot copies and volume clones do not).
+/// Most blocks have one pointer, so the table stores `pointers − 1` and starts at zero.
+///
+/// Indexed by block id in chunks of 65,536 that are allocated on first use and shared
+/// copy-on-write (one `isKnownUniquelyReferenced` check per mutation, as swift-collections'
+/// storage types do): a Snapshot copy keeps the counts it had for O(chunks), so a volume clone
+/// starts from the counts of its base Snapshot copy.
+public struct SharingCounts: Sendable, Equatable {
+    static let chunkShift = 16
+    static let chunkSize = 1 << chunkShift
+
+    final class Chunk: @unchecked Sendable {
+        // Mutated only through `ensureUnique`, so never while shared.
+        var values: [UInt16]
+        init(_ values: [UInt16]) { self.values = values }
+    }
+
+    var chunks: [Chunk?] = []
+
+    public init() {}
+
+    public static func == (a: SharingCounts, b: SharingCounts) -> Bool {
+        let n = max(a.chunks.count, b.chunks.count)
+        for i in 0..<n {
+            let x = i < a.chunks.count ? a.chunks[i]?.values : nil
+            let y = i < b.chunks.count ? b.chunks[i]?.values : nil
+            if (x ?? []).allSatisfy({ $0 == 0 }) && (y ?? []).allSatisfy({ $0 == 0 }) { continue }
+            if x != y { return false }
+        }
+        return true
+    }
+
+    /// Pointers beyond the first from this volume's active file system to `block`.
+    public subscript(block: UInt32) -> Int {
+        let c = Int(block) >> Self.chunkShift
+        guard c < chunks.count, let chunk = chunks[c] else { return 0 }
+        return Int(chunk.values[Int(block) & (Self.chunkSize - 1)])
+    }
+
+    /// One more pointer beyond the first.
+    public mutating func increment(_ block: UInt32) {
+        let c = ensureUnique(Int(block) >> Self.chunkShift)
+        chunks[c]!.values[Int(block) & (Self.chunkSize - 1)] += 1
+    }
+
+    /// One pointer fewer; returns false (and changes nothing) when the block had only one.
+    @discardableResult
+    public mutating func decrement(_ block: UInt32) -> Bool {
+        guard self[block] > 0 else { return false }
+        let c = ensureUnique(Int(block) >> Self.chunkShift)
+        chunks[c]!.values[Int(block) & (Self.chunkSize - 1)] -= 1
+        return true
+    }
+
+    /// Sets the count outright (a split renumbers blocks).
+    public mutating func set(_ block: UInt32, _ value: Int) {
+        guard value != self[block] else { return }
+        let c = ensureUnique(Int(block) >> Self.chunkShift)
+        chunks[c]!.values[Int(block) & (Self.chunkSize - 1)] = UInt16(value)
+    }
+
+    /// Every block with a nonzero count, for invariant checks.
+    public var nonzero: [(block: UInt32, extra: Int)] {
+        var out: [(UInt32, Int)] = []
+        for (c, chunk) in chunks.enumerated() {
+            guard let chunk else { continue }
+            for (i, v) in chunk.values.enumerated() where v > 0 {
+                out.append((UInt32(c << Self.chunkShift + i), Int(v)))
+            }
+        }
+        return out
+    }
+
+    /// Makes chunk `c` exist and be owned by this value alone; the single slow path.
+    mutating func ensureUnique(_ c: Int) -> Int {
+        if c >= chunks.count { chunks.append(contentsOf: repeatElement(nil, count: c + 1 - chunks.count)) }
+        if chunks[c] == nil {
+            chunks[c] = Chunk([UInt16](repeating: 0, count: Self.chunkSize))
+        } else if !isKnownUniquelyReferenced(&chunks[c]!) {
+            chunks[c] = Chunk(chunks[c]!.values)
+        }
+        return c
+    }
+}

@@ -1,0 +1,116 @@
+import Testing
+@testable import BlockModel
+
+/// The store against a naive model: one array of block ids per map, and a block is live iff
+/// some map holds it.
+struct BlockStoreTests {
+    typealias Block = BlockStore.Block
+
+    /// A tiny deterministic generator (tests of the model must not depend on GSL).
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    }
+
+    @Test func writeCopyOverwriteRelease() {
+        var store = BlockStore(capacity: 10_000)
+        var a = store.newMap(blocks: 3000)
+        for i in 0..<3000 { store.write(&a, i, content: UInt64(i), owner: 0) }
+        #expect(store.liveBlocks == 3000)
+        var snap = store.copy(a)
+        #expect(store.liveBlocks == 3000, "a copy touches no block")
+        store.write(&a, 5, content: 99, owner: 0)
+        #expect(store.liveBlocks == 3001, "the overwritten block is still held by the copy")
+        #expect(store.read(snap, 5) != store.read(a, 5))
+        #expect(store.contentOf(store.read(snap, 5)) == 5)
+        store.write(&a, 5, content: 100, owner: 0)
+        #expect(store.liveBlocks == 3001, "overwriting a private block frees the old one")
+        store.release(snap)
+        #expect(store.liveBlocks == 3000)
+        #expect(store.invariantViolations(maps: [a]).isEmpty)
+        snap = store.copy(a)
+        store.release(a)
+        #expect(store.liveBlocks == 3000)
+        store.release(snap)
+        #expect(store.liveBlocks == 0)
+        #expect(store.invariantViolations(maps: []).isEmpty)
+    }
+
+    @Test func scatteredWritesIntoACloneStayDeltas() {
+        var store = BlockStore(capacity: 200_000)
+        var image = store.newMap(blocks: 100_000)
+        for i in 0..<100_000 { store.write(&image, i, content: UInt64(i), owner: 0) }
+        var clone = store.copy(image)
+        var rng = SplitMix(state: 1)
+        for _ in 0..<1000 { store.write(&clone, rng.below(100_000), content: rng.next(), owner: 1) }
+        #expect(store.stats.promotions == 0)
+        #expect(store.stats.deltaLeavesCreated == clone.leafCount)
+        #expect(store.owned(by: 1) == store.liveBlocks - 100_000)
+        #expect(store.invariantViolations(maps: [image, clone]).isEmpty)
+    }
+
+    /// Random operations on up to 6 maps, compared after every step with the naive model.
+    @Test(arguments: 0..<40)
+    func randomOperationsMatchTheNaiveModel(seed: UInt64) {
+        var rng = SplitMix(state: seed)
+        let blocks = 1 + rng.below(5000)
+        var store = BlockStore(capacity: 1_000_000)
+        var maps: [BlockMap] = [store.newMap(blocks: blocks)]
+        var naive: [[Block]] = [[Block](repeating: BlockStore.hole, count: blocks)]
+        for step in 0..<300 {
+            let op = rng.below(10)
+            let m = rng.below(maps.count)
+            var what = ""
+            switch op {
+            case 0...5:  // a burst of writes: scattered or sequential
+                let count = 1 + rng.below(op < 3 ? 8 : 600)
+                let start = rng.below(blocks)
+                for k in 0..<count {
+                    let i = op < 3 ? rng.below(blocks) : (start + k) % blocks
+                    naive[m][i] = store.write(&maps[m], i, content: rng.next(), owner: UInt32(m % 3))
+                }
+                what = "write \(count) into \(m)"
+            case 6, 7 where maps.count < 6:
+                maps.append(store.copy(maps[m]))
+                naive.append(naive[m])
+                what = "copy \(m)"
+            case 8 where maps.count > 1:
+                store.release(maps.remove(at: m))
+                naive.remove(at: m)
+                what = "release \(m)"
+            default:  // share a block of one map into another slot (dedup/clone-like)
+                let i = rng.below(blocks), j = rng.below(blocks)
+                let other = rng.below(maps.count)
+                let block = store.read(maps[m], i)
+                store.set(&maps[other], j, to: block)
+                naive[other][j] = block
+                what = "place \(m)[\(i)] into \(other)[\(j)]"
+            }
+            for (k, map) in maps.enumerated() where store.contents(map) != naive[k] {
+                Issue.record("seed \(seed) step \(step) (\(what)): map \(k) differs")
+                return
+            }
+            var seen = [Bool](repeating: false, count: store.blockIDLimit)
+            var live = 0
+            for map in naive {
+                for b in map where b != BlockStore.hole && !seen[Int(b)] {
+                    seen[Int(b)] = true
+                    live += 1
+                }
+            }
+            #expect(store.liveBlocks == live, "seed \(seed) step \(step) (\(what))")
+            let problems = store.invariantViolations(maps: maps)
+            if !problems.isEmpty {
+                Issue.record("seed \(seed) step \(step) (\(what)): \(problems.prefix(3))")
+                return
+            }
+        }
+    }
+}
