@@ -74,6 +74,9 @@ extension BlockStore {
         if Set(freeList).count != freeList.count { problems.append("free list has duplicates") }
         if freeList.contains(where: { refCount[Int($0)] != 0 }) { problems.append("free list holds a live block") }
         if owned != ownedBlocks { problems.append("owned blocks per owner differ") }
+        var groups = [Int](repeating: 0, count: groupBlocks.count)
+        for (ownerID, count) in owned.enumerated() { groups[Int(ownerGroup[ownerID])] += count }
+        if groups != groupBlocks { problems.append("owned blocks per group differ") }
         if liveBlocks > capacity { problems.append("liveBlocks \(liveBlocks) > capacity \(capacity)") }
         return problems
     }

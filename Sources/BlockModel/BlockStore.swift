@@ -64,6 +64,10 @@ public struct BlockStore: Sendable {
     public private(set) var liveBlocks = 0
     /// Live blocks per owner number.
     public private(set) var ownedBlocks: [Int] = []
+    /// The group (a volume, say) each owner number belongs to, and live blocks per group, so a
+    /// volume's total is O(1) to read however many files it has.
+    var ownerGroup: [UInt32] = []
+    public private(set) var groupBlocks: [Int] = []
 
     var leaves: [Leaf] = []
     var freeLeaves: [UInt32] = []
@@ -107,11 +111,37 @@ public struct BlockStore: Sendable {
     public func contentOf(_ block: Block) -> UInt64 { content[Int(block)] }
     /// The owner number that allocated a live block.
     public func ownerOf(_ block: Block) -> UInt32 { owner[Int(block)] }
+    /// The group of the owner of a live block.
+    public func groupOf(_ block: Block) -> UInt32 { ownerGroup[Int(owner[Int(block)])] }
     /// Leaf objects reading a block (0 = free).
     public func referenceCount(_ block: Block) -> Int { Int(refCount[Int(block)]) }
     /// Live blocks charged to `ownerID`.
     public func owned(by ownerID: UInt32) -> Int {
         Int(ownerID) < ownedBlocks.count ? ownedBlocks[Int(ownerID)] : 0
+    }
+    /// Live blocks charged to the owners of `group`.
+    public func owned(byGroup group: UInt32) -> Int {
+        Int(group) < groupBlocks.count ? groupBlocks[Int(group)] : 0
+    }
+
+    /// A new owner number in `group`. Blocks are charged to owners, owners belong to groups.
+    public mutating func newOwner(group: UInt32) -> UInt32 {
+        ownerGroup.append(group)
+        ownedBlocks.append(0)
+        if Int(group) >= groupBlocks.count {
+            groupBlocks.append(contentsOf: repeatElement(0, count: Int(group) + 1 - groupBlocks.count))
+        }
+        return UInt32(ownerGroup.count - 1)
+    }
+
+    @inline(__always)
+    mutating func charge(_ ownerID: UInt32, _ delta: Int) {
+        if Int(ownerID) >= ownerGroup.count {
+            // Owners not made by `newOwner` (store-level tests) belong to group 0.
+            while ownerGroup.count <= Int(ownerID) { _ = newOwner(group: 0) }
+        }
+        ownedBlocks[Int(ownerID)] += delta
+        groupBlocks[Int(ownerGroup[Int(ownerID)])] += delta
     }
     /// One past the highest block id ever handed out: the size of per-block scratch arrays.
     public var blockIDLimit: Int { refCount.count }
@@ -133,10 +163,7 @@ public struct BlockStore: Sendable {
             owner.append(ownerID)
         }
         liveBlocks += 1
-        if Int(ownerID) >= ownedBlocks.count {
-            ownedBlocks.append(contentsOf: repeatElement(0, count: Int(ownerID) + 1 - ownedBlocks.count))
-        }
-        ownedBlocks[Int(ownerID)] += 1
+        charge(ownerID, 1)
         return block
     }
 
@@ -144,11 +171,8 @@ public struct BlockStore: Sendable {
     mutating func transfer(_ block: Block, to ownerID: UInt32) {
         let old = owner[Int(block)]
         guard old != ownerID else { return }
-        ownedBlocks[Int(old)] -= 1
-        if Int(ownerID) >= ownedBlocks.count {
-            ownedBlocks.append(contentsOf: repeatElement(0, count: Int(ownerID) + 1 - ownedBlocks.count))
-        }
-        ownedBlocks[Int(ownerID)] += 1
+        charge(old, -1)
+        charge(ownerID, 1)
         owner[Int(block)] = ownerID
     }
 
@@ -163,7 +187,7 @@ public struct BlockStore: Sendable {
         refCount[i] -= 1
         if refCount[i] == 0 {
             liveBlocks -= 1
-            ownedBlocks[Int(owner[i])] -= 1
+            charge(owner[i], -1)
             freeList.append(block)
         }
     }
@@ -469,5 +493,34 @@ public struct BlockMap: Sendable, Equatable {
         if need > directory.count {
             directory.append(contentsOf: repeatElement(BlockStore.noLeaf, count: need - directory.count))
         }
+    }
+}
+
+extension BlockStore {
+    /// For every block, the number of map slots that read it, over all maps — computed from the
+    /// leaves (each leaf's readers weighted by its directory references), so a Snapshot copy
+    /// sharing all its leaves costs nothing here.
+    /// - Complexity: O(leaves × leafSize).
+    public func slotReaders() -> [UInt32] {
+        var total = [UInt32](repeating: 0, count: refCount.count)
+        var deltaRefs = [UInt32](repeating: 0, count: leaves.count)
+        var overriding: [Int: [UInt32]] = [:]
+        for leaf in leaves where leaf.live && !leaf.isDense {
+            deltaRefs[Int(leaf.base)] += leaf.refs
+            for e in leaf.entries {
+                overriding[Int(leaf.base), default: [UInt32](repeating: 0, count: Self.leafSize)][Int(e >> 32)] += leaf.refs
+                let block = Block(truncatingIfNeeded: e)
+                if block != Self.hole { total[Int(block)] += leaf.refs }
+            }
+        }
+        for (id, leaf) in leaves.enumerated() where leaf.live && leaf.isDense {
+            let weight = leaf.refs + deltaRefs[id]
+            let over = overriding[id]
+            for o in 0..<Self.leafSize where leaf.slots[o] != Self.hole {
+                let w = weight - (over?[o] ?? 0)
+                if w > 0 { total[Int(leaf.slots[o])] += w }
+            }
+        }
+        return total
     }
 }

@@ -1,0 +1,207 @@
+/// Files and LUNs, writes, FlexClone files and LUNs, qtrees and quotas.
+extension Aggregate {
+    /// Creates a qtree with an optional tree quota (hard limit, in blocks of logical size).
+    public mutating func createQtree(_ volume: String, _ qtree: String, limitBlocks: Int? = nil) throws(ModelError) {
+        var v = try self.volume(volume)
+        guard v.qtrees[qtree] == nil else { throw .alreadyExists(kind: "qtree", name: "\(volume)/\(qtree)") }
+        v.qtrees[qtree] = .some(limitBlocks)
+        volumes[volume] = v
+        checkAfterOperation()
+    }
+
+    /// Sets a user or group quota: `target` is "user:NAME" or "group:NAME", the limit in blocks
+    /// of logical size. Writes may not exceed it; a clone that does succeeds and is reported.
+    public mutating func setQuota(_ volume: String, target: String, limitBlocks: Int) throws(ModelError) {
+        var v = try self.volume(volume)
+        guard target.hasPrefix("user:") || target.hasPrefix("group:") else {
+            throw .invalidArgument("quota target '\(target)' must be 'user:NAME' or 'group:NAME'")
+        }
+        v.quotas[target] = limitBlocks
+        volumes[volume] = v
+        checkAfterOperation()
+    }
+
+    /// File and LUN paths of a volume, sorted.
+    public func filePaths(_ volume: String) throws(ModelError) -> [String] { try self.volume(volume).sortedFilePaths }
+
+    public func attributes(_ volume: String, _ path: String) throws(ModelError) -> FileAttributes {
+        try file(self.volume(volume), path).attributes
+    }
+
+    /// Creates an empty (all holes) file or LUN of `sizeBlocks`.
+    /// - Throws: `cannotReserve` for a reserved LUN whose size does not fit; `unknownQtree`.
+    public mutating func createFile(_ volume: String, _ path: String, sizeBlocks: Int,
+                                    attributes: FileAttributes = FileAttributes()) throws(ModelError) {
+        var v = try self.volume(volume)
+        guard v.files[path] == nil else { throw .alreadyExists(kind: "file", name: "\(volume)/\(path)") }
+        guard sizeBlocks >= 0 else { throw .invalidArgument("file '\(path)' size must not be negative") }
+        if let q = attributes.qtree, v.qtrees[q] == nil { throw .unknownQtree(volume: volume, qtree: q) }
+        if attributes.kind == .lun && attributes.spaceReserved {
+            do { try requireSpace(v, blocks: sizeBlocks) } catch {
+                throw .cannotReserve(volume: volume, object: path, neededBlocks: sizeBlocks,
+                                     availableBlocks: max(0, v.sizeBlocks - charged(v)))
+            }
+        }
+        v.files[path] = StoredFile(attributes: attributes, sizeBlocks: sizeBlocks, map: store.newMap(blocks: sizeBlocks),
+                                   owner: store.newOwner(group: v.group))
+        volumes[volume] = v
+        checkAfterOperation()
+    }
+
+    /// Writes `contents.count` blocks at block `start`, each with its content identity. WAFL
+    /// never overwrites in place: every block gets a new physical block, and the old one is
+    /// freed if nothing else references it.
+    /// - Throws: `outOfRange`, `treeQuotaExceeded`, `userQuotaExceeded`, `outOfSpace`; then
+    ///   nothing was written.
+    public mutating func write(_ volume: String, _ path: String, at start: Int, contents: [UInt64]) throws(ModelError) {
+        var v = try self.volume(volume)
+        var f = try file(v, path)
+        guard start >= 0, start + contents.count <= f.sizeBlocks else {
+            throw .outOfRange(volume: volume, path: path, start: start, count: contents.count, sizeBlocks: f.sizeBlocks)
+        }
+        var newlyMapped = 0
+        for i in start..<(start + contents.count) where store.read(f.map, i) == BlockStore.hole { newlyMapped += 1 }
+        try checkQuotas(v, f, adding: newlyMapped)
+        try requireSpace(v, blocks: contents.count, covered: min(contents.count, lunReservedUnused(f)))
+        for (k, value) in contents.enumerated() {
+            let old = store.read(f.map, start + k)
+            store.write(&f.map, start + k, content: value, owner: f.owner)
+            if old != BlockStore.hole { v.sharing.decrement(old) }
+        }
+        v.files[path] = f
+        volumes[volume] = v
+        checkAfterOperation()
+    }
+
+    /// Throws when `adding` logical blocks to `f` would pass a tree quota or a user/group quota.
+    func checkQuotas(_ v: Volume, _ f: StoredFile, adding: Int) throws(ModelError) {
+        guard adding > 0 else { return }
+        if let q = f.attributes.qtree, let limit = v.qtrees[q] ?? nil {
+            let would = treeUsage(v, q) + adding
+            if would > limit { throw .treeQuotaExceeded(volume: v.name, qtree: q, limitBlocks: limit, wouldUseBlocks: would) }
+        }
+        for target in ["user:" + f.attributes.user, "group:" + f.attributes.group] {
+            if let limit = v.quotas[target] {
+                let would = quotaUsage(v, target) + adding
+                if would > limit { throw .userQuotaExceeded(volume: v.name, user: target, limitBlocks: limit, wouldUseBlocks: would) }
+            }
+        }
+    }
+
+    /// Deletes a file or LUN. Blocks still held by a Snapshot copy, a clone or another file
+    /// stay; source, clone or both can go at any time with no effect on the others.
+    public mutating func deleteFile(_ volume: String, _ path: String) throws(ModelError) {
+        var v = try self.volume(volume)
+        let f = try file(v, path)
+        store.forEachBlock(f.map) { _, block in v.sharing.decrement(block) }
+        store.release(f.map)
+        v.metadataBlocks -= f.metadataBlocks
+        v.retiredOwners.append(f.owner)
+        v.files[path] = nil
+        volumes[volume] = v
+        checkAfterOperation()
+    }
+
+    /// The outcome of a FlexClone file/LUN operation.
+    public struct FileCloneResult: Sendable, Equatable {
+        /// Blocks the clone shares with the source.
+        public var sharedBlocks: Int
+        /// Blocks that already had the maximum number of pointers, so the clone got a copy.
+        public var copiedBlocks: Int
+        /// Metadata blocks written.
+        public var metadataBlocks: Int
+        /// A user or group quota the clone pushed over its limit.
+        public var oversubscribedQuotas: [String]
+    }
+
+    /// Clones a file or LUN within its volume: the clone's pointers point at the source's
+    /// blocks (raising each block's pointer count), and only metadata is written. A block that
+    /// already has `maxPointersPerBlock` pointers is copied for the clone instead.
+    ///
+    /// File clones are never space reserved; LUN clones inherit the source's reservation.
+    /// ACLs and streams are not copied.
+    /// - Parameters:
+    ///   - qtree, user, group: where the clone goes and whom it is charged to (default: the
+    ///     source's).
+    /// - Throws: `treeQuotaExceeded` (the clone fails), `cannotReserve`, `outOfSpace`.
+    @discardableResult
+    public mutating func cloneFile(_ volume: String, _ source: String, to destination: String, qtree: String?? = nil,
+                                   user: String? = nil, group: String? = nil) throws(ModelError) -> FileCloneResult {
+        var v = try self.volume(volume)
+        let src = try file(v, source)
+        guard v.files[destination] == nil else { throw .alreadyExists(kind: "file", name: "\(volume)/\(destination)") }
+        var attributes = src.attributes
+        if let qtree { attributes.qtree = qtree }
+        if let user { attributes.user = user }
+        if let group { attributes.group = group }
+        if let q = attributes.qtree, v.qtrees[q] == nil { throw .unknownQtree(volume: volume, qtree: q) }
+        attributes.spaceReserved = src.attributes.kind == .lun && src.attributes.spaceReserved
+        attributes.hasACL = false
+        attributes.hasStreams = false
+
+        var clone = StoredFile(attributes: attributes, sizeBlocks: src.sizeBlocks, map: src.map, owner: 0, clonedFrom: source)
+        let logical = src.map.mappedBlocks
+        // Tree quota: the clone fails. User/group quota: it succeeds, oversubscribed.
+        if let q = attributes.qtree, let limit = v.qtrees[q] ?? nil, treeUsage(v, q) + logical > limit {
+            throw .treeQuotaExceeded(volume: volume, qtree: q, limitBlocks: limit, wouldUseBlocks: treeUsage(v, q) + logical)
+        }
+        var oversubscribed: [String] = []
+        for target in ["user:" + attributes.user, "group:" + attributes.group] {
+            if let limit = v.quotas[target], quotaUsage(v, target) + logical > limit { oversubscribed.append(target) }
+        }
+        // Space: metadata, copies of full blocks, and a reserved LUN clone's reservation.
+        let limit = profile.maxPointersPerBlock - 1
+        var full = 0
+        store.forEachBlock(src.map) { _, block in if v.sharing[block] >= limit { full += 1 } }
+        let metadata = Int((Double(src.sizeBlocks) * profile.fileCloneMetadataFraction).rounded(.up))
+        let reservation = attributes.spaceReserved ? src.sizeBlocks : 0
+        try requireSpaceOrReserve(v, object: destination, blocks: metadata + full, reservation: reservation)
+
+        // Apply. A source that maps one block several times can fill that block up during the
+        // clone itself and need more copies than counted: then the clone is undone.
+        clone.map = store.copy(src.map)
+        clone.owner = store.newOwner(group: v.group)
+        clone.metadataBlocks = metadata
+        var copied = 0
+        var sharedSlots: [BlockStore.Block] = []
+        var slots: [(Int, BlockStore.Block)] = []
+        store.forEachBlock(clone.map) { i, block in slots.append((i, block)) }
+        sharedSlots.reserveCapacity(slots.count)
+        var overflow = false
+        for (i, block) in slots {
+            if v.sharing[block] >= limit {
+                if copied >= full && store.freeBlocks - metadata <= 0 { overflow = true; break }
+                store.write(&clone.map, i, content: store.contentOf(block), owner: clone.owner)
+                copied += 1
+            } else {
+                v.sharing.increment(block)
+                sharedSlots.append(block)
+            }
+        }
+        v.metadataBlocks += metadata
+        v.files[destination] = clone
+        if overflow || (copied > full && (try? requireSpace(v, blocks: 0)) == nil) {
+            for block in sharedSlots { v.sharing.decrement(block) }
+            store.release(clone.map)
+            throw .outOfSpace(volume: volume, neededBlocks: metadata + copied + 1, availableBlocks: metadata + copied,
+                              inAggregate: true)
+        }
+        fallbackCopies += copied
+        if src.attributes.hasACL { clonesWithoutACLs += 1 }
+        if src.attributes.hasStreams { clonesWithoutStreams += 1 }
+        oversubscribedQuotas += oversubscribed.map { "\(volume)/\($0)" }
+        volumes[volume] = v
+        checkAfterOperation()
+        return FileCloneResult(sharedBlocks: sharedSlots.count, copiedBlocks: copied, metadataBlocks: metadata,
+                               oversubscribedQuotas: oversubscribed)
+    }
+
+    /// Room for `blocks` new blocks plus a new reservation of `reservation` blocks.
+    func requireSpaceOrReserve(_ v: Volume, object: String, blocks: Int, reservation: Int) throws(ModelError) {
+        guard reservation > 0 else { return try requireSpace(v, blocks: blocks) }
+        do { try requireSpace(v, blocks: blocks + reservation) } catch {
+            throw .cannotReserve(volume: v.name, object: object, neededBlocks: blocks + reservation,
+                                 availableBlocks: max(0, v.sizeBlocks - charged(v)))
+        }
+    }
+}

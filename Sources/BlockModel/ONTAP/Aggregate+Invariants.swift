@@ -1,0 +1,60 @@
+/// The aggregate's invariants, recomputed from scratch (see `BlockStore.invariantViolations`
+/// for the block level): pointer counts per volume equal the pointers that exist and stay
+/// within the limit; space adds up (used + reserved + free = capacity, free >= 0); no volume is
+/// charged more than its size; clone links agree in both directions.
+extension Aggregate {
+    /// Every map that exists: active file systems and Snapshot copies of every volume.
+    var allMaps: [BlockMap] {
+        var maps: [BlockMap] = []
+        for name in volumeOrder {
+            let v = volumes[name]!
+            for path in v.sortedFilePaths { maps.append(v.files[path]!.map) }
+            for s in v.snapshotOrder {
+                for path in v.snapshots[s]!.files.keys.sorted() { maps.append(v.snapshots[s]!.files[path]!.map) }
+            }
+        }
+        return maps
+    }
+
+    public func invariantViolations() -> [String] {
+        var problems = store.invariantViolations(maps: allMaps)
+        for name in volumeOrder {
+            let v = volumes[name]!
+            problems += sharingViolations(v.name, files: v.files, sharing: v.sharing)
+            for s in v.snapshotOrder {
+                problems += sharingViolations("\(v.name)@\(s)", files: v.snapshots[s]!.files, sharing: v.snapshots[s]!.sharing)
+            }
+            if charged(v) > v.sizeBlocks { problems.append("volume \(name) charged \(charged(v)) > size \(v.sizeBlocks)") }
+            if let p = v.parentVolume {
+                guard let parent = volumes[p], let base = v.parentSnapshot, let snap = parent.snapshots[base] else {
+                    problems.append("clone \(name): parent \(p) or its base Snapshot copy is missing")
+                    continue
+                }
+                if !parent.cloneChildren.contains(name) || !snap.clones.contains(name) {
+                    problems.append("clone \(name) is not recorded by its parent \(p)")
+                }
+            }
+            for child in v.cloneChildren where volumes[child]?.parentVolume != name {
+                problems.append("volume \(name) lists \(child) as a clone but it is not one")
+            }
+        }
+        if physicalUsedBlocks + reservedBlocks + freeBlocks != capacityBlocks { problems.append("used + reserved + free != capacity") }
+        if freeBlocks < 0 { problems.append("free blocks \(freeBlocks) < 0") }
+        return problems
+    }
+
+    /// Pointer counts of one active file system (or the copy a Snapshot copy keeps).
+    func sharingViolations(_ label: String, files: [String: StoredFile], sharing: SharingCounts) -> [String] {
+        var pointers: [BlockStore.Block: Int] = [:]
+        for f in files.values { store.forEachBlock(f.map) { _, b in pointers[b, default: 0] += 1 } }
+        var problems: [String] = []
+        for (block, count) in pointers {
+            if sharing[block] != count - 1 { problems.append("\(label): block \(block) has \(count) pointers, counted \(sharing[block] + 1)") }
+            if count > profile.maxPointersPerBlock { problems.append("\(label): block \(block) has \(count) pointers") }
+        }
+        for (block, extra) in sharing.nonzero where pointers[block] == nil {
+            problems.append("\(label): block \(block) counted \(extra + 1) pointers but has none")
+        }
+        return problems.sorted()
+    }
+}
