@@ -212,8 +212,30 @@ public struct BlockStore: Sendable {
 
     @inline(__always)
     func readers(_ leaf: UInt32, _ offset: Int) -> UInt32 {
-        let l = leaves[Int(leaf)]
-        return l.refs + l.baseUsers - (l.shadow.isEmpty ? 0 : l.shadow[offset])
+        let l = Int(leaf)
+        let shadow = leaves[l].shadow.isEmpty ? 0 : leaves[l].shadow[offset]
+        return leaves[l].refs + leaves[l].baseUsers - shadow
+    }
+
+    /// Makes the leaf at directory slot `li` of `map` a dense leaf only this map uses: a shared
+    /// dense leaf is copied, a delta promoted. For runs that cover much of a leaf, where
+    /// slot-by-slot deltas would cost more than the copy.
+    /// - Complexity: O(leafSize).
+    mutating func privatize(_ map: inout BlockMap, _ li: Int) {
+        let leaf = map.directory[li]
+        let l = Int(leaf)
+        if leaves[l].isDense {
+            guard leaves[l].refs > 1 || leaves[l].baseUsers > 0 else { return }
+            let slots = leaves[l].slots
+            for block in slots where block != Self.hole { retain(block) }
+            leaves[l].refs -= 1
+            dropReader(of: leaf)
+            map.directory[li] = newLeaf(Leaf(refs: 1, slots: slots))
+            stats.denseLeavesCreated += 1
+        } else {
+            let own = leaves[l].refs > 1 ? copyDelta(leaf) : leaf
+            map.directory[li] = promote(own)
+        }
     }
 
     /// One more delta over dense `base` overriding `offset`; releases the base's block there if
@@ -360,7 +382,16 @@ public struct BlockStore: Sendable {
     /// Points slot `index` of `map` at `block` (which gains a reader); the block it pointed at
     /// loses one and is freed if nothing else reads it.
     /// - Complexity: O(1) amortised; O(entries) when the leaf is a shared delta.
-    public mutating func set(_ map: inout BlockMap, _ index: Int, to block: Block) {
+    @discardableResult
+    public mutating func set(_ map: inout BlockMap, _ index: Int, to block: Block) -> Block {
+        // An existing block placed by hand may already be in this map elsewhere.
+        if block != Self.hole { map.mayRepeatBlocks = true }
+        return assign(&map, index, to: block)
+    }
+
+    /// `set` without marking the map: for blocks that were just allocated.
+    @inline(__always)
+    mutating func assign(_ map: inout BlockMap, _ index: Int, to block: Block) -> Block {
         let li = index >> Self.leafShift
         let offset = index & Self.leafMask
         var leaf = map.directory[li]
@@ -371,7 +402,7 @@ public struct BlockStore: Sendable {
             map.directory[li] = newLeaf(Leaf(refs: 1, slots: slots))
             stats.denseLeavesCreated += 1
             if block != Self.hole { map.mappedBlocks += 1 }
-            return
+            return Self.hole
         }
         let l = Int(leaf)
         if leaves[l].isDense {
@@ -388,7 +419,7 @@ public struct BlockStore: Sendable {
                 shadowIncrement(leaf, offset)
             }
             map.mappedBlocks += (old == Self.hole ? 1 : 0) - (block == Self.hole ? 1 : 0)
-            return
+            return old
         }
         if leaves[l].refs > 1 {
             leaf = copyDelta(leaf)
@@ -412,6 +443,7 @@ public struct BlockStore: Sendable {
             }
         }
         map.mappedBlocks += (old == Self.hole ? 1 : 0) - (block == Self.hole ? 1 : 0)
+        return old
     }
 
     /// Writes new data: allocates a block with `content` charged to `ownerID` and points slot
@@ -420,8 +452,119 @@ public struct BlockStore: Sendable {
     @discardableResult
     public mutating func write(_ map: inout BlockMap, _ index: Int, content value: UInt64, owner ownerID: UInt32) -> Block {
         let block = allocate(content: value, owner: ownerID)
-        set(&map, index, to: block)
+        assign(&map, index, to: block)
         return block
+    }
+
+    /// `write`, returning the block the slot pointed at before (or `hole`).
+    @inline(__always)
+    public mutating func overwrite(_ map: inout BlockMap, _ index: Int, content value: UInt64, owner ownerID: UInt32) -> Block {
+        assign(&map, index, to: allocate(content: value, owner: ownerID))
+    }
+
+    /// Writes `contents` into slots `start ..< start + contents.count`: the bulk form of
+    /// `overwrite`. Blocks the slots pointed at before (not holes) are appended to `replaced`
+    /// when `collectReplaced` is set.
+    ///
+    /// A private dense leaf (the common case for a volume's own data) is written through unsafe
+    /// buffers with its new blocks allocated at once; any other leaf goes slot by slot.
+    /// - Precondition: `freeBlocks >= contents.count`.
+    public mutating func writeRun(_ map: inout BlockMap, at start: Int, contents: UnsafeBufferPointer<UInt64>, owner ownerID: UInt32,
+                                  replaced: inout [Block], collectReplaced: Bool) {
+        precondition(freeBlocks >= contents.count, "writeRun on a full store")
+        var done = 0
+        var fresh: [Block] = []
+        var freed: [Block] = []
+        while done < contents.count {
+            let index = start + done
+            let li = index >> Self.leafShift
+            let offset = index & Self.leafMask
+            let n = min(Self.leafSize - offset, contents.count - done)
+            var leaf = map.directory[li]
+            if leaf == Self.noLeaf {
+                leaf = newLeaf(Leaf(refs: 1, slots: [Block](repeating: Self.hole, count: Self.leafSize)))
+                stats.denseLeavesCreated += 1
+                map.directory[li] = leaf
+            }
+            if n >= Self.leafSize / 16 { privatize(&map, li); leaf = map.directory[li] }
+            let l = Int(leaf)
+            guard leaves[l].isDense && leaves[l].refs == 1 && leaves[l].baseUsers == 0 else {
+                for k in 0..<n {
+                    let old = assign(&map, index + k, to: allocate(content: contents[done + k], owner: ownerID))
+                    if collectReplaced && old != Self.hole { replaced.append(old) }
+                }
+                done += n
+                continue
+            }
+            allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
+            var newlyMapped = 0
+            leaves[l].slots.withUnsafeMutableBufferPointer { slots in
+                refCount.withUnsafeMutableBufferPointer { rc in
+                    for k in 0..<n {
+                        let old = slots[offset + k]
+                        let block = fresh[k]
+                        slots[offset + k] = block
+                        rc[Int(block)] = 1
+                        if old == Self.hole {
+                            newlyMapped += 1
+                        } else {
+                            if collectReplaced { replaced.append(old) }
+                            rc[Int(old)] -= 1
+                            if rc[Int(old)] == 0 { freed.append(old) }
+                        }
+                    }
+                }
+            }
+            map.mappedBlocks += newlyMapped
+            for block in freed {
+                liveBlocks -= 1
+                charge(owner[Int(block)], -1)
+                freeList.append(block)
+            }
+            freed.removeAll(keepingCapacity: true)
+            done += n
+        }
+    }
+
+    /// `n` new blocks at once (reference count 0: the caller points slots at them).
+    mutating func allocateRun(_ n: Int, contents values: UnsafeBufferPointer<UInt64>, owner ownerID: UInt32, into ids: inout [Block]) {
+        ids.removeAll(keepingCapacity: true)
+        let reused = min(n, freeList.count)
+        for _ in 0..<reused {
+            let block = freeList.removeLast()
+            content[Int(block)] = values[ids.count]
+            owner[Int(block)] = ownerID
+            ids.append(block)
+        }
+        if n > reused {
+            let first = refCount.count
+            refCount.append(contentsOf: repeatElement(0, count: n - reused))
+            owner.append(contentsOf: repeatElement(ownerID, count: n - reused))
+            content.append(contentsOf: values[reused..<n])
+            for block in first..<(first + n - reused) { ids.append(Block(block)) }
+        }
+        liveBlocks += n
+        charge(ownerID, n)
+    }
+
+    /// Calls `body(firstIndex, slots)` once per leaf of `map` with the leaf's slots as seen by the
+    /// map (holes included; a delta's overrides applied), for bulk passes over a whole map.
+    public func forEachLeaf(_ map: BlockMap, _ body: (Int, UnsafeBufferPointer<Block>) -> Void) {
+        var scratch = [Block](repeating: Self.hole, count: Self.leafSize)
+        for (li, leaf) in map.directory.enumerated() where leaf != Self.noLeaf {
+            let start = li << Self.leafShift
+            let count = min(Self.leafSize, map.blockCount - start)
+            let base = leaves[Int(leaf)].base
+            if base == Self.noLeaf {
+                leaves[Int(leaf)].slots.withUnsafeBufferPointer { body(start, UnsafeBufferPointer(rebasing: $0[0..<count])) }
+            } else {
+                scratch.withUnsafeMutableBufferPointer { out in
+                    leaves[Int(base)].slots.withUnsafeBufferPointer { b in _ = out.initialize(from: b) }
+                    for e in leaves[Int(leaf)].entries { out[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
+                }
+                scratch.withUnsafeBufferPointer { body(start, UnsafeBufferPointer(rebasing: $0[0..<count])) }
+            }
+        }
     }
 
     /// A second map sharing every leaf of `map`.
@@ -475,6 +618,9 @@ public struct BlockMap: Sendable, Equatable {
     public private(set) var blockCount: Int
     /// Slots that point at a block (logical used), kept up to date by the store.
     public internal(set) var mappedBlocks: Int = 0
+    /// False while every block in the map was written into it fresh (or copied with the map):
+    /// then no block appears in it twice.
+    public internal(set) var mayRepeatBlocks = false
 
     init(blockCount: Int) {
         self.blockCount = blockCount

@@ -33,6 +33,9 @@ public struct SharingCounts: Sendable, Equatable {
         return true
     }
 
+    /// True until some block has a second pointer: writes then skip the bookkeeping.
+    public var isEmpty: Bool { chunks.isEmpty }
+
     /// Pointers beyond the first from this volume's active file system to `block`.
     public subscript(block: UInt32) -> Int {
         let c = Int(block) >> Self.chunkShift
@@ -44,6 +47,35 @@ public struct SharingCounts: Sendable, Equatable {
     public mutating func increment(_ block: UInt32) {
         let c = ensureUnique(Int(block) >> Self.chunkShift)
         chunks[c]!.values[Int(block) & (Self.chunkSize - 1)] += 1
+    }
+
+    /// One more pointer beyond the first for every block in `blocks` (holes skipped): the bulk
+    /// path of a file clone, one uniqueness check per run of blocks in the same chunk.
+    public mutating func increment(_ blocks: UnsafeBufferPointer<UInt32>, hole: UInt32) {
+        var i = 0
+        while i < blocks.count {
+            if blocks[i] == hole { i += 1; continue }
+            let c = ensureUnique(Int(blocks[i]) >> Self.chunkShift)
+            chunks[c]!.values.withUnsafeMutableBufferPointer { values in
+                while i < blocks.count {
+                    let block = blocks[i]
+                    if block == hole { i += 1; continue }
+                    guard Int(block) >> Self.chunkShift == c else { return }
+                    values[Int(block) & (Self.chunkSize - 1)] += 1
+                    i += 1
+                }
+            }
+        }
+    }
+
+    /// The largest count among `blocks` (holes skipped), without changing anything.
+    public func maximum(_ blocks: UnsafeBufferPointer<UInt32>, hole: UInt32) -> Int {
+        var best = 0
+        for block in blocks where block != hole {
+            let c = Int(block) >> Self.chunkShift
+            if c < chunks.count, let chunk = chunks[c] { best = max(best, Int(chunk.values[Int(block) & (Self.chunkSize - 1)])) }
+        }
+        return best
     }
 
     /// One pointer fewer; returns false (and changes nothing) when the block had only one.

@@ -328,3 +328,22 @@ struct FlexCloneFileRules {
         #expect(try a.cloneFile("c", "f", to: "g").copiedBlocks == 0)
     }
 }
+
+@Suite("Scattered writes")
+struct ScatteredWriteTests {
+    @Test func aBurstOfScatteredWritesEqualsTheSameSingleWrites() throws {
+        var a = try Fixture.volumeWithFile(blocks: 3000)
+        var b = a
+        try a.createSnapshot("vol", "s")
+        try b.createSnapshot("vol", "s")
+        let indices = [5, 2999, 17, 5, 1024, 1023]
+        let contents: [UInt64] = [1, 2, 3, 4, 5, 6]
+        try a.write("vol", "f", indices: indices, contents: contents)
+        for (i, c) in zip(indices, contents) { try b.write("vol", "f", at: i, contents: [c]) }
+        #expect(a.accounting() == b.accounting())
+        #expect(try a.contents("vol", "f") == b.contents("vol", "f"))
+        #expect(try a.contents("vol", "f")[5] == 4, "the later write to the same block wins")
+        #expect(Fixture.error { try a.write("vol", "f", indices: [3000], contents: [1]) }
+                == .outOfRange(volume: "vol", path: "f", start: 3000, count: 1, sizeBlocks: 3000))
+    }
+}

@@ -54,19 +54,69 @@ extension Aggregate {
     /// - Throws: `outOfRange`, `treeQuotaExceeded`, `userQuotaExceeded`, `outOfSpace`; then
     ///   nothing was written.
     public mutating func write(_ volume: String, _ path: String, at start: Int, contents: [UInt64]) throws(ModelError) {
-        var v = try self.volume(volume)
-        var f = try file(v, path)
-        guard start >= 0, start + contents.count <= f.sizeBlocks else {
-            throw .outOfRange(volume: volume, path: path, start: start, count: contents.count, sizeBlocks: f.sizeBlocks)
+        do {  // Checks, on copies that are gone before anything is applied.
+            let v = try self.volume(volume)
+            let f = try file(v, path)
+            guard start >= 0, start + contents.count <= f.sizeBlocks else {
+                throw .outOfRange(volume: volume, path: path, start: start, count: contents.count, sizeBlocks: f.sizeBlocks)
+            }
+            if quotaApplies(v, f) {
+                var newlyMapped = 0
+                for i in start..<(start + contents.count) where store.read(f.map, i) == BlockStore.hole { newlyMapped += 1 }
+                try checkQuotas(v, f, adding: newlyMapped)
+            }
+            try requireSpace(v, blocks: contents.count, covered: min(contents.count, lunReservedUnused(f)))
         }
-        var newlyMapped = 0
-        for i in start..<(start + contents.count) where store.read(f.map, i) == BlockStore.hole { newlyMapped += 1 }
-        try checkQuotas(v, f, adding: newlyMapped)
-        try requireSpace(v, blocks: contents.count, covered: min(contents.count, lunReservedUnused(f)))
-        for (k, value) in contents.enumerated() {
-            let old = store.read(f.map, start + k)
-            store.write(&f.map, start + k, content: value, owner: f.owner)
-            if old != BlockStore.hole { v.sharing.decrement(old) }
+        // Apply on the volume and file taken out of their dictionaries, so each is uniquely
+        // referenced and its arrays are mutated in place, never copied.
+        var v = volumes.removeValue(forKey: volume)!
+        var f = v.files.removeValue(forKey: path)!
+        var replaced: [BlockStore.Block] = []
+        let collect = !v.sharing.isEmpty
+        contents.withUnsafeBufferPointer {
+            store.writeRun(&f.map, at: start, contents: $0, owner: f.owner, replaced: &replaced, collectReplaced: collect)
+        }
+        for old in replaced { v.sharing.decrement(old) }
+        v.files[path] = f
+        volumes[volume] = v
+        checkAfterOperation()
+    }
+
+    /// True when a tree, user or group quota limits `f`.
+    func quotaApplies(_ v: Volume, _ f: StoredFile) -> Bool {
+        if let q = f.attributes.qtree, (v.qtrees[q] ?? nil) != nil { return true }
+        return v.quotas["user:" + f.attributes.user] != nil || v.quotas["group:" + f.attributes.group] != nil
+    }
+
+    /// Writes scattered blocks in one operation (a burst of random 4 KiB writes): block
+    /// `indices[k]` gets `contents[k]`. Checked once, applied in order (a later write to the same
+    /// index wins), all or nothing like `write(_:_:at:contents:)`.
+    public mutating func write(_ volume: String, _ path: String, indices: [Int], contents: [UInt64]) throws(ModelError) {
+        guard indices.count == contents.count else {
+            throw .invalidArgument("\(indices.count) indices for \(contents.count) contents")
+        }
+        do {
+            let v = try self.volume(volume)
+            let f = try file(v, path)
+            for i in indices where i < 0 || i >= f.sizeBlocks {
+                throw .outOfRange(volume: volume, path: path, start: i, count: 1, sizeBlocks: f.sizeBlocks)
+            }
+            if quotaApplies(v, f) {
+                var holes = Set<Int>()
+                for i in indices where store.read(f.map, i) == BlockStore.hole { holes.insert(i) }
+                try checkQuotas(v, f, adding: holes.count)
+            }
+            try requireSpace(v, blocks: indices.count, covered: min(indices.count, lunReservedUnused(f)))
+        }
+        // In index order (stable, so a later write to the same block still wins): writes to
+        // one leaf then follow each other and its bookkeeping stays in cache.
+        let order = indices.indices.sorted { indices[$0] < indices[$1] || (indices[$0] == indices[$1] && $0 < $1) }
+        var v = volumes.removeValue(forKey: volume)!
+        var f = v.files.removeValue(forKey: path)!
+        let collect = !v.sharing.isEmpty
+        for k in order {
+            let old = store.overwrite(&f.map, indices[k], content: contents[k], owner: f.owner)
+            if collect && old != BlockStore.hole { v.sharing.decrement(old) }
         }
         v.files[path] = f
         volumes[volume] = v
@@ -152,36 +202,53 @@ extension Aggregate {
         // Space: metadata, copies of full blocks, and a reserved LUN clone's reservation.
         let limit = profile.maxPointersPerBlock - 1
         var full = 0
-        store.forEachBlock(src.map) { _, block in if v.sharing[block] >= limit { full += 1 } }
+        store.forEachLeaf(src.map) { _, slots in
+            guard v.sharing.maximum(slots, hole: BlockStore.hole) >= limit else { return }
+            for block in slots where block != BlockStore.hole && v.sharing[block] >= limit { full += 1 }
+        }
         let metadata = Int((Double(src.sizeBlocks) * profile.fileCloneMetadataFraction).rounded(.up))
         let reservation = attributes.spaceReserved ? src.sizeBlocks : 0
         try requireSpaceOrReserve(v, object: destination, blocks: metadata + full, reservation: reservation)
 
-        // Apply. A source that maps one block several times can fill that block up during the
-        // clone itself and need more copies than counted: then the clone is undone.
+        // Apply, on the volume taken out of the dictionary (see `modifyFile`). A source that maps
+        // one block several times can fill that block up during the clone itself and need more
+        // copies than counted: then the clone is undone.
+        v = volumes.removeValue(forKey: volume)!
         clone.map = store.copy(src.map)
         clone.owner = store.newOwner(group: v.group)
         clone.metadataBlocks = metadata
         var copied = 0
+        var shared = 0
         var sharedSlots: [BlockStore.Block] = []
-        var slots: [(Int, BlockStore.Block)] = []
-        store.forEachBlock(clone.map) { i, block in slots.append((i, block)) }
-        sharedSlots.reserveCapacity(slots.count)
         var overflow = false
-        for (i, block) in slots {
-            if v.sharing[block] >= limit {
-                if copied >= full && store.freeBlocks - metadata <= 0 { overflow = true; break }
-                store.write(&clone.map, i, content: store.contentOf(block), owner: clone.owner)
-                copied += 1
-            } else {
-                v.sharing.increment(block)
-                sharedSlots.append(block)
+        if full == 0 && !src.map.mayRepeatBlocks {
+            // No block is full and none appears twice: every pointer count rises by one and
+            // stays within the limit. One bulk pass over the leaves.
+            store.forEachLeaf(src.map) { _, slots in v.sharing.increment(slots, hole: BlockStore.hole) }
+            shared = src.map.mappedBlocks
+        } else {
+            var slots: [(Int, BlockStore.Block)] = []
+            store.forEachBlock(clone.map) { i, block in slots.append((i, block)) }
+            sharedSlots.reserveCapacity(slots.count)
+            for (i, block) in slots {
+                if v.sharing[block] >= limit {
+                    if copied >= full && store.freeBlocks - metadata <= 0 { overflow = true; break }
+                    store.write(&clone.map, i, content: store.contentOf(block), owner: clone.owner)
+                    copied += 1
+                } else {
+                    v.sharing.increment(block)
+                    sharedSlots.append(block)
+                }
             }
+            shared = sharedSlots.count
         }
         v.metadataBlocks += metadata
         v.files[destination] = clone
+        volumes[volume] = v
         if overflow || (copied > full && (try? requireSpace(v, blocks: 0)) == nil) {
-            for block in sharedSlots { v.sharing.decrement(block) }
+            volumes[volume]!.files[destination] = nil
+            volumes[volume]!.metadataBlocks -= metadata
+            for block in sharedSlots { volumes[volume]!.sharing.decrement(block) }
             store.release(clone.map)
             throw .outOfSpace(volume: volume, neededBlocks: metadata + copied + 1, availableBlocks: metadata + copied,
                               inAggregate: true)
@@ -190,9 +257,8 @@ extension Aggregate {
         if src.attributes.hasACL { clonesWithoutACLs += 1 }
         if src.attributes.hasStreams { clonesWithoutStreams += 1 }
         oversubscribedQuotas += oversubscribed.map { "\(volume)/\($0)" }
-        volumes[volume] = v
         checkAfterOperation()
-        return FileCloneResult(sharedBlocks: sharedSlots.count, copiedBlocks: copied, metadataBlocks: metadata,
+        return FileCloneResult(sharedBlocks: shared, copiedBlocks: copied, metadataBlocks: metadata,
                                oversubscribedQuotas: oversubscribed)
     }
 

@@ -1,0 +1,170 @@
+// Block-model benchmarks for issue 3's targets. Run on demand, in release:
+//
+//     swift run -c release clonesim-bench [--quick]
+//
+// Prints one Markdown table row per measurement. Times are the median of several runs where
+// an operation is cheap enough to repeat. Memory is the growth of the resident set
+// (/proc/self/statm) while the measured objects are built, so it counts everything the model
+// allocates for them.
+import BlockModel
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let quick = CommandLine.arguments.contains("--quick")
+let gib = 262_144  // 4 KiB blocks per GiB
+
+func heapBytes() -> Int {
+    // Resident pages × page size, from /proc/self/statm ("size resident shared ...").
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func time(_ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try body()
+    return seconds(clock.now - start)
+}
+
+func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+struct LCG {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state >> 11
+    }
+}
+
+func report(_ what: String, _ measured: String, _ target: String, _ ok: Bool?) {
+    print("| \(what) | \(measured) | \(target) | \(ok.map { $0 ? "yes" : "no" } ?? "-") |")
+}
+
+/// A volume holding one file of `blocks` blocks, written sequentially in runs of 256.
+func image(blocks: Int, capacity: Int) throws -> (Aggregate, Double) {
+    var a = Aggregate(name: "aggr", capacityBlocks: capacity)
+    try a.createVolume("img", sizeBlocks: capacity)
+    try a.createFile("img", "disk", sizeBlocks: blocks)
+    var buffer = [UInt64](repeating: 0, count: 256)
+    let t = try time {
+        var start = 0
+        while start < blocks {
+            let n = min(256, blocks - start)
+            for k in 0..<n { buffer[k] = UInt64(start + k) }
+            try a.write("img", "disk", at: start, contents: n == 256 ? buffer : Array(buffer[0..<n]))
+            start += n
+        }
+    }
+    return (a, Double(blocks) / t)
+}
+
+print("| measurement | measured | target | met |")
+print("| --- | --- | --- | --- |")
+
+// 1. Snapshot copy and FlexClone volume of a 100 GiB volume.
+do {
+    let blocks = quick ? 10 * gib : 100 * gib
+    var (a, fill) = try image(blocks: blocks, capacity: blocks + 40 * gib)
+    report("sequential first write of a \(blocks / gib) GiB file, runs of 256", String(format: "%.1f M blocks/s", fill / 1e6), "-", nil)
+    var snapTimes: [Double] = []
+    for i in 0..<21 {
+        snapTimes.append(try time { try a.createSnapshot("img", "s\(i)") })
+        try a.deleteSnapshot("img", "s\(i)")
+    }
+    let snapMs = median(snapTimes) * 1000
+    report("Snapshot copy of a \(blocks / gib) GiB volume", String(format: "%.3f ms", snapMs), "≤ 1 ms", snapMs <= 1)
+    try a.createSnapshot("img", "base")
+    var cloneTimes: [Double] = []
+    for i in 0..<21 { cloneTimes.append(try time { try a.createVolumeClone("c\(i)", parent: "img", snapshot: "base") }) }
+    let cloneMs = median(cloneTimes) * 1000
+    report("FlexClone volume of a \(blocks / gib) GiB volume (existing Snapshot copy)", String(format: "%.3f ms", cloneMs), "≤ 1 ms", cloneMs <= 1)
+    let autoMs = try time { try a.createVolumeClone("auto", parent: "img") } * 1000
+    report("FlexClone volume with its automatic Snapshot copy", String(format: "%.3f ms", autoMs), "≤ 1 ms", autoMs <= 1)
+}
+
+// 2-4. A 40 GiB image: file clone, random and sequential overwrites into clones, memory.
+do {
+    let blocks = quick ? 4 * gib : 40 * gib
+    var (a, _) = try image(blocks: blocks, capacity: 3 * blocks)
+    var rng = LCG(state: 42)
+    var indices = [Int](repeating: 0, count: 4096), contents = [UInt64](repeating: 0, count: 4096)
+    // Memory per clone after 1% uniform random divergence.
+    let clones = quick ? 10 : 40
+    let perClone = blocks / 100
+    try a.createSnapshot("img", "golden")
+    let before = heapBytes()
+    for c in 0..<clones {
+        try a.createVolumeClone("vdi\(c)", parent: "img", snapshot: "golden")
+        var done = 0
+        while done < perClone {
+            let n = min(4096, perClone - done)
+            for k in 0..<n { indices[k] = Int(rng.next() % UInt64(blocks)); contents[k] = rng.next() }
+            try a.write("vdi\(c)", "disk", indices: Array(indices[0..<n]), contents: Array(contents[0..<n]))
+            done += n
+        }
+    }
+    let mib = Double(heapBytes() - before) / Double(clones) / 1_048_576
+    report("memory per clone of a \(blocks / gib) GiB image after 1% random divergence (\(clones) clones)",
+           String(format: "%.2f MiB", mib), "≤ 2 MiB", mib <= 2)
+    for c in 0..<clones { try a.destroyVolume("vdi\(c)") }
+    let firstClone = try time { try a.cloneFile("img", "disk", to: "fc1") } * 1000
+    let secondClone = try time { try a.cloneFile("img", "disk", to: "fc2") } * 1000
+    report("FlexClone file of a \(blocks / gib) GiB file (first / second)", String(format: "%.1f / %.1f ms", firstClone, secondClone),
+           "≤ 100 ms", max(firstClone, secondClone) <= 100)
+    try a.deleteFile("img", "fc1")
+    try a.deleteFile("img", "fc2")
+
+    try a.createVolumeClone("rand", parent: "img", snapshot: "golden")
+    let total = quick ? 500_000 : 4_000_000
+    let batched = try time {
+        for _ in 0..<(total / 4096) {
+            for k in 0..<4096 { indices[k] = Int(rng.next() % UInt64(blocks)); contents[k] = rng.next() }
+            try a.write("rand", "disk", indices: indices, contents: contents)
+        }
+    }
+    report("random 4 KiB overwrites into a clone, bursts of 4096", String(format: "%.2f M blocks/s", Double(total / 4096 * 4096) / batched / 1e6),
+           "≥ 5 M blocks/s", Double(total / 4096 * 4096) / batched >= 5e6)
+    try a.createVolumeClone("rand1", parent: "img", snapshot: "golden")
+    let singles = quick ? 100_000 : 500_000
+    let single = try time {
+        for _ in 0..<singles { try a.write("rand1", "disk", at: Int(rng.next() % UInt64(blocks)), contents: [rng.next()]) }
+    }
+    report("random 4 KiB overwrites into a clone, one call per block", String(format: "%.2f M blocks/s", Double(singles) / single / 1e6),
+           "≥ 5 M blocks/s", Double(singles) / single >= 5e6)
+    try a.destroyVolume("rand")
+    try a.destroyVolume("rand1")
+
+    for run in [16, 256] {
+        try a.createVolumeClone("seq\(run)", parent: "img", snapshot: "golden")
+        let buffer = [UInt64](repeating: 7, count: run)
+        let count = (quick ? 1_000_000 : 8_000_000) / run
+        let t = try time {
+            for _ in 0..<count {
+                let start = Int(rng.next() % UInt64(blocks - run))
+                try a.write("seq\(run)", "disk", at: start, contents: buffer)
+            }
+        }
+        report("sequential runs of \(run) blocks into a clone", String(format: "%.1f M blocks/s", Double(count * run) / t / 1e6),
+               "≥ 50 M blocks/s", Double(count * run) / t >= 50e6)
+        try a.destroyVolume("seq\(run)")
+    }
+}
+
+// 5. Per-object report of a 100 GiB volume holding a file and 255 file clones.
+do {
+    let logical = quick ? 10 * gib : 100 * gib
+    let fileBlocks = logical / 256
+    var (a, _) = try image(blocks: fileBlocks, capacity: 2 * fileBlocks + 10 * gib)
+    for i in 1...255 { try a.cloneFile("img", "disk", to: "clone\(i)") }
+    var figures: [ObjectFigures] = []
+    let t = try time { figures = a.accounting() }
+    report("per-object report: \(logical / gib) GiB volume = 1 file + 255 file clones (\(figures.count) rows)",
+           String(format: "%.3f s", t), "≤ 2 s", t <= 2)
+}
