@@ -71,6 +71,8 @@ public struct BlockStore: Sendable {
 
     var leaves: [Leaf] = []
     var freeLeaves: [UInt32] = []
+    /// Reused by `writeRun` so a run allocates no array of its own.
+    var scratchBlocks: [Block] = []
 
     /// Outcome counters, for reports and benchmarks.
     public private(set) var stats = Stats()
@@ -252,29 +254,34 @@ public struct BlockStore: Sendable {
 
     /// After `base` lost one reader that did not override the offsets in `kept`: release the
     /// blocks of slots nobody reads any more, and the leaf itself when nothing uses it.
+    /// - Complexity: O(1) when the base has no deltas; O(leafSize) otherwise.
     mutating func dropReader(of base: UInt32, keeping kept: [UInt64] = []) {
         let b = Int(base)
-        if leaves[b].refs == 0 && leaves[b].baseUsers == 0 {
-            // Every slot that was still read dies now (shadow <= baseUsers, so only slots in
-            // `kept` can have been dead already, and those the departing reader overrode).
-            var keptIndex = 0
-            for o in 0..<Self.leafSize {
-                if keptIndex < kept.count && Int(kept[keptIndex] >> 32) == o { keptIndex += 1; continue }
-                let block = leaves[b].slots[o]
-                if block != Self.hole { release(block) }
-            }
+        let remaining = leaves[b].refs + leaves[b].baseUsers
+        if remaining == 0 {
+            // Every slot still read dies now (shadow <= baseUsers, so only slots in `kept` can
+            // have been dead already: those the departing reader overrode).
+            var dying = leaves[b].slots
+            for e in kept { dying[Int(e >> 32)] = Self.hole }
+            for block in dying where block != Self.hole { release(block) }
             freeLeaf(base)
             return
         }
         guard !leaves[b].shadow.isEmpty else { return }  // readers >= 1 everywhere
-        var keptIndex = 0
-        for o in 0..<Self.leafSize {
-            if keptIndex < kept.count && Int(kept[keptIndex] >> 32) == o { keptIndex += 1; continue }
-            if readers(base, o) == 0 {
-                let block = leaves[b].slots[o]
-                if block != Self.hole { release(block) }
+        // A slot not in `kept` lost a reader; it is dead now iff every remaining reader
+        // overrides it: shadow == refs + baseUsers.
+        var dead: [Block] = []
+        leaves[b].shadow.withUnsafeBufferPointer { shadow in
+            leaves[b].slots.withUnsafeBufferPointer { slots in
+                var next = 0
+                for o in 0..<Self.leafSize where shadow[o] == remaining {
+                    while next < kept.count && Int(kept[next] >> 32) < o { next += 1 }
+                    if next < kept.count && Int(kept[next] >> 32) == o { continue }
+                    if slots[o] != Self.hole { dead.append(slots[o]) }
+                }
             }
         }
+        for block in dead { release(block) }
     }
 
     /// Drops one directory reference to `leaf`.
@@ -473,8 +480,9 @@ public struct BlockStore: Sendable {
                                   replaced: inout [Block], collectReplaced: Bool) {
         precondition(freeBlocks >= contents.count, "writeRun on a full store")
         var done = 0
-        var fresh: [Block] = []
+        var fresh = scratchBlocks
         var freed: [Block] = []
+        defer { scratchBlocks = fresh }
         while done < contents.count {
             let index = start + done
             let li = index >> Self.leafShift
@@ -489,10 +497,8 @@ public struct BlockStore: Sendable {
             if n >= Self.leafSize / 16 { privatize(&map, li); leaf = map.directory[li] }
             let l = Int(leaf)
             guard leaves[l].isDense && leaves[l].refs == 1 && leaves[l].baseUsers == 0 else {
-                for k in 0..<n {
-                    let old = assign(&map, index + k, to: allocate(content: contents[done + k], owner: ownerID))
-                    if collectReplaced && old != Self.hole { replaced.append(old) }
-                }
+                allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
+                mergeRun(&map, li, offset: offset, blocks: fresh, replaced: &replaced, collectReplaced: collectReplaced)
                 done += n
                 continue
             }
@@ -524,6 +530,53 @@ public struct BlockStore: Sendable {
             freed.removeAll(keepingCapacity: true)
             done += n
         }
+    }
+
+    /// Points slots `offset ..< offset + blocks.count` of the shared or delta leaf at directory
+    /// slot `li` at `blocks` (fresh, reference count 0) through the map's delta: one merge of
+    /// the sorted entries instead of one insert per block.
+    mutating func mergeRun(_ map: inout BlockMap, _ li: Int, offset: Int, blocks: [Block], replaced: inout [Block],
+                           collectReplaced: Bool) {
+        var leaf = map.directory[li]
+        if leaves[Int(leaf)].isDense {
+            // A shared dense leaf: this map now reads it through a new, empty delta.
+            leaves[Int(leaf)].refs -= 1
+            leaves[Int(leaf)].baseUsers += 1
+            leaf = newLeaf(Leaf(refs: 1, base: leaf, entries: []))
+            stats.deltaLeavesCreated += 1
+        } else if leaves[Int(leaf)].refs > 1 {
+            leaf = copyDelta(leaf)
+        }
+        map.directory[li] = leaf
+        let d = Int(leaf)
+        let base = leaves[d].base
+        let old = leaves[d].entries
+        var merged: [UInt64] = []
+        merged.reserveCapacity(old.count + blocks.count)
+        var newOffsets: [Int] = []
+        var i = 0
+        var newlyMapped = 0
+        for (k, block) in blocks.enumerated() {
+            let o = offset + k
+            while i < old.count && Int(old[i] >> 32) < o { merged.append(old[i]); i += 1 }
+            refCount[Int(block)] += 1
+            var previous: Block
+            if i < old.count && Int(old[i] >> 32) == o {
+                previous = Block(truncatingIfNeeded: old[i])
+                i += 1
+                if previous != Self.hole { release(previous) }
+            } else {
+                previous = leaves[Int(base)].slots[o]
+                newOffsets.append(o)
+            }
+            if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
+            merged.append(UInt64(o) << 32 | UInt64(block))
+        }
+        while i < old.count { merged.append(old[i]); i += 1 }
+        leaves[d].entries = merged
+        for o in newOffsets { shadowIncrement(base, o) }
+        map.mappedBlocks += newlyMapped
+        if merged.count > Self.promoteThreshold { map.directory[li] = promote(leaf) }
     }
 
     /// `n` new blocks at once (reference count 0: the caller points slots at them).

@@ -70,12 +70,27 @@ public struct SharingCounts: Sendable, Equatable {
 
     /// The largest count among `blocks` (holes skipped), without changing anything.
     public func maximum(_ blocks: UnsafeBufferPointer<UInt32>, hole: UInt32) -> Int {
-        var best = 0
-        for block in blocks where block != hole {
-            let c = Int(block) >> Self.chunkShift
-            if c < chunks.count, let chunk = chunks[c] { best = max(best, Int(chunk.values[Int(block) & (Self.chunkSize - 1)])) }
+        var best: UInt16 = 0
+        var i = 0
+        while i < blocks.count {
+            if blocks[i] == hole { i += 1; continue }
+            let c = Int(blocks[i]) >> Self.chunkShift
+            guard c < chunks.count, let chunk = chunks[c] else {
+                // No counts in this chunk: skip its run.
+                while i < blocks.count && (blocks[i] == hole || Int(blocks[i]) >> Self.chunkShift == c) { i += 1 }
+                continue
+            }
+            chunk.values.withUnsafeBufferPointer { values in
+                while i < blocks.count {
+                    let block = blocks[i]
+                    if block == hole { i += 1; continue }
+                    guard Int(block) >> Self.chunkShift == c else { return }
+                    best = max(best, values[Int(block) & (Self.chunkSize - 1)])
+                    i += 1
+                }
+            }
         }
-        return best
+        return Int(best)
     }
 
     /// One pointer fewer; returns false (and changes nothing) when the block had only one.

@@ -72,11 +72,28 @@ struct BlockStoreTests {
             case 0...5:  // a burst of writes: scattered or sequential
                 let count = 1 + rng.below(op < 3 ? 8 : 600)
                 let start = rng.below(blocks)
-                for k in 0..<count {
-                    let i = op < 3 ? rng.below(blocks) : (start + k) % blocks
-                    naive[m][i] = store.write(&maps[m], i, content: rng.next(), owner: UInt32(m % 3))
+                if op >= 4 {
+                    // The bulk path: one run, through dense, delta, merge and privatise cases.
+                    let n = min(count, blocks - start)
+                    let values = (0..<n).map { _ in rng.next() }
+                    var replaced: [Block] = []
+                    let before = (start..<(start + n)).map { store.read(maps[m], $0) }
+                    values.withUnsafeBufferPointer {
+                        store.writeRun(&maps[m], at: start, contents: $0, owner: UInt32(m % 3), replaced: &replaced, collectReplaced: true)
+                    }
+                    #expect(replaced == before.filter { $0 != BlockStore.hole }, "writeRun reports the blocks it replaced")
+                    for k in 0..<n {
+                        naive[m][start + k] = store.read(maps[m], start + k)
+                        #expect(store.contentOf(naive[m][start + k]) == values[k])
+                    }
+                    what = "writeRun \(n) at \(start) into \(m)"
+                } else {
+                    for k in 0..<count {
+                        let i = op < 3 ? rng.below(blocks) : (start + k) % blocks
+                        naive[m][i] = store.write(&maps[m], i, content: rng.next(), owner: UInt32(m % 3))
+                    }
+                    what = "write \(count) into \(m)"
                 }
-                what = "write \(count) into \(m)"
             case 6, 7 where maps.count < 6:
                 maps.append(store.copy(maps[m]))
                 naive.append(naive[m])

@@ -44,6 +44,7 @@ extension Aggregate {
         }
         v.files[path] = StoredFile(attributes: attributes, sizeBlocks: sizeBlocks, map: store.newMap(blocks: sizeBlocks),
                                    owner: store.newOwner(group: v.group))
+        if attributes.kind == .lun && attributes.spaceReserved { v.reservedLUNs.append(path) }
         volumes[volume] = v
         checkAfterOperation()
     }
@@ -146,8 +147,10 @@ extension Aggregate {
         store.forEachBlock(f.map) { _, block in v.sharing.decrement(block) }
         store.release(f.map)
         v.metadataBlocks -= f.metadataBlocks
+        metadataTotal -= f.metadataBlocks
         v.retiredOwners.append(f.owner)
         v.files[path] = nil
+        v.reservedLUNs.removeAll { $0 == path }
         volumes[volume] = v
         checkAfterOperation()
     }
@@ -243,11 +246,15 @@ extension Aggregate {
             shared = sharedSlots.count
         }
         v.metadataBlocks += metadata
+        metadataTotal += metadata
         v.files[destination] = clone
+        if attributes.spaceReserved { v.reservedLUNs.append(destination) }
         volumes[volume] = v
         if overflow || (copied > full && (try? requireSpace(v, blocks: 0)) == nil) {
             volumes[volume]!.files[destination] = nil
+            volumes[volume]!.reservedLUNs.removeAll { $0 == destination }
             volumes[volume]!.metadataBlocks -= metadata
+            metadataTotal -= metadata
             for block in sharedSlots { volumes[volume]!.sharing.decrement(block) }
             store.release(clone.map)
             throw .outOfSpace(volume: volume, neededBlocks: metadata + copied + 1, availableBlocks: metadata + copied,

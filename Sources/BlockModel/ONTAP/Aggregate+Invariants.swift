@@ -39,6 +39,17 @@ extension Aggregate {
             }
         }
         if physicalUsedBlocks + reservedBlocks + freeBlocks != capacityBlocks { problems.append("used + reserved + free != capacity") }
+        let metadata = volumes.values.reduce(0) { $0 + $1.metadataBlocks }
+        if metadata != metadataTotal { problems.append("metadata total \(metadataTotal) != \(metadata)") }
+        for (name, v) in volumes {
+            if v.metadataBlocks != v.files.values.reduce(0, { $0 + $1.metadataBlocks }) {
+                problems.append("volume \(name): metadata blocks differ from its files'")
+            }
+            let reserved = v.files.filter { $0.value.attributes.kind == .lun && $0.value.attributes.spaceReserved }.keys.sorted()
+            if reserved != v.reservedLUNs.sorted() { problems.append("volume \(name): reserved LUN list differs") }
+        }
+        let guaranteed = volumes.filter { $0.value.guarantee == .volume }.keys.sorted()
+        if guaranteed != guaranteedVolumes.sorted() { problems.append("guaranteed volume list differs") }
         if freeBlocks < 0 { problems.append("free blocks \(freeBlocks) < 0") }
         return problems
     }

@@ -15,6 +15,7 @@ extension Aggregate {
         volumes[name] = Volume(name: name, group: nextGroup, sizeBlocks: sizeBlocks, guarantee: guarantee, snapLock: snapLock)
         nextGroup += 1
         volumeOrder.append(name)
+        if guarantee == .volume { guaranteedVolumes.append(name) }
         checkAfterOperation()
     }
 
@@ -105,9 +106,11 @@ extension Aggregate {
             f.owner = store.newOwner(group: clone.group)
             f.metadataBlocks = 0
             clone.files[path] = f
+            if f.attributes.kind == .lun && f.attributes.spaceReserved { clone.reservedLUNs.append(path) }
         }
         volumes[name] = clone
         volumeOrder.append(name)
+        if guarantee == .volume { guaranteedVolumes.append(name) }
         checkAfterOperation()
     }
 
@@ -139,6 +142,8 @@ extension Aggregate {
         detachFromParent(v)
         volumes[name] = nil
         volumeOrder.removeAll { $0 == name }
+        guaranteedVolumes.removeAll { $0 == name }
+        metadataTotal -= v.metadataBlocks
         checkAfterOperation()
     }
 

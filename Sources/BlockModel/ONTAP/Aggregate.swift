@@ -31,6 +31,10 @@ public struct Aggregate: Sendable {
     /// Volume names in creation order: iteration order of reports.
     var volumeOrder: [String] = []
     var nextGroup: UInt32 = 0
+    /// Clone metadata blocks over all volumes, and the volumes with a `volume` guarantee:
+    /// kept so the aggregate's totals do not walk every volume and file.
+    var metadataTotal = 0
+    var guaranteedVolumes: [String] = []
     /// Block copies made because a block already had the maximum number of pointers.
     public internal(set) var fallbackCopies = 0
     /// File clones created without the source's ACLs / streams.
@@ -133,6 +137,8 @@ struct Volume: Sendable {
     var quotas: [String: Int] = [:]
     /// Metadata blocks of file clones that still exist.
     var metadataBlocks = 0
+    /// Paths of space-reserved LUNs (their unused reservations are charged to the volume).
+    var reservedLUNs: [String] = []
     /// Owner numbers whose files are deleted but whose blocks Snapshot copies may still hold.
     var retiredOwners: [UInt32] = []
 
@@ -159,8 +165,9 @@ extension Aggregate {
         return max(0, f.sizeBlocks - store.owned(by: f.owner))
     }
 
+    /// - Complexity: O(reserved LUNs of the volume).
     func lunReservedUnused(_ v: Volume) -> Int {
-        v.files.values.reduce(0) { $0 + lunReservedUnused($1) }
+        v.reservedLUNs.reduce(0) { $0 + lunReservedUnused(v.files[$1]!) }
     }
 
     /// What the volume is charged: owned blocks + clone metadata + unused LUN reservations.
@@ -173,13 +180,12 @@ extension Aggregate {
         v.guarantee == .volume ? max(0, v.sizeBlocks - charged(v)) : 0
     }
 
-    /// Physical blocks in use: data blocks + clone metadata.
-    public var physicalUsedBlocks: Int {
-        store.liveBlocks + volumes.values.reduce(0) { $0 + $1.metadataBlocks }
-    }
+    /// Physical blocks in use: data blocks + clone metadata. O(1).
+    public var physicalUsedBlocks: Int { store.liveBlocks + metadataTotal }
 
     /// Blocks held back by guaranteed volumes' unused reservations.
-    public var reservedBlocks: Int { volumes.values.reduce(0) { $0 + reservationUnused($1) } }
+    /// - Complexity: O(guaranteed volumes + their reserved LUNs), whatever the data size.
+    public var reservedBlocks: Int { guaranteedVolumes.reduce(0) { $0 + reservationUnused(volumes[$1]!) } }
 
     /// Blocks no one has and no one has reserved.
     public var freeBlocks: Int { capacityBlocks - physicalUsedBlocks - reservedBlocks }
