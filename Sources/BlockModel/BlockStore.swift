@@ -443,6 +443,9 @@ public struct BlockStore: Sendable {
         } else {
             let base = leaves[d].base
             old = leaves[Int(base)].slots[offset]
+            // Grow by a quarter, not double: deltas are many and small, so slack is memory.
+            let count = leaves[d].entries.count
+            if count == leaves[d].entries.capacity { leaves[d].entries.reserveCapacity(count + max(2, count / 4)) }
             leaves[d].entries.insert(packed, at: i)
             shadowIncrement(base, offset)
             if leaves[d].entries.count > Self.promoteThreshold {
