@@ -99,30 +99,25 @@ do {
     let clones = quick ? 10 : 40
     let perClone = blocks / 100
     try a.createSnapshot("img", "golden")
-    let before = heapBytes()
-    for c in 0..<clones {
-        try a.createVolumeClone("vdi\(c)", parent: "img", snapshot: "golden")
-        var done = 0
-        while done < perClone {
-            let n = min(4096, perClone - done)
-            for k in 0..<n { indices[k] = Int(rng.next() % UInt64(blocks)); contents[k] = rng.next() }
-            try a.write("vdi\(c)", "disk", indices: Array(indices[0..<n]), contents: Array(contents[0..<n]))
-            done += n
+    /// Clones of the golden image, each diverging by `perClone` random blocks.
+    func divergentClones(_ range: Range<Int>) throws {
+        for c in range {
+            try a.createVolumeClone("vdi\(c)", parent: "img", snapshot: "golden")
+            var done = 0
+            while done < perClone {
+                let n = min(4096, perClone - done)
+                for k in 0..<n { indices[k] = Int(rng.next() % UInt64(blocks)); contents[k] = rng.next() }
+                try a.write("vdi\(c)", "disk", indices: Array(indices[0..<n]), contents: Array(contents[0..<n]))
+                done += n
+            }
         }
     }
+    let before = heapBytes()
+    try divergentClones(0..<clones)
     let middle = heapBytes()
     // The same again: the marginal cost of further clones, without one-time costs (the
     // golden image's per-leaf shadow counts are allocated by the first clone that diverges).
-    for c in clones..<(2 * clones) {
-        try a.createVolumeClone("vdi\(c)", parent: "img", snapshot: "golden")
-        var done = 0
-        while done < perClone {
-            let n = min(4096, perClone - done)
-            for k in 0..<n { indices[k] = Int(rng.next() % UInt64(blocks)); contents[k] = rng.next() }
-            try a.write("vdi\(c)", "disk", indices: Array(indices[0..<n]), contents: Array(contents[0..<n]))
-            done += n
-        }
-    }
+    try divergentClones(clones..<(2 * clones))
     let first = Double(middle - before) / Double(clones) / 1_048_576
     let marginal = Double(heapBytes() - middle) / Double(clones) / 1_048_576
     report("memory per clone of a \(blocks / gib) GiB image after 1% random divergence: first \(clones) clones / next \(clones)",
