@@ -50,8 +50,19 @@ extension BlockStore {
             if leaf.baseUsers != baseUsers[id] { problems.append("leaf \(id): baseUsers \(leaf.baseUsers) != \(baseUsers[id])") }
             if leaf.refs == 0 && leaf.baseUsers == 0 { problems.append("leaf \(id) is live but unused") }
             let sh = shadow[id] ?? [UInt32](repeating: 0, count: Self.leafSize)
-            let stored = leaf.shadow.isEmpty ? [UInt32](repeating: 0, count: Self.leafSize) : leaf.shadow
-            if sh != stored { problems.append("leaf \(id): shadow counts differ") }
+            if leaf.refs > 0 {
+                if !leaf.shadow.isEmpty { problems.append("leaf \(id): shadow counts kept while read directly") }
+            } else if leaf.shadow != sh {
+                problems.append("leaf \(id): shadow counts differ")
+            }
+            if Int(leaf.baseUsers) != leaf.deltas.count || Set(leaf.deltas).count != leaf.deltas.count {
+                problems.append("leaf \(id): delta list has \(leaf.deltas.count) entries for \(leaf.baseUsers) users")
+            }
+            for (i, d) in leaf.deltas.enumerated() {
+                if Int(d) >= leaves.count || !leaves[Int(d)].live || leaves[Int(d)].base != UInt32(id) || leaves[Int(d)].baseIndex != UInt32(i) {
+                    problems.append("leaf \(id): delta list entry \(i) = \(d) is wrong")
+                }
+            }
             for o in 0..<Self.leafSize where leaf.slots[o] != Self.hole {
                 if Int(leaf.refs) + Int(leaf.baseUsers) - Int(sh[o]) > 0 { expected[Int(leaf.slots[o])] += 1 }
             }

@@ -25,7 +25,10 @@
 /// - A dense leaf reads slot `o` iff some reader still sees it there:
 ///   `readers(o) = refs + baseUsers − shadow[o] > 0`, where `refs` counts directory slots that
 ///   point at the leaf, `baseUsers` the delta leaves built on it, and `shadow[o]` how many of
-///   those deltas override offset `o` (allocated on the first delta only).
+///   those deltas override offset `o`. While a directory still points at the leaf directly
+///   (`refs > 0`, e.g. the golden Snapshot copy every VDI clone diverges from) no slot can die,
+///   so `shadow` is only built — from the leaf's list of deltas — when the last direct
+///   reference goes; until then it costs nothing.
 /// So when the last reader of a slot overrides it or goes away, the old block loses that
 /// leaf's reference at once: overwritten blocks held by nothing else are freed immediately,
 /// and blocks still seen through a Snapshot copy's leaf stay. A slot never becomes readable
@@ -94,7 +97,12 @@ public struct BlockStore: Sendable {
         var slots: [Block] = []
         /// Delta: (offset << 32 | block), sorted by offset.
         var entries: [UInt64] = []
-        /// Dense with delta users: per offset, how many deltas override it.
+        /// Dense: the deltas built on it (for the shadow counts, built when first needed).
+        var deltas: [UInt32] = []
+        /// Delta: its position in its base's `deltas`.
+        var baseIndex: UInt32 = 0
+        /// Dense, once no directory reads it directly: per offset, how many of its deltas
+        /// override it. Empty while a direct reader exists (then no slot can die).
         var shadow: [UInt32] = []
         var isDense: Bool { base == BlockStore.noLeaf }
     }
@@ -102,6 +110,12 @@ public struct BlockStore: Sendable {
     public init(capacity: Int) {
         precondition(capacity >= 0 && capacity < Int(UInt32.max), "capacity fits 32-bit block ids")
         self.capacity = capacity
+        // Reserve the per-block arrays once (up to 64 M blocks, 1 GiB of address space): pages
+        // become resident only when used, and the arrays never reallocate and copy as they grow.
+        let reserve = min(capacity, 1 << 26)
+        refCount.reserveCapacity(reserve)
+        owner.reserveCapacity(reserve)
+        content.reserveCapacity(reserve)
     }
 
     /// Blocks not referenced by anything.
@@ -212,13 +226,6 @@ public struct BlockStore: Sendable {
         freeLeaves.append(id)
     }
 
-    @inline(__always)
-    func readers(_ leaf: UInt32, _ offset: Int) -> UInt32 {
-        let l = Int(leaf)
-        let shadow = leaves[l].shadow.isEmpty ? 0 : leaves[l].shadow[offset]
-        return leaves[l].refs + leaves[l].baseUsers - shadow
-    }
-
     /// Makes the leaf at directory slot `li` of `map` a dense leaf only this map uses: a shared
     /// dense leaf is copied, a delta promoted. For runs that cover much of a leaf, where
     /// slot-by-slot deltas would cost more than the copy.
@@ -240,13 +247,50 @@ public struct BlockStore: Sendable {
         }
     }
 
-    /// One more delta over dense `base` overriding `offset`; releases the base's block there if
-    /// that delta was its last reader.
-    mutating func shadowIncrement(_ base: UInt32, _ offset: Int) {
+    /// Registers `delta` (holding its entries already) as a user of dense leaf `base`.
+    mutating func attach(_ delta: UInt32, to base: UInt32) {
         let b = Int(base)
-        if leaves[b].shadow.isEmpty { leaves[b].shadow = [UInt32](repeating: 0, count: Self.leafSize) }
+        leaves[Int(delta)].baseIndex = UInt32(leaves[b].deltas.count)
+        leaves[b].deltas.append(delta)
+        leaves[b].baseUsers += 1
+        if !leaves[b].shadow.isEmpty {
+            for e in leaves[Int(delta)].entries { leaves[b].shadow[Int(e >> 32)] += 1 }
+        }
+    }
+
+    /// Removes `delta` from its base's users; its entries stay as they are.
+    mutating func detach(_ delta: UInt32) {
+        let b = Int(leaves[Int(delta)].base)
+        let i = Int(leaves[Int(delta)].baseIndex)
+        let last = leaves[b].deltas.removeLast()
+        if last != delta {
+            leaves[b].deltas[i] = last
+            leaves[Int(last)].baseIndex = UInt32(i)
+        }
+        leaves[b].baseUsers -= 1
+        if !leaves[b].shadow.isEmpty {
+            for e in leaves[Int(delta)].entries { leaves[b].shadow[Int(e >> 32)] -= 1 }
+        }
+    }
+
+    /// Builds `base`'s shadow counts from its deltas, once no directory reads it directly.
+    mutating func materializeShadow(_ base: UInt32) {
+        let b = Int(base)
+        guard leaves[b].shadow.isEmpty, leaves[b].refs == 0, leaves[b].baseUsers > 0 else { return }
+        var shadow = [UInt32](repeating: 0, count: Self.leafSize)
+        for d in leaves[b].deltas {
+            for e in leaves[Int(d)].entries { shadow[Int(e >> 32)] += 1 }
+        }
+        leaves[b].shadow = shadow
+    }
+
+    /// An entry for `offset` was just added to a delta over `base`: release the base's block
+    /// there if that delta was its last reader.
+    mutating func noteOverride(_ base: UInt32, _ offset: Int) {
+        let b = Int(base)
+        guard !leaves[b].shadow.isEmpty else { return }  // a direct reader still sees every slot
         leaves[b].shadow[offset] += 1
-        if readers(base, offset) == 0 {
+        if leaves[b].shadow[offset] == leaves[b].baseUsers {  // refs == 0 once shadow exists
             let old = leaves[b].slots[offset]
             if old != Self.hole { release(old) }
         }
@@ -267,9 +311,10 @@ public struct BlockStore: Sendable {
             freeLeaf(base)
             return
         }
-        guard !leaves[b].shadow.isEmpty else { return }  // readers >= 1 everywhere
-        // A slot not in `kept` lost a reader; it is dead now iff every remaining reader
-        // overrides it: shadow == refs + baseUsers.
+        guard leaves[b].refs == 0 else { return }  // a direct reader sees every slot
+        // Only deltas read the leaf now. A slot not in `kept` lost a reader; it is dead iff
+        // every remaining delta overrides it: shadow == baseUsers.
+        materializeShadow(base)
         var dead: [Block] = []
         leaves[b].shadow.withUnsafeBufferPointer { shadow in
             leaves[b].slots.withUnsafeBufferPointer { slots in
@@ -298,9 +343,8 @@ public struct BlockStore: Sendable {
         for e in entries {
             let block = Block(truncatingIfNeeded: e)
             if block != Self.hole { release(block) }
-            leaves[Int(base)].shadow[Int(e >> 32)] -= 1
         }
-        leaves[Int(base)].baseUsers -= 1
+        detach(leaf)
         freeLeaf(leaf)
         dropReader(of: base, keeping: entries)
     }
@@ -321,16 +365,17 @@ public struct BlockStore: Sendable {
 
     /// A private copy of shared delta `leaf` (its entries gain a reader).
     mutating func copyDelta(_ leaf: UInt32) -> UInt32 {
-        let source = leaves[Int(leaf)]
-        for e in source.entries {
+        let base = leaves[Int(leaf)].base
+        let entries = leaves[Int(leaf)].entries
+        for e in entries {
             let block = Block(truncatingIfNeeded: e)
             if block != Self.hole { retain(block) }
-            leaves[Int(source.base)].shadow[Int(e >> 32)] += 1
         }
-        leaves[Int(source.base)].baseUsers += 1
         leaves[Int(leaf)].refs -= 1
         stats.deltaCopies += 1
-        return newLeaf(Leaf(refs: 1, base: source.base, entries: source.entries))
+        let copy = newLeaf(Leaf(refs: 1, base: base, entries: entries))
+        attach(copy, to: base)
+        return copy
     }
 
     /// Turns unshared delta `leaf` into a dense leaf; returns the new leaf id.
@@ -348,8 +393,7 @@ public struct BlockStore: Sendable {
                 retain(slots[o])
             }
         }
-        for e in entries { leaves[Int(base)].shadow[Int(e >> 32)] -= 1 }
-        leaves[Int(base)].baseUsers -= 1
+        detach(leaf)
         let refs = leaves[Int(leaf)].refs
         freeLeaf(leaf)
         dropReader(of: base, keeping: entries)
@@ -420,10 +464,15 @@ public struct BlockStore: Sendable {
             } else {
                 // Shared: this map now reads the leaf through a new delta.
                 leaves[l].refs -= 1
-                leaves[l].baseUsers += 1
-                map.directory[li] = newLeaf(Leaf(refs: 1, base: leaf, entries: [UInt64(offset) << 32 | UInt64(block)]))
+                let delta = newLeaf(Leaf(refs: 1, base: leaf, entries: [UInt64(offset) << 32 | UInt64(block)]))
+                attach(delta, to: leaf)
+                map.directory[li] = delta
                 stats.deltaLeavesCreated += 1
-                shadowIncrement(leaf, offset)
+                if leaves[l].refs == 0 {
+                    // The last direct reader became this delta: only `offset` can have died.
+                    materializeShadow(leaf)
+                    if leaves[l].shadow[offset] == leaves[l].baseUsers && old != Self.hole { release(old) }
+                }
             }
             map.mappedBlocks += (old == Self.hole ? 1 : 0) - (block == Self.hole ? 1 : 0)
             return old
@@ -447,7 +496,7 @@ public struct BlockStore: Sendable {
             let count = leaves[d].entries.count
             if count == leaves[d].entries.capacity { leaves[d].entries.reserveCapacity(count + max(2, count / 4)) }
             leaves[d].entries.insert(packed, at: i)
-            shadowIncrement(base, offset)
+            noteOverride(base, offset)
             if leaves[d].entries.count > Self.promoteThreshold {
                 map.directory[li] = promote(leaf)
             }
@@ -543,9 +592,11 @@ public struct BlockStore: Sendable {
         var leaf = map.directory[li]
         if leaves[Int(leaf)].isDense {
             // A shared dense leaf: this map now reads it through a new, empty delta.
-            leaves[Int(leaf)].refs -= 1
-            leaves[Int(leaf)].baseUsers += 1
-            leaf = newLeaf(Leaf(refs: 1, base: leaf, entries: []))
+            let base = leaf
+            leaves[Int(base)].refs -= 1
+            leaf = newLeaf(Leaf(refs: 1, base: base, entries: []))
+            attach(leaf, to: base)
+            materializeShadow(base)  // if that was the last direct reader; nothing dies yet
             stats.deltaLeavesCreated += 1
         } else if leaves[Int(leaf)].refs > 1 {
             leaf = copyDelta(leaf)
@@ -577,7 +628,7 @@ public struct BlockStore: Sendable {
         }
         while i < old.count { merged.append(old[i]); i += 1 }
         leaves[d].entries = merged
-        for o in newOffsets { shadowIncrement(base, o) }
+        for o in newOffsets { noteOverride(base, o) }
         map.mappedBlocks += newlyMapped
         if merged.count > Self.promoteThreshold { map.directory[li] = promote(leaf) }
     }
