@@ -654,6 +654,22 @@ public struct BlockStore: Sendable {
         charge(ownerID, n)
     }
 
+    /// The slots of leaf `li` of `map` as the map sees them (holes included), for passes that
+    /// change the store between leaves and so cannot hold `forEachLeaf`'s buffers.
+    public func slots(_ map: BlockMap, leaf li: Int) -> [Block] {
+        let leaf = map.directory[li]
+        guard leaf != Self.noLeaf else { return [] }
+        let count = min(Self.leafSize, map.blockCount - (li << Self.leafShift))
+        let base = leaves[Int(leaf)].base
+        if base == Self.noLeaf { return Array(leaves[Int(leaf)].slots[0..<count]) }
+        var out = Array(leaves[Int(base)].slots[0..<count])
+        for e in leaves[Int(leaf)].entries where Int(e >> 32) < count { out[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
+        return out
+    }
+
+    /// Leaves in `map`'s directory (including empty ones): the range of `slots(_:leaf:)`.
+    public func leafCount(_ map: BlockMap) -> Int { map.directory.count }
+
     /// Calls `body(firstIndex, slots)` once per leaf of `map` with the leaf's slots as seen by the
     /// map (holes included; a delta's overrides applied), for bulk passes over a whole map.
     public func forEachLeaf(_ map: BlockMap, _ body: (Int, UnsafeBufferPointer<Block>) -> Void) {

@@ -77,16 +77,21 @@ extension Aggregate {
         var counter = ObjectCounter(readers: store.slotReaders())
         var rows: [ObjectFigures] = []
         var aggregateLogical = 0
-        var afsBlocks = Set<BlockStore.Block>()
+        var afsBlocks = BlockSet(limit: store.blockIDLimit)
         var volumeRows: [ObjectFigures] = []
         for name in volumeOrder {
             let v = volumes[name]!
             let paths = v.sortedFilePaths
             let afs = counter.count(paths.map { v.files[$0]!.map }, in: store)
             // Blocks the Snapshot copies hold that the active file system does not.
-            let afsSet = counter.blocks(paths.map { v.files[$0]!.map }, in: store)
-            afsBlocks.formUnion(afsSet)
-            var held = Set<BlockStore.Block>()
+            var afsSet = BlockSet(limit: store.blockIDLimit)
+            for path in paths {
+                store.forEachBlock(v.files[path]!.map) { _, b in
+                    afsSet.insert(b)
+                    afsBlocks.insert(b)
+                }
+            }
+            var held = BlockSet(limit: store.blockIDLimit)
             for s in v.snapshotOrder {
                 for f in v.snapshots[s]!.files.values {
                     store.forEachBlock(f.map) { _, b in if !afsSet.contains(b) { held.insert(b) } }
@@ -152,9 +157,4 @@ struct ObjectCounter {
         return (distinct, unique)
     }
 
-    func blocks(_ maps: [BlockMap], in store: BlockStore) -> Set<BlockStore.Block> {
-        var set = Set<BlockStore.Block>()
-        for map in maps { store.forEachBlock(map) { _, b in set.insert(b) } }
-        return set
-    }
 }

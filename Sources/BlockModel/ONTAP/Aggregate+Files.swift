@@ -230,17 +230,16 @@ extension Aggregate {
             store.forEachLeaf(src.map) { _, slots in v.sharing.increment(slots, hole: BlockStore.hole) }
             shared = src.map.mappedBlocks
         } else {
-            var slots: [(Int, BlockStore.Block)] = []
-            store.forEachBlock(clone.map) { i, block in slots.append((i, block)) }
-            sharedSlots.reserveCapacity(slots.count)
-            for (i, block) in slots {
-                if v.sharing[block] >= limit {
-                    if copied >= full && store.freeBlocks - metadata <= 0 { overflow = true; break }
-                    store.write(&clone.map, i, content: store.contentOf(block), owner: clone.owner)
-                    copied += 1
-                } else {
-                    v.sharing.increment(block)
-                    sharedSlots.append(block)
+            leaves: for li in 0..<store.leafCount(clone.map) {
+                for (o, block) in store.slots(clone.map, leaf: li).enumerated() where block != BlockStore.hole {
+                    if v.sharing[block] >= limit {
+                        if copied >= full && store.freeBlocks - metadata <= 0 { overflow = true; break leaves }
+                        store.write(&clone.map, li << BlockStore.leafShift + o, content: store.contentOf(block), owner: clone.owner)
+                        copied += 1
+                    } else {
+                        v.sharing.increment(block)
+                        sharedSlots.append(block)
+                    }
                 }
             }
             shared = sharedSlots.count

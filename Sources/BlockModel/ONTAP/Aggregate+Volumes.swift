@@ -163,16 +163,15 @@ extension Aggregate {
         return inheritedBlocks(v).count
     }
 
-    /// Distinct blocks the clone's files read that it does not own, in first-seen order.
-    func inheritedBlocks(_ v: Volume) -> [BlockStore.Block] {
-        var seen = Set<BlockStore.Block>()
-        var order: [BlockStore.Block] = []
+    /// Distinct blocks the clone's files read that it does not own.
+    func inheritedBlocks(_ v: Volume) -> BlockSet {
+        var seen = BlockSet(limit: store.blockIDLimit)
         for path in v.sortedFilePaths {
             store.forEachBlock(v.files[path]!.map) { _, block in
-                if store.groupOf(block) != v.group && seen.insert(block).inserted { order.append(block) }
+                if store.groupOf(block) != v.group { seen.insert(block) }
             }
         }
-        return order
+        return seen
     }
 
     /// Splits a clone from its parent: it gets private copies of every block it shares with
@@ -197,21 +196,24 @@ extension Aggregate {
             v.snapshots = [:]
             v.snapshotOrder = []
         }
+        // One copy per inherited block, shared by every slot that reads it (file clones inside
+        // the clone stay shared). Leaf by leaf, so no list of all slots is built.
         var copies: [BlockStore.Block: BlockStore.Block] = [:]
         copies.reserveCapacity(inherited.count)
         for path in v.sortedFilePaths {
             var f = v.files[path]!
-            var slots: [(Int, BlockStore.Block)] = []
-            store.forEachBlock(f.map) { i, block in slots.append((i, block)) }
-            for (i, block) in slots {
-                if let copy = copies[block] {
-                    store.set(&f.map, i, to: copy)
-                } else if store.groupOf(block) != v.group {
-                    let copy = store.allocate(content: store.contentOf(block), owner: f.owner)
-                    copies[block] = copy
-                    v.sharing.set(copy, v.sharing[block])
-                    v.sharing.set(block, 0)
-                    store.set(&f.map, i, to: copy)
+            for li in 0..<store.leafCount(f.map) {
+                for (o, block) in store.slots(f.map, leaf: li).enumerated() where block != BlockStore.hole {
+                    let i = li << BlockStore.leafShift + o
+                    if let copy = copies[block] {
+                        store.set(&f.map, i, to: copy)
+                    } else if store.groupOf(block) != v.group {
+                        let copy = store.allocate(content: store.contentOf(block), owner: f.owner)
+                        copies[block] = copy
+                        v.sharing.set(copy, v.sharing[block])
+                        v.sharing.set(block, 0)
+                        store.set(&f.map, i, to: copy)
+                    }
                 }
             }
             v.files[path] = f
