@@ -183,15 +183,6 @@ public struct BlockStore: Sendable {
         return block
     }
 
-    /// Moves a live block's charge to another owner (a split hands blocks to the clone).
-    mutating func transfer(_ block: Block, to ownerID: UInt32) {
-        let old = owner[Int(block)]
-        guard old != ownerID else { return }
-        charge(old, -1)
-        charge(ownerID, 1)
-        owner[Int(block)] = ownerID
-    }
-
     @inline(__always)
     mutating func retain(_ block: Block) {
         refCount[Int(block)] += 1
@@ -667,8 +658,8 @@ public struct BlockStore: Sendable {
         return out
     }
 
-    /// Leaves in `map`'s directory (including empty ones): the range of `slots(_:leaf:)`.
-    public func leafCount(_ map: BlockMap) -> Int { map.directory.count }
+    /// Entries in `map`'s directory (empty ones included): the range of `slots(_:leaf:)`.
+    public func directorySize(_ map: BlockMap) -> Int { map.directory.count }
 
     /// Calls `body(firstIndex, slots)` once per leaf of `map` with the leaf's slots as seen by the
     /// map (holes included; a delta's overrides applied), for bulk passes over a whole map.

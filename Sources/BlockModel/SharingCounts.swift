@@ -8,7 +8,7 @@
 /// copy-on-write (one `isKnownUniquelyReferenced` check per mutation, as swift-collections'
 /// storage types do): a Snapshot copy keeps the counts it had for O(chunks), so a volume clone
 /// starts from the counts of its base Snapshot copy.
-public struct SharingCounts: Sendable, Equatable {
+public struct SharingCounts: Sendable {
     static let chunkShift = 16
     static let chunkSize = 1 << chunkShift
 
@@ -21,17 +21,6 @@ public struct SharingCounts: Sendable, Equatable {
     var chunks: [Chunk?] = []
 
     public init() {}
-
-    public static func == (a: SharingCounts, b: SharingCounts) -> Bool {
-        let n = max(a.chunks.count, b.chunks.count)
-        for i in 0..<n {
-            let x = i < a.chunks.count ? a.chunks[i]?.values : nil
-            let y = i < b.chunks.count ? b.chunks[i]?.values : nil
-            if (x ?? []).allSatisfy({ $0 == 0 }) && (y ?? []).allSatisfy({ $0 == 0 }) { continue }
-            if x != y { return false }
-        }
-        return true
-    }
 
     /// True until some block has a second pointer: writes then skip the bookkeeping.
     public var isEmpty: Bool { chunks.isEmpty }

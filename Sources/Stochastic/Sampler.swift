@@ -11,6 +11,15 @@ public struct Truncation: Sendable, Equatable {
         self.max = max
     }
     public var isActive: Bool { min != nil || max != nil }
+
+    /// Bounds as the user wrote them (numbers, `%` allowed), parsed like any other parameter.
+    public static func parse(_ distribution: String, min: String?, max: String?) throws(DistributionError) -> Truncation {
+        var values: [String: String] = [:]
+        values["min"] = min
+        values["max"] = max
+        let reader = ParameterReader(distribution: distribution, values: values)
+        return Truncation(min: min == nil ? nil : try reader.number("min"), max: max == nil ? nil : try reader.number("max"))
+    }
     var text: String { "[\(min.map { "\($0)" } ?? "-inf"), \(max.map { "\($0)" } ?? "+inf")]" }
 }
 

@@ -80,7 +80,7 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         let dist = try Distribution.make(distribution, parameters: parameters)
-        let bound = try ParameterReaderCLI.truncation(distribution, min: min, max: max)
+        let bound = try Truncation.parse(distribution, min: min, max: max)
         let sampler = try Sampler(dist, truncation: bound)
         let generator = try Generator.named(rng)
         let draws = sampler.draws(count, from: StreamSeeds(seed: seed, generator: generator).stream(named: stream))
@@ -113,22 +113,5 @@ struct Sample: ParsableCommand {
         case .zipf(let n, let s): return "n=\(n) s=\(f(s))"
         case .empirical(let h): return "\(h.weights.count) bins from \(h.source)"
         }
-    }
-}
-
-/// Truncation bounds from the command line, parsed like any other parameter.
-enum ParameterReaderCLI {
-    static func truncation(_ distribution: String, min: String?, max: String?) throws(DistributionError) -> Truncation {
-        func parse(_ name: String, _ text: String?) throws(DistributionError) -> Double? {
-            guard let text else { return nil }
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
-            let parsed = trimmed.hasSuffix("%") ? Double(trimmed.dropLast()).map { $0 / 100 } : Double(trimmed)
-            guard let value = parsed, value.isFinite else {
-                throw DistributionError(subject: distribution, parameter: name, found: "'\(text)'",
-                                        allowed: "a finite number such as 0.02 or 2%", problem: .notANumber)
-            }
-            return value
-        }
-        return Truncation(min: try parse("min", min), max: try parse("max", max))
     }
 }

@@ -58,8 +58,7 @@ extension Aggregate {
 
     /// Content identities of a file, slot by slot (nil for holes): to check what a clone reads.
     public func contents(_ volume: String, _ path: String) throws(ModelError) -> [UInt64?] {
-        let f = try file(self.volume(volume), path)
-        return store.contents(f.map).map { $0 == BlockStore.hole ? nil : store.contentOf($0) }
+        contentIdentities(try file(self.volume(volume), path).map)
     }
 
     /// Content identities of a file in a Snapshot copy.
@@ -67,7 +66,11 @@ extension Aggregate {
         let v = try self.volume(volume)
         guard let s = v.snapshots[snapshot] else { throw .unknownSnapshot(volume: volume, snapshot: snapshot) }
         guard let f = s.files[path] else { throw .unknownFile(volume: "\(volume)@\(snapshot)", path: path) }
-        return store.contents(f.map).map { $0 == BlockStore.hole ? nil : store.contentOf($0) }
+        return contentIdentities(f.map)
+    }
+
+    func contentIdentities(_ map: BlockMap) -> [UInt64?] {
+        store.contents(map).map { $0 == BlockStore.hole ? nil : store.contentOf($0) }
     }
 
     /// Figures for every object: the aggregate, then each volume, its files and its Snapshot

@@ -148,7 +148,6 @@ extension Aggregate {
         store.release(f.map)
         v.metadataBlocks -= f.metadataBlocks
         metadataTotal -= f.metadataBlocks
-        v.retiredOwners.append(f.owner)
         v.files[path] = nil
         v.reservedLUNs.removeAll { $0 == path }
         volumes[volume] = v
@@ -230,7 +229,7 @@ extension Aggregate {
             store.forEachLeaf(src.map) { _, slots in v.sharing.increment(slots, hole: BlockStore.hole) }
             shared = src.map.mappedBlocks
         } else {
-            leaves: for li in 0..<store.leafCount(clone.map) {
+            leaves: for li in 0..<store.directorySize(clone.map) {
                 for (o, block) in store.slots(clone.map, leaf: li).enumerated() where block != BlockStore.hole {
                     if v.sharing[block] >= limit {
                         if copied >= full && store.freeBlocks - metadata <= 0 { overflow = true; break leaves }

@@ -202,7 +202,7 @@ extension Aggregate {
         copies.reserveCapacity(inherited.count)
         for path in v.sortedFilePaths {
             var f = v.files[path]!
-            for li in 0..<store.leafCount(f.map) {
+            for li in 0..<store.directorySize(f.map) {
                 for (o, block) in store.slots(f.map, leaf: li).enumerated() where block != BlockStore.hole {
                     let i = li << BlockStore.leafShift + o
                     if let copy = copies[block] {

@@ -139,8 +139,6 @@ struct Volume: Sendable {
     var metadataBlocks = 0
     /// Paths of space-reserved LUNs (their unused reservations are charged to the volume).
     var reservedLUNs: [String] = []
-    /// Owner numbers whose files are deleted but whose blocks Snapshot copies may still hold.
-    var retiredOwners: [UInt32] = []
 
     var sortedFilePaths: [String] { files.keys.sorted() }
 }
