@@ -1,7 +1,8 @@
 // Block-model benchmarks for issue 3's targets. Run on demand, in release:
 //
-//     swift run -c release clonesim-bench [--quick]
+//     swift run -c release clonesim-bench [--quick] [--only WORD]
 //
+// --only WORD keeps the rows whose name contains WORD (for profiling one of them).
 // Prints one Markdown table row per measurement. Times are the median of several runs where
 // an operation is cheap enough to repeat. Memory is the growth of the resident set
 // (/proc/self/statm) while the measured objects are built, so it counts everything the model
@@ -13,6 +14,10 @@ import Glibc
 #endif
 
 let quick = CommandLine.arguments.contains("--quick")
+let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap {
+    $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil
+}
+func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
 let gib = 262_144  // 4 KiB blocks per GiB
 
 func heapBytes() -> Int {
@@ -69,7 +74,7 @@ print("| measurement | measured | target | met |")
 print("| --- | --- | --- | --- |")
 
 // 1. Snapshot copy and FlexClone volume of a 100 GiB volume.
-do {
+if wanted("Snapshot copy") {
     let blocks = quick ? 10 * gib : 100 * gib
     var (a, fill) = try image(blocks: blocks, capacity: blocks + 40 * gib)
     report("sequential first write of a \(blocks / gib) GiB file, runs of 256", String(format: "%.1f M blocks/s", fill / 1e6), "-", nil)
@@ -99,6 +104,7 @@ do {
     let clones = quick ? 10 : 40
     let perClone = blocks / 100
     try a.createSnapshot("img", "golden")
+    if wanted("memory") {
     /// Clones of the golden image, each diverging by `perClone` random blocks.
     func divergentClones(_ range: Range<Int>) throws {
         for c in range {
@@ -123,13 +129,17 @@ do {
     report("memory per clone of a \(blocks / gib) GiB image after 1% random divergence: first \(clones) clones / next \(clones)",
            String(format: "%.2f / %.2f MiB", first, marginal), "≤ 2 MiB", marginal <= 2)
     for c in 0..<(2 * clones) { try a.destroyVolume("vdi\(c)") }
+    }
+    if wanted("FlexClone file") {
     let firstClone = try time { try a.cloneFile("img", "disk", to: "fc1") } * 1000
     let secondClone = try time { try a.cloneFile("img", "disk", to: "fc2") } * 1000
     report("FlexClone file of a \(blocks / gib) GiB file (first / second)", String(format: "%.1f / %.1f ms", firstClone, secondClone),
            "≤ 100 ms", max(firstClone, secondClone) <= 100)
     try a.deleteFile("img", "fc1")
     try a.deleteFile("img", "fc2")
+    }
 
+    if wanted("random") {
     try a.createVolumeClone("rand", parent: "img", snapshot: "golden")
     let total = quick ? 500_000 : 4_000_000
     let batched = try time {
@@ -149,25 +159,27 @@ do {
            "≥ 5 M blocks/s", Double(singles) / single >= 5e6)
     try a.destroyVolume("rand")
     try a.destroyVolume("rand1")
+    }
 
-    for run in [16, 256] {
-        try a.createVolumeClone("seq\(run)", parent: "img", snapshot: "golden")
+    for run in [16, 256] where wanted("runs of \(run)") {
+        let name = "seq\(run)"
+        try a.createVolumeClone(name, parent: "img", snapshot: "golden")
         let buffer = [UInt64](repeating: 7, count: run)
         let count = (quick ? 1_000_000 : 8_000_000) / run
         let t = try time {
             for _ in 0..<count {
                 let start = Int(rng.next() % UInt64(blocks - run))
-                try a.write("seq\(run)", "disk", at: start, contents: buffer)
+                try a.write(name, "disk", at: start, contents: buffer)
             }
         }
         report("sequential runs of \(run) blocks into a clone", String(format: "%.1f M blocks/s", Double(count * run) / t / 1e6),
                "≥ 50 M blocks/s", Double(count * run) / t >= 50e6)
-        try a.destroyVolume("seq\(run)")
+        try a.destroyVolume(name)
     }
 }
 
 // 5. Per-object report of a 100 GiB volume holding a file and 255 file clones.
-do {
+if wanted("report") {
     let logical = quick ? 10 * gib : 100 * gib
     let fileBlocks = logical / 256
     var (a, _) = try image(blocks: fileBlocks, capacity: 2 * fileBlocks + 10 * gib)
