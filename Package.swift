@@ -5,6 +5,7 @@
 // Module graph (dependencies point one way, see STYLE.md in the project notes):
 //   CGSL (system library over libgsl-dev)  <- Stochastic (the only importer of CGSL)
 //   BlockModel (copy-on-write store + ONTAP profile; depends on nothing)
+//   Engine     (discrete-event clock and queue; knows nothing of storage)
 //   Reports  (plain-value writers)         <- clonesim (command line: wiring only)
 //
 // Compile-time flags:
@@ -30,6 +31,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +41,8 @@ let package = Package(
         ),
         .target(name: "Stochastic", dependencies: ["CGSL"], swiftSettings: strictSwift),
         .target(name: "BlockModel", swiftSettings: optimisedModel),
+        .target(name: "Engine", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+                swiftSettings: strictSwift),
         .target(name: "Reports", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .executableTarget(
             name: "clonesim",
@@ -53,6 +57,7 @@ let package = Package(
                           swiftSettings: strictSwift),
         .testTarget(name: "StochasticTests", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .testTarget(name: "BlockModelTests", dependencies: ["BlockModel"], swiftSettings: optimisedModel),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strictSwift),
         .testTarget(
             name: "ClonesimCLITests",
             dependencies: ["clonesim"],
