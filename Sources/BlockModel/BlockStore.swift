@@ -188,6 +188,13 @@ public struct BlockStore: Sendable {
         refCount[Int(block)] += 1
     }
 
+    /// One more reader for every block in `blocks` (holes skipped), in one pass.
+    mutating func retainAll(_ blocks: [Block]) {
+        refCount.withUnsafeMutableBufferPointer { rc in
+            for block in blocks where block != Self.hole { rc[Int(block)] += 1 }
+        }
+    }
+
     @inline(__always)
     mutating func release(_ block: Block) {
         let i = Int(block)
@@ -227,7 +234,7 @@ public struct BlockStore: Sendable {
         if leaves[l].isDense {
             guard leaves[l].refs > 1 || leaves[l].baseUsers > 0 else { return }
             let slots = leaves[l].slots
-            for block in slots where block != Self.hole { retain(block) }
+            retainAll(slots)
             leaves[l].refs -= 1
             dropReader(of: leaf)
             map.directory[li] = newLeaf(Leaf(refs: 1, slots: slots))
@@ -375,15 +382,10 @@ public struct BlockStore: Sendable {
         let entries = leaves[Int(leaf)].entries
         var slots = leaves[Int(base)].slots
         // The new leaf reads the base's blocks at the offsets the delta did not override...
-        var next = 0
-        for o in 0..<Self.leafSize {
-            if next < entries.count && Int(entries[next] >> 32) == o {
-                slots[o] = Block(truncatingIfNeeded: entries[next])  // ...and takes over the delta's own.
-                next += 1
-            } else if slots[o] != Self.hole {
-                retain(slots[o])
-            }
-        }
+        for e in entries { slots[Int(e >> 32)] = Self.hole }
+        retainAll(slots)
+        // ...and takes over the delta's own (their references move with them).
+        for e in entries { slots[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
         detach(leaf)
         let refs = leaves[Int(leaf)].refs
         freeLeaf(leaf)
@@ -595,6 +597,25 @@ public struct BlockStore: Sendable {
         map.directory[li] = leaf
         let d = Int(leaf)
         let base = leaves[d].base
+        let end = offset + blocks.count
+        let (_, at) = Self.search(leaves[d].entries, offset)
+        if at == leaves[d].entries.count || Int(leaves[d].entries[at] >> 32) >= end {
+            // No entry inside the run (the usual case for sequential writes): one insert.
+            var newlyMapped = 0
+            var run: [UInt64] = []
+            run.reserveCapacity(blocks.count)
+            for (k, block) in blocks.enumerated() {
+                refCount[Int(block)] += 1
+                let previous = leaves[Int(base)].slots[offset + k]
+                if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
+                run.append(UInt64(offset + k) << 32 | UInt64(block))
+            }
+            leaves[d].entries.insert(contentsOf: run, at: at)
+            for k in 0..<blocks.count { noteOverride(base, offset + k) }
+            map.mappedBlocks += newlyMapped
+            if leaves[d].entries.count > Self.promoteThreshold { map.directory[li] = promote(leaf) }
+            return
+        }
         let old = leaves[d].entries
         var merged: [UInt64] = []
         merged.reserveCapacity(old.count + blocks.count)
