@@ -79,11 +79,16 @@ extension BlockStore {
             }
         }
         if live != liveBlocks { problems.append("liveBlocks \(liveBlocks) != \(live)") }
-        if live + freeList.count != refCount.count {
-            problems.append("free \(freeList.count) + live \(live) != blocks handed out \(refCount.count)")
+        var freed = 0
+        for block in 0..<refCount.count {
+            let isFree = Int(block) >> 6 < freeBits.count && freeBits[block >> 6] & (1 << UInt64(block & 63)) != 0
+            if isFree { freed += 1 }
+            if isFree != (refCount[block] == 0) { problems.append("block \(block): free bit \(isFree), refCount \(refCount[block])") }
         }
-        if Set(freeList).count != freeList.count { problems.append("free list has duplicates") }
-        if freeList.contains(where: { refCount[Int($0)] != 0 }) { problems.append("free list holds a live block") }
+        if freed != freeCount { problems.append("free count \(freeCount) != \(freed) free bits") }
+        if live + freeCount != refCount.count {
+            problems.append("free \(freeCount) + live \(live) != blocks handed out \(refCount.count)")
+        }
         if owned != ownedBlocks { problems.append("owned blocks per owner differ") }
         var groups = [Int](repeating: 0, count: groupBlocks.count)
         for (ownerID, count) in owned.enumerated() { groups[Int(ownerGroup[ownerID])] += count }

@@ -62,7 +62,12 @@ public struct BlockStore: Sendable {
     var owner: [UInt32] = []
     /// Content identity of each block.
     var content: [UInt64] = []
-    var freeList: [Block] = []
+    /// Freed block ids (handed out before new ones), as a bitmap searched next-fit from
+    /// `freeCursor`: like WAFL's write allocator filling free space in order, it hands out ids
+    /// in ascending runs, so the per-block arrays are written sequentially.
+    var freeBits: [UInt64] = []
+    var freeCount = 0
+    var freeCursor = 0
     /// Blocks whose reference count is above 0.
     public private(set) var liveBlocks = 0
     /// Live blocks per owner number.
@@ -168,7 +173,7 @@ public struct BlockStore: Sendable {
     mutating func allocate(content value: UInt64, owner ownerID: UInt32) -> Block {
         precondition(liveBlocks < capacity, "allocate on a full store")
         let block: Block
-        if let reused = freeList.popLast() {
+        if let reused = takeFreed() {
             block = reused
             content[Int(block)] = value
             owner[Int(block)] = ownerID
@@ -188,6 +193,26 @@ public struct BlockStore: Sendable {
         refCount[Int(block)] += 1
     }
 
+    @inline(__always)
+    mutating func markFreed(_ block: Block) {
+        let w = Int(block) >> 6
+        if w >= freeBits.count { freeBits.append(contentsOf: repeatElement(0, count: w + 1 - freeBits.count)) }
+        freeBits[w] |= 1 << UInt64(block & 63)
+        freeCount += 1
+    }
+
+    /// The next freed id at or after the cursor (wrapping), or nil when none is free.
+    mutating func takeFreed() -> Block? {
+        guard freeCount > 0 else { return nil }
+        var w = freeCursor
+        while freeBits[w] == 0 { w = w + 1 == freeBits.count ? 0 : w + 1 }
+        let bit = freeBits[w].trailingZeroBitCount
+        freeBits[w] &= freeBits[w] - 1
+        freeCount -= 1
+        freeCursor = w
+        return Block(w << 6 + bit)
+    }
+
     /// One more reader for every block in `blocks` (holes skipped), in one pass.
     mutating func retainAll(_ blocks: [Block]) {
         refCount.withUnsafeMutableBufferPointer { rc in
@@ -202,7 +227,7 @@ public struct BlockStore: Sendable {
         if refCount[i] == 0 {
             liveBlocks -= 1
             charge(owner[i], -1)
-            freeList.append(block)
+            markFreed(block)
         }
     }
 
@@ -570,7 +595,7 @@ public struct BlockStore: Sendable {
             for block in freed {
                 liveBlocks -= 1
                 charge(owner[Int(block)], -1)
-                freeList.append(block)
+                markFreed(block)
             }
             freed.removeAll(keepingCapacity: true)
             done += n
@@ -648,9 +673,9 @@ public struct BlockStore: Sendable {
     /// `n` new blocks at once (reference count 0: the caller points slots at them).
     mutating func allocateRun(_ n: Int, contents values: UnsafeBufferPointer<UInt64>, owner ownerID: UInt32, into ids: inout [Block]) {
         ids.removeAll(keepingCapacity: true)
-        let reused = min(n, freeList.count)
+        let reused = min(n, freeCount)
         for _ in 0..<reused {
-            let block = freeList.removeLast()
+            let block = takeFreed()!
             content[Int(block)] = values[ids.count]
             owner[Int(block)] = ownerID
             ids.append(block)
