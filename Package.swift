@@ -6,6 +6,7 @@
 //   CGSL (system library over libgsl-dev)  <- Stochastic (the only importer of CGSL)
 //   BlockModel (copy-on-write store + ONTAP profile; depends on nothing)
 //   Engine     (discrete-event clock and queue; knows nothing of storage)
+//   Scenario   (YAML scenario files -> typed values with file:line:column errors; uses Yams)
 //   Reports  (plain-value writers)         <- clonesim (command line: wiring only)
 //
 // Compile-time flags:
@@ -32,6 +33,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +44,8 @@ let package = Package(
         .target(name: "Stochastic", dependencies: ["CGSL"], swiftSettings: strictSwift),
         .target(name: "BlockModel", swiftSettings: optimisedModel),
         .target(name: "Engine", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+                swiftSettings: strictSwift),
+        .target(name: "Scenario", dependencies: ["Engine", "Stochastic", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strictSwift),
         .target(name: "Reports", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .executableTarget(
@@ -58,6 +62,7 @@ let package = Package(
         .testTarget(name: "StochasticTests", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .testTarget(name: "BlockModelTests", dependencies: ["BlockModel"], swiftSettings: optimisedModel),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strictSwift),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: strictSwift),
         .testTarget(
             name: "ClonesimCLITests",
             dependencies: ["clonesim"],
