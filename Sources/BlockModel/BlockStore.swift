@@ -696,12 +696,25 @@ public struct BlockStore: Sendable {
     public func slots(_ map: BlockMap, leaf li: Int) -> [Block] {
         let leaf = map.directory[li]
         guard leaf != Self.noLeaf else { return [] }
-        let count = min(Self.leafSize, map.blockCount - (li << Self.leafShift))
+        var scratch: [Block] = []
+        return withView(of: leaf, count: min(Self.leafSize, map.blockCount - (li << Self.leafShift)), scratch: &scratch) { Array($0) }
+    }
+
+    /// Calls `body` with the first `count` slots of `leaf` as a map sees them: a dense leaf's
+    /// own buffer, or a delta's base with its entries laid over it (built in `scratch`).
+    @inline(__always)
+    func withView<R>(of leaf: UInt32, count: Int, scratch: inout [Block], _ body: (UnsafeBufferPointer<Block>) -> R) -> R {
         let base = leaves[Int(leaf)].base
-        if base == Self.noLeaf { return Array(leaves[Int(leaf)].slots[0..<count]) }
-        var out = Array(leaves[Int(base)].slots[0..<count])
-        for e in leaves[Int(leaf)].entries where Int(e >> 32) < count { out[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
-        return out
+        if base == Self.noLeaf {
+            return leaves[Int(leaf)].slots.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+        }
+        // Copied into the caller's buffer, reused leaf after leaf (no allocation per delta).
+        if scratch.count != Self.leafSize { scratch = [Block](repeating: Self.hole, count: Self.leafSize) }
+        scratch.withUnsafeMutableBufferPointer { out in
+            leaves[Int(base)].slots.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0) }
+            for e in leaves[Int(leaf)].entries { out[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
+        }
+        return scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
     }
 
     /// Entries in `map`'s directory (empty ones included): the range of `slots(_:leaf:)`.
@@ -709,21 +722,12 @@ public struct BlockStore: Sendable {
 
     /// Calls `body(firstIndex, slots)` once per leaf of `map` with the leaf's slots as seen by the
     /// map (holes included; a delta's overrides applied), for bulk passes over a whole map.
+    @inline(__always)
     public func forEachLeaf(_ map: BlockMap, _ body: (Int, UnsafeBufferPointer<Block>) -> Void) {
-        var scratch = [Block](repeating: Self.hole, count: Self.leafSize)
+        var scratch: [Block] = []
         for (li, leaf) in map.directory.enumerated() where leaf != Self.noLeaf {
             let start = li << Self.leafShift
-            let count = min(Self.leafSize, map.blockCount - start)
-            let base = leaves[Int(leaf)].base
-            if base == Self.noLeaf {
-                leaves[Int(leaf)].slots.withUnsafeBufferPointer { body(start, UnsafeBufferPointer(rebasing: $0[0..<count])) }
-            } else {
-                scratch.withUnsafeMutableBufferPointer { out in
-                    leaves[Int(base)].slots.withUnsafeBufferPointer { b in _ = out.initialize(from: b) }
-                    for e in leaves[Int(leaf)].entries { out[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
-                }
-                scratch.withUnsafeBufferPointer { body(start, UnsafeBufferPointer(rebasing: $0[0..<count])) }
-            }
+            withView(of: leaf, count: min(Self.leafSize, map.blockCount - start), scratch: &scratch) { body(start, $0) }
         }
     }
 
@@ -745,25 +749,10 @@ public struct BlockStore: Sendable {
     }
 
     /// Calls `body(index, block)` for every mapped slot, in index order.
+    @inline(__always)
     public func forEachBlock(_ map: BlockMap, _ body: (Int, Block) -> Void) {
-        for (li, leaf) in map.directory.enumerated() where leaf != Self.noLeaf {
-            let start = li << Self.leafShift
-            let end = min(Self.leafSize, map.blockCount - start)
-            let l = leaves[Int(leaf)]
-            if l.isDense {
-                for o in 0..<end where l.slots[o] != Self.hole { body(start + o, l.slots[o]) }
-            } else {
-                let base = leaves[Int(l.base)].slots
-                var next = 0
-                for o in 0..<end {
-                    var block = base[o]
-                    if next < l.entries.count && Int(l.entries[next] >> 32) == o {
-                        block = Block(truncatingIfNeeded: l.entries[next])
-                        next += 1
-                    }
-                    if block != Self.hole { body(start + o, block) }
-                }
-            }
+        forEachLeaf(map) { start, slots in
+            for o in slots.indices where slots[o] != Self.hole { body(start + o, slots[o]) }
         }
     }
 }
@@ -790,16 +779,6 @@ public struct BlockMap: Sendable, Equatable {
 
     /// Leaves this map references (for memory estimates).
     public var leafCount: Int { directory.lazy.filter { $0 != BlockStore.noLeaf }.count }
-
-    /// Grows the logical size; new slots are holes.
-    public mutating func grow(to blocks: Int) {
-        guard blocks > blockCount else { return }
-        blockCount = blocks
-        let need = (blocks + BlockStore.leafSize - 1) >> BlockStore.leafShift
-        if need > directory.count {
-            directory.append(contentsOf: repeatElement(BlockStore.noLeaf, count: need - directory.count))
-        }
-    }
 }
 
 extension BlockStore {

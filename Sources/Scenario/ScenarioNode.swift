@@ -157,8 +157,12 @@ public struct ScenarioNode {
     /// A percentage in `range` (fractions: 0...1 is 0%...100%).
     public func fraction(in range: ClosedRange<Double> = 0...1) throws(ScenarioError) -> Double {
         guard let f = Units.fraction(try string()), range.contains(f) else {
-            let lo = range.lowerBound * 100, hi = range.upperBound * 100
-            throw error(found: shown, allowed: "\(Units.percentHelp) from \(lo.formatted())% to \(hi.formatted())%")
+            // Plain decimal text, not `formatted()`: messages must not depend on the locale.
+            func percent(_ x: Double) -> String {
+                let p = x * 100
+                return p == p.rounded() ? String(Int(p)) : String(p)
+            }
+            throw error(found: shown, allowed: "\(Units.percentHelp) from \(percent(range.lowerBound))% to \(percent(range.upperBound))%")
         }
         return f
     }

@@ -67,9 +67,6 @@ public final class RandomStream {
     /// A uniform double in [0, 1).
     public func uniform() -> Double { gsl_rng_uniform(rng) }
 
-    /// A uniform double in (0, 1), never 0.
-    public func uniformPositive() -> Double { gsl_rng_uniform_pos(rng) }
-
     /// A uniform integer in 0 ..< n. `n` must be in 1 ... the generator's range.
     public func uniformInt(below n: UInt) -> UInt {
         precondition(n >= 1 && n <= gsl_rng_max(rng) - gsl_rng_min(rng) + 1, "uniformInt range")

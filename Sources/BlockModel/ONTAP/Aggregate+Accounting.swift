@@ -144,12 +144,20 @@ struct ObjectCounter {
     }
 
     mutating func count(_ maps: [BlockMap], in store: BlockStore) -> (distinct: Int, unique: Int) {
-        for map in maps {
-            store.forEachBlock(map) { _, b in
-                if local[Int(b)] == 0 { touched.append(b) }
-                local[Int(b)] += 1
+        // The counts through one buffer borrow per map, not a checked array mutation per block.
+        var seen = touched
+        touched = []
+        local.withUnsafeMutableBufferPointer { counts in
+            for map in maps {
+                store.forEachLeaf(map) { _, slots in
+                    for b in slots where b != BlockStore.hole {
+                        if counts[Int(b)] == 0 { seen.append(b) }
+                        counts[Int(b)] += 1
+                    }
+                }
             }
         }
+        touched = seen
         var unique = 0
         for b in touched {
             if local[Int(b)] == readers[Int(b)] { unique += 1 }

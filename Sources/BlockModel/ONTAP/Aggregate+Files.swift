@@ -191,7 +191,7 @@ extension Aggregate {
         attributes.hasACL = false
         attributes.hasStreams = false
 
-        var clone = StoredFile(attributes: attributes, sizeBlocks: src.sizeBlocks, map: src.map, owner: 0, clonedFrom: source)
+        var clone = StoredFile(attributes: attributes, sizeBlocks: src.sizeBlocks, map: src.map, owner: 0)
         let logical = src.map.mappedBlocks
         // Tree quota: the clone fails. User/group quota: it succeeds, oversubscribed.
         if let q = attributes.qtree, let limit = v.qtrees[q] ?? nil, treeUsage(v, q) + logical > limit {

@@ -28,11 +28,12 @@ extension Aggregate {
     /// - Complexity: O(blocks / 1024) over the volume's files.
     /// - Throws: `snapshotLimit` at 255; `alreadyExists`.
     public mutating func createSnapshot(_ volume: String, _ snapshot: String) throws(ModelError) {
-        try createSnapshot(volume, snapshot, automatic: false)
+        try addSnapshot(volume, snapshot)
         checkAfterOperation()
     }
 
-    mutating func createSnapshot(_ volume: String, _ snapshot: String, automatic: Bool) throws(ModelError) {
+    /// `createSnapshot` without the invariant check, for operations that make one on the way.
+    mutating func addSnapshot(_ volume: String, _ snapshot: String) throws(ModelError) {
         var v = try self.volume(volume)
         guard v.snapshots[snapshot] == nil else { throw .alreadyExists(kind: "Snapshot copy", name: "\(volume)/\(snapshot)") }
         guard v.snapshots.count < profile.maxSnapshotsPerVolume else {
@@ -44,7 +45,7 @@ extension Aggregate {
             copy.map = store.copy(copy.map)
             files[path] = copy
         }
-        v.snapshots[snapshot] = SnapshotCopy(name: snapshot, files: files, sharing: v.sharing, automatic: automatic)
+        v.snapshots[snapshot] = SnapshotCopy(name: snapshot, files: files, sharing: v.sharing)
         v.snapshotOrder.append(snapshot)
         volumes[volume] = v
     }
@@ -86,7 +87,7 @@ extension Aggregate {
             base = snapshot
         } else {
             base = "clone_\(name).0"
-            try createSnapshot(parent, base, automatic: true)
+            try addSnapshot(parent, base)
         }
         var parentVolume = volumes[parent]!
         parentVolume.snapshots[base]!.clones.append(name)

@@ -101,8 +101,6 @@ struct StoredFile: Sendable {
     var owner: UInt32
     /// Metadata blocks its creation as a clone wrote.
     var metadataBlocks = 0
-    /// The source path when this is a FlexClone file/LUN.
-    var clonedFrom: String?
 }
 
 struct SnapshotCopy: Sendable {
@@ -111,8 +109,6 @@ struct SnapshotCopy: Sendable {
     var sharing: SharingCounts
     /// Clone volumes this Snapshot copy backs (it is locked while there are any).
     var clones: [String] = []
-    /// Made automatically for a clone.
-    var automatic: Bool
 }
 
 struct Volume: Sendable {
