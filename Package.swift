@@ -45,7 +45,10 @@ let package = Package(
         .target(name: "BlockModel", swiftSettings: optimisedModel),
         .target(name: "Engine", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
                 swiftSettings: strictSwift),
-        .target(name: "Scenario", dependencies: ["Engine", "Stochastic", .product(name: "Yams", package: "Yams")],
+        // Workloads drive the block model through the engine; compiled like the model (see
+        // `optimisedModel`) because every scenario test replays workloads.
+        .target(name: "Workloads", dependencies: ["BlockModel", "Engine", "Stochastic"], swiftSettings: optimisedModel),
+        .target(name: "Scenario", dependencies: ["Workloads", "Engine", "Stochastic", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strictSwift),
         .target(name: "Reports", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .executableTarget(
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "StochasticTests", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .testTarget(name: "BlockModelTests", dependencies: ["BlockModel"], swiftSettings: optimisedModel),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strictSwift),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"], swiftSettings: optimisedModel),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: strictSwift),
         .testTarget(
             name: "ClonesimCLITests",

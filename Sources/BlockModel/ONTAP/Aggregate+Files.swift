@@ -276,3 +276,73 @@ extension Aggregate {
         }
     }
 }
+
+extension Aggregate {
+    /// A traditional full copy of a file or LUN, into the same or another volume: every mapped
+    /// block is written anew with the same content identity, so nothing is shared. This is how
+    /// a mirror or a "newest full copy" of a golden image is made.
+    /// - Throws: `alreadyExists`, `userQuotaExceeded`, `treeQuotaExceeded`, `cannotReserve`,
+    ///   `outOfSpace`; then nothing was copied.
+    /// - Complexity: O(blocks of the source).
+    public mutating func copyFile(_ volume: String, _ source: String, toVolume: String, as destination: String) throws(ModelError) {
+        let src = try file(self.volume(volume), source)
+        var dv = try self.volume(toVolume)
+        guard dv.files[destination] == nil else { throw .alreadyExists(kind: "file", name: "\(toVolume)/\(destination)") }
+        var attributes = src.attributes
+        if let q = attributes.qtree, dv.qtrees[q] == nil { attributes.qtree = nil }
+        let mapped = src.map.mappedBlocks
+        let probe = StoredFile(attributes: attributes, sizeBlocks: src.sizeBlocks, map: store.newMap(blocks: 0), owner: 0)
+        try checkQuotas(dv, probe, adding: mapped)
+        let reserved = attributes.kind == .lun && attributes.spaceReserved
+        try requireSpaceOrReserve(dv, object: destination, blocks: mapped, reservation: reserved ? src.sizeBlocks - mapped : 0)
+
+        dv = volumes.removeValue(forKey: toVolume)!
+        var copy = StoredFile(attributes: attributes, sizeBlocks: src.sizeBlocks, map: store.newMap(blocks: src.sizeBlocks),
+                              owner: store.newOwner(group: dv.group))
+        // Leaf by leaf (memory O(leaf)): each run of mapped slots becomes one bulk write.
+        var replaced: [BlockStore.Block] = []
+        var run: [UInt64] = []
+        for li in 0..<store.directorySize(src.map) {
+            let slots = store.slots(src.map, leaf: li)
+            let first = li << BlockStore.leafShift
+            var o = 0
+            while o < slots.count {
+                guard slots[o] != BlockStore.hole else { o += 1; continue }
+                let runStart = o
+                run.removeAll(keepingCapacity: true)
+                while o < slots.count && slots[o] != BlockStore.hole { run.append(store.contentOf(slots[o])); o += 1 }
+                run.withUnsafeBufferPointer {
+                    store.writeRun(&copy.map, at: first + runStart, contents: $0, owner: copy.owner, replaced: &replaced,
+                                   collectReplaced: false)
+                }
+            }
+        }
+        dv.files[destination] = copy
+        if reserved { dv.reservedLUNs.append(destination) }
+        volumes[toVolume] = dv
+        checkAfterOperation()
+    }
+
+    /// Logical used of every file and LUN in every volume: what full copies would occupy.
+    /// - Complexity: O(files).
+    public var logicalUsedBlocks: Int {
+        volumes.values.reduce(0) { total, v in v.files.values.reduce(total) { $0 + $1.map.mappedBlocks } }
+    }
+
+    /// Files and LUNs in all active file systems.
+    public var fileCount: Int { volumes.values.reduce(0) { $0 + $1.files.count } }
+
+    /// Snapshot copies over all volumes.
+    public var snapshotCount: Int { volumes.values.reduce(0) { $0 + $1.snapshotOrder.count } }
+
+    /// Size of a file or LUN in blocks.
+    public func fileSizeBlocks(_ volume: String, _ path: String) throws(ModelError) -> Int {
+        try file(self.volume(volume), path).sizeBlocks
+    }
+
+    /// Size of a volume in blocks.
+    public func volumeSizeBlocks(_ volume: String) throws(ModelError) -> Int { try self.volume(volume).sizeBlocks }
+
+    /// Whether the volume exists.
+    public func hasVolume(_ volume: String) -> Bool { volumes[volume] != nil }
+}

@@ -18,11 +18,13 @@ extension Aggregate {
 
     public func invariantViolations() -> [String] {
         var problems = store.invariantViolations(maps: allMaps)
+        var scratch: [UInt32] = []
         for name in volumeOrder {
             let v = volumes[name]!
-            problems += sharingViolations(v.name, files: v.files, sharing: v.sharing)
+            problems += sharingViolations(v.name, files: v.files, sharing: v.sharing, scratch: &scratch)
             for s in v.snapshotOrder {
-                problems += sharingViolations("\(v.name)@\(s)", files: v.snapshots[s]!.files, sharing: v.snapshots[s]!.sharing)
+                problems += sharingViolations("\(v.name)@\(s)", files: v.snapshots[s]!.files, sharing: v.snapshots[s]!.sharing,
+                                              scratch: &scratch)
             }
             if charged(v) > v.sizeBlocks { problems.append("volume \(name) charged \(charged(v)) > size \(v.sizeBlocks)") }
             if let p = v.parentVolume {
@@ -55,16 +57,27 @@ extension Aggregate {
     }
 
     /// Pointer counts of one active file system (or the copy a Snapshot copy keeps).
-    func sharingViolations(_ label: String, files: [String: StoredFile], sharing: SharingCounts) -> [String] {
-        var pointers: [BlockStore.Block: Int] = [:]
-        for f in files.values { store.forEachBlock(f.map) { _, b in pointers[b, default: 0] += 1 } }
+    /// `scratch` holds one counter per block id, all zero on entry and on return, so a check
+    /// costs O(blocks mapped) and no hashing.
+    func sharingViolations(_ label: String, files: [String: StoredFile], sharing: SharingCounts,
+                           scratch: inout [UInt32]) -> [String] {
+        if scratch.count < store.blockIDLimit { scratch = [UInt32](repeating: 0, count: store.blockIDLimit) }
+        let maps = files.keys.sorted().map { files[$0]!.map }
         var problems: [String] = []
-        for (block, count) in pointers {
-            if sharing[block] != count - 1 { problems.append("\(label): block \(block) has \(count) pointers, counted \(sharing[block] + 1)") }
-            if count > profile.maxPointersPerBlock { problems.append("\(label): block \(block) has \(count) pointers") }
-        }
-        for (block, extra) in sharing.nonzero where pointers[block] == nil {
-            problems.append("\(label): block \(block) counted \(extra + 1) pointers but has none")
+        scratch.withUnsafeMutableBufferPointer { counts in
+            for map in maps { store.forEachBlock(map) { _, b in counts[Int(b)] += 1 } }
+            for (block, extra) in sharing.nonzero where counts[Int(block)] == 0 {
+                problems.append("\(label): block \(block) counted \(extra + 1) pointers but has none")
+            }
+            for map in maps {
+                store.forEachBlock(map) { _, b in
+                    let count = Int(counts[Int(b)])
+                    guard count > 0 else { return }
+                    if sharing[b] != count - 1 { problems.append("\(label): block \(b) has \(count) pointers, counted \(sharing[b] + 1)") }
+                    if count > profile.maxPointersPerBlock { problems.append("\(label): block \(b) has \(count) pointers") }
+                    counts[Int(b)] = 0
+                }
+            }
         }
         return problems.sorted()
     }

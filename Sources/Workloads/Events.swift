@@ -1,0 +1,95 @@
+import BlockModel
+import Engine
+import Stochastic
+
+/// An explicit, timed list of operations for exact what-ifs. Operations at the same time run
+/// in file order. Write offsets come from the stream `<workload>/<volume>/<path>`.
+final class EventsDriver: WorkloadDriver {
+    let name: String
+    let index: Int
+    let spec: EventsSpec
+    var planners: [String: WritePlanner] = [:]
+    var streams: [String: RandomStream] = [:]
+    var applied = 0
+    var failed = 0
+
+    init(name: String, index: Int, spec: EventsSpec) {
+        self.name = name
+        self.index = index
+        self.spec = spec
+    }
+
+    func start(_ sim: Simulation) throws(SimulationError) {
+        // Stable order by time: the queue keeps scheduling order for equal times.
+        let order = spec.operations.indices.sorted { (spec.operations[$0].at, $0) < (spec.operations[$1].at, $1) }
+        for k in order { sim.schedule(index, at: spec.operations[k].at, action: 0, target: k) }
+    }
+
+    func handle(action: Int, target: Int, in sim: Simulation) {
+        let timed = spec.operations[target]
+        let op = timed.operation
+        let blockSize = sim.blockSize
+        let ok: Bool
+        func run<T>(_ objects: [String], _ body: (inout Aggregate) throws(ModelError) -> T) -> Bool {
+            sim.perform(name, op.name, objects, detail: timed.origin, body) != nil
+        }
+        switch op {
+        case .snapshot(let v, let s):
+            ok = run(["\(v)@\(s)"]) { (a: inout Aggregate) throws(ModelError) in try a.createSnapshot(v, s) }
+        case .deleteSnapshot(let v, let s):
+            ok = run(["\(v)@\(s)"]) { (a: inout Aggregate) throws(ModelError) in try a.deleteSnapshot(v, s) }
+        case .cloneVolume(let n, let p, let s):
+            ok = run([n, s.map { "\(p)@\($0)" } ?? p]) { (a: inout Aggregate) throws(ModelError) in
+                try a.createVolumeClone(n, parent: p, snapshot: s)
+            }
+            if !ok { sim.result.limits.refusedClones += 1 }
+        case .cloneFile(let v, let src, let dst):
+            ok = run(["\(v)/\(src)", "\(v)/\(dst)"]) { (a: inout Aggregate) throws(ModelError) in try a.cloneFile(v, src, to: dst) }
+            if !ok { sim.result.limits.refusedClones += 1 }
+        case .split(let v):
+            let estimate = (try? sim.aggregate.splitEstimate(v)) ?? 0
+            ok = sim.perform(name, op.name, [v], detail: "\(timed.origin) estimate \(estimate) blocks", {
+                (a: inout Aggregate) throws(ModelError) in try a.splitClone(v)
+            }) != nil
+        case .destroy(let v):
+            ok = run([v]) { (a: inout Aggregate) throws(ModelError) in try a.destroyVolume(v) }
+        case .createFile(let v, let f):
+            let before = sim.result.events.count
+            sim.createFile(name, volume: v, f)
+            ok = !sim.result.events[before...].contains { $0.outcome == "failed" }
+        case .deleteFile(let v, let p):
+            ok = run(["\(v)/\(p)"]) { (a: inout Aggregate) throws(ModelError) in try a.deleteFile(v, p) }
+        case .setQuota(let v, let target, let limit):
+            ok = run([v, target]) { (a: inout Aggregate) throws(ModelError) in
+                try a.setQuota(v, target: target, limitBlocks: Simulation.blocks(limit, blockSize))
+            }
+        case .write(let v, let p, let bytes, let pattern, let writeSize):
+            ok = write(sim, v, p, blocks: Simulation.blocks(bytes, blockSize), pattern: pattern, writeSize: writeSize, origin: timed.origin)
+        }
+        if ok { applied += 1 } else { failed += 1 }
+    }
+
+    func write(_ sim: Simulation, _ v: String, _ p: String, blocks: Int, pattern: WritePattern, writeSize: RandomVariable,
+               origin: String) -> Bool {
+        let key = "\(v)/\(p)"
+        guard let size = try? sim.aggregate.fileSizeBlocks(v, p) else {
+            sim.record(name, "write", key, outcome: "failed", "unknown object: no file or LUN '\(p)' in volume '\(v)'")
+            return false
+        }
+        if planners[key] == nil || planners[key]?.pattern != pattern {
+            planners[key] = try? WritePlanner(pattern: pattern, writeSize: writeSize, blockSize: sim.blockSize)
+        }
+        let stream = streams[key] ?? sim.stream("\(name)/\(key)")
+        streams[key] = stream
+        guard var planner = planners[key] else { return false }
+        let runs = planner.plan(blocks: blocks, size: size, stream: stream)
+        planners[key] = planner
+        let ok = sim.write(name, volume: v, path: p, runs: runs, first: sim.newContent(blocks))
+        if ok { sim.record(name, "write", key, "\(origin) \(blocks) blocks, \(pattern.name)") }
+        return ok
+    }
+
+    func finish(_ sim: Simulation) {
+        sim.result.notes.append("\(name): \(applied) operations applied, \(failed) refused.")
+    }
+}

@@ -1,0 +1,104 @@
+import BlockModel
+import Engine
+
+/// Everything a run produced, as plain values for the report writers. Sizes in blocks of
+/// `blockSize` bytes.
+public struct RunResult: Sendable {
+    public var scenario: ScenarioSummary
+    public var samples: [Sample] = []
+    /// Per-object figures at the end of the run.
+    public var objects: [ObjectFigures] = []
+    public var events: [EventRecord] = []
+    public var alerts: [AlertCrossing] = []
+    /// Highest physical use (data + clone metadata) and when it was first reached.
+    public var peak = Peak()
+    /// Highest use of the traditional alternative (full copies), at samples.
+    public var traditionalPeak = Peak()
+    public var limits = Limits()
+    public var provisioning: [Provisioning] = []
+    /// Workload-specific lines for the report's summary (one per fact).
+    public var notes: [String] = []
+}
+
+public struct ScenarioSummary: Sendable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64
+    public var generator: String
+    public var platform: Platform
+    public var horizon: SimTime
+    public var sampleInterval: SimTime
+    public var blockSize: Int
+    public var capacityBlocks: Int
+    public var alertLevels: [Double]
+    public var reportUnit: ByteUnit
+    /// One line per modelling assumption the report should state.
+    public var assumptions: [String]
+}
+
+/// The state of the aggregate at one sample time.
+public struct Sample: Sendable, Equatable {
+    public var time: SimTime
+    /// Blocks in use with clones: data and clone metadata.
+    public var physicalUsed: Int
+    /// Blocks held back by unused volume guarantees.
+    public var reserved: Int
+    /// Logical used of every file and LUN: what full copies would occupy.
+    public var logicalUsed: Int
+    public var free: Int
+    public var volumes: Int
+    public var files: Int
+    public var snapshots: Int
+    /// Traditional alternative: every copy a full physical copy, overwritten in place.
+    public var traditionalUsed: Int { logicalUsed }
+}
+
+public struct Peak: Sendable, Equatable {
+    public var blocks = 0
+    public var time = SimTime.zero
+}
+
+/// One thing that happened: an operation on the model, a refusal, a limit hit, an alert.
+public struct EventRecord: Sendable, Equatable {
+    public var time: SimTime
+    public var workload: String
+    public var operation: String
+    public var object: String
+    /// "ok", "failed", or "alert".
+    public var outcome: String
+    public var detail: String
+}
+
+public struct AlertCrossing: Sendable, Equatable {
+    public var level: Double
+    /// First time used capacity (physical + reserved) reached the level with clones.
+    public var withClones: SimTime?
+    /// First sample at which the traditional alternative reached it.
+    public var traditional: SimTime?
+}
+
+public struct Limits: Sendable, Equatable {
+    /// Blocks copied because a block already had 1 + 255 pointers.
+    public var fallbackCopies = 0
+    /// Clone operations the model refused (limit, space, quota, SnapLock...).
+    public var refusedClones = 0
+    public var oversubscribedQuotas: [String] = []
+    public var failedWrites = 0
+    /// Blocks that failed writes did not write.
+    public var failedWriteBlocks = 0
+    public var clonesWithoutACLs = 0
+    public var clonesWithoutStreams = 0
+    /// Full copies of a golden image made by the clone-from-newest-copy strategy.
+    public var strategyCopies = 0
+}
+
+/// Provisioning times of one VDI workload, with clones and with full copies.
+public struct Provisioning: Sendable, Equatable {
+    public var workload: String
+    public var desktops: Int
+    public var parallel: Int
+    public var perDesktopClone: SimTime
+    public var perDesktopCopy: SimTime
+    public var totalClone: SimTime { perDesktopClone * Int64((desktops + parallel - 1) / parallel) }
+    public var totalCopy: SimTime { perDesktopCopy * Int64((desktops + parallel - 1) / parallel) }
+}

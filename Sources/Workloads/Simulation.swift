@@ -1,0 +1,319 @@
+import BlockModel
+import Engine
+import Stochastic
+
+/// A scenario the simulation cannot run (the scenario layer normally catches these first).
+public struct SimulationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// An event on the queue: which workload, what it should do, to which of its objects.
+struct SimEvent {
+    static let sample = -1
+    var workload: Int
+    var action: Int
+    var target: Int
+}
+
+/// A workload: turns its spec into model operations as its events come due.
+protocol WorkloadDriver: AnyObject {
+    var name: String { get }
+    /// Creates its objects at time zero and schedules its first events.
+    func start(_ sim: Simulation) throws(SimulationError)
+    func handle(action: Int, target: Int, in sim: Simulation)
+    /// Adds its summary lines and provisioning figures to the result.
+    func finish(_ sim: Simulation)
+}
+
+/// Runs a scenario: builds the aggregate and its volumes, lets each workload schedule its
+/// events on the discrete-event engine, samples the aggregate at every sample interval, and
+/// collects what happened into a `RunResult`.
+///
+/// A refused model operation is not a simulation error: it is recorded (events table, limit
+/// counters, trace) and the run goes on, as a real system would.
+public final class Simulation {
+    public let spec: ScenarioSpec
+    var aggregate: Aggregate
+    var engine = Engine<SimEvent>()
+    let seeds: StreamSeeds
+    var result: RunResult
+    var drivers: [any WorkloadDriver] = []
+    let trace: ((TraceRecord) -> Void)?
+    /// Called with the fraction of the horizon simulated so far, about every 1%.
+    public var progress: ((Double) -> Void)?
+    /// Next unused content identity: every written block of new data gets a fresh one.
+    var nextContent: UInt64 = 1
+    var nextAlert = 0
+    var nextTraditionalAlert = 0
+
+    static let samplePriority = 1_000
+
+    public init(_ spec: ScenarioSpec, trace: ((TraceRecord) -> Void)? = nil) throws(SimulationError) {
+        guard spec.platform == .ontap else {
+            throw SimulationError("platform '\(spec.platform.rawValue)' is not modelled yet; only 'ontap' runs")
+        }
+        self.spec = spec
+        self.trace = trace
+        let generator: Generator
+        do { generator = try Generator.named(spec.generator) } catch { throw SimulationError(error.description) }
+        seeds = StreamSeeds(seed: spec.seed, generator: generator)
+        let profile = ONTAPProfile()
+        var aggregate = Aggregate(name: spec.aggregate.name,
+                                  capacityBlocks: Self.blocks(spec.aggregate.capacityBytes, profile.blockSize), profile: profile)
+        // The debug invariant check after every operation is O(everything): a long run checks
+        // at each sample instead (see `takeSample`).
+        aggregate.checksInvariants = false
+        self.aggregate = aggregate
+        result = RunResult(scenario: ScenarioSummary(
+            name: spec.name, description: spec.description, seed: spec.seed, generator: spec.generator, platform: spec.platform,
+            horizon: spec.horizon, sampleInterval: spec.sampleInterval, blockSize: profile.blockSize,
+            capacityBlocks: aggregate.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
+            assumptions: Self.assumptions(profile)))
+        result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
+        for (index, w) in spec.workloads.enumerated() {
+            switch w.kind {
+            case .devtest(let d): drivers.append(try DevTestDriver(name: w.name, index: index, spec: d, sim: self))
+            case .vdi(let v): drivers.append(try VDIDriver(name: w.name, index: index, spec: v, sim: self))
+            case .events(let e): drivers.append(EventsDriver(name: w.name, index: index, spec: e))
+            }
+        }
+    }
+
+    static func assumptions(_ p: ONTAPProfile) -> [String] {
+        [
+            "Platform ONTAP/WAFL, \(p.blockSize)-byte blocks; sizes are rounded up to whole blocks.",
+            "At most \(p.maxSnapshotsPerVolume) Snapshot copies per volume and \(p.maxClonesPerVolume) clones per parent volume.",
+            "A block may have 1 + \(p.maxPointersPerBlock - 1) pointers in one volume; a file clone past that gets physical copies.",
+            "A file or LUN clone writes metadata of \(p.fileCloneMetadataFraction * 100)% of its size.",
+            "Changed data is new unique data; every write allocates new blocks (WAFL never overwrites in place).",
+            "Traditional alternative: every clone is a full physical copy, overwritten in place, with no Snapshot copies; its use is the logical used of every file and LUN.",
+            "Used capacity for alerts is physical use plus unused volume guarantees; the traditional alternative is checked at samples.",
+        ]
+    }
+
+    static func blocks(_ bytes: Int, _ blockSize: Int) -> Int { (bytes + blockSize - 1) / blockSize }
+    var blockSize: Int { aggregate.blockSize }
+    public var now: SimTime { engine.now }
+
+    // MARK: Running
+
+    public func run() throws(SimulationError) -> RunResult {
+        setUpVolumes()
+        for d in drivers { try d.start(self) }
+        var t = SimTime.zero
+        while t < spec.horizon {
+            engine.schedule(at: t, priority: Self.samplePriority, SimEvent(workload: SimEvent.sample, action: 0, target: 0))
+            t = t + spec.sampleInterval
+        }
+        engine.schedule(at: spec.horizon, priority: Self.samplePriority, SimEvent(workload: SimEvent.sample, action: 0, target: 0))
+        checkAlerts()
+        var reported = 0
+        while let next = engine.nextTime, next <= spec.horizon, let (_, event) = engine.step() {
+            if event.workload == SimEvent.sample {
+                takeSample()
+            } else {
+                drivers[event.workload].handle(action: event.action, target: event.target, in: self)
+                checkAlerts()
+            }
+            if let progress, spec.horizon.nanoseconds > 0 {
+                let percent = Int(engine.now.nanoseconds * 100 / spec.horizon.nanoseconds)
+                if percent > reported { reported = percent; progress(Double(percent) / 100) }
+            }
+        }
+        for d in drivers { d.finish(self) }
+        result.objects = aggregate.accounting()
+        let totals = aggregate.totals
+        result.limits.fallbackCopies = totals.fallbackCopies
+        result.limits.oversubscribedQuotas = totals.oversubscribedQuotas
+        result.limits.clonesWithoutACLs = totals.clonesWithoutACLs
+        result.limits.clonesWithoutStreams = totals.clonesWithoutStreams
+        return result
+    }
+
+    func schedule(_ workload: Int, at time: SimTime, action: Int, target: Int = 0) {
+        guard time <= spec.horizon else { return }
+        engine.schedule(at: max(time, engine.now), SimEvent(workload: workload, action: action, target: target))
+    }
+
+    func takeSample() {
+        let s = Sample(time: engine.now, physicalUsed: aggregate.physicalUsedBlocks, reserved: aggregate.reservedBlocks,
+                       logicalUsed: aggregate.logicalUsedBlocks, free: aggregate.freeBlocks,
+                       volumes: aggregate.volumeNames.count, files: aggregate.fileCount, snapshots: aggregate.snapshotCount)
+        result.samples.append(s)
+        if s.traditionalUsed > result.traditionalPeak.blocks { result.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time) }
+        let levels = spec.aggregate.alerts
+        while nextTraditionalAlert < levels.count,
+              Double(s.traditionalUsed) >= levels[nextTraditionalAlert] * Double(aggregate.capacityBlocks) {
+            result.alerts[nextTraditionalAlert].traditional = s.time
+            nextTraditionalAlert += 1
+        }
+        #if CLONESIM_INVARIANTS
+        let problems = aggregate.invariantViolations()
+        precondition(problems.isEmpty, "model invariants broken at \(engine.now): \(problems.prefix(5))")
+        #endif
+    }
+
+    /// Peak and alert levels after every event: exact simulated times, O(guaranteed volumes).
+    func checkAlerts() {
+        let physical = aggregate.physicalUsedBlocks
+        if physical > result.peak.blocks { result.peak = Peak(blocks: physical, time: engine.now) }
+        let used = physical + aggregate.reservedBlocks
+        let levels = spec.aggregate.alerts
+        while nextAlert < levels.count, Double(used) >= levels[nextAlert] * Double(aggregate.capacityBlocks) {
+            result.alerts[nextAlert].withClones = engine.now
+            record("aggregate", "alert", aggregate.name, outcome: "alert",
+                   "used capacity reached \(Self.percent(levels[nextAlert])) (\(used) of \(aggregate.capacityBlocks) blocks)")
+            nextAlert += 1
+        }
+    }
+
+    static func percent(_ f: Double) -> String {
+        let p = f * 100
+        return p == p.rounded() ? "\(Int(p))%" : "\(p)%"
+    }
+
+    // MARK: Streams and content
+
+    func stream(_ name: String) -> RandomStream { seeds.stream(named: name) }
+
+    func sampler(_ v: RandomVariable, _ what: String) throws(SimulationError) -> Sampler {
+        do { return try Sampler(v.distribution, truncation: v.truncation) } catch {
+            throw SimulationError("\(what): \(error.description)")
+        }
+    }
+
+    func planner(_ change: ChangeSpec, _ what: String) throws(SimulationError) -> WritePlanner {
+        do { return try WritePlanner(pattern: change.pattern, writeSize: change.writeSize, blockSize: blockSize) } catch {
+            throw SimulationError("\(what): \(error.description)")
+        }
+    }
+
+    /// `n` fresh content identities, the first returned.
+    func newContent(_ n: Int) -> UInt64 {
+        defer { nextContent += UInt64(n) }
+        return nextContent
+    }
+
+    // MARK: Operations, recorded
+
+    func record(_ workload: String, _ operation: String, _ object: String, outcome: String = "ok", _ detail: String = "") {
+        result.events.append(EventRecord(time: engine.now, workload: workload, operation: operation, object: object,
+                                         outcome: outcome, detail: detail))
+    }
+
+    /// Applies one model operation: records it (when `log`), traces it, and turns a refusal
+    /// into a failed event. Returns nil when the model refused.
+    @discardableResult
+    func perform<T>(_ workload: String, _ operation: String, _ objects: [String], log: Bool = true, detail: String = "",
+                    _ body: (inout Aggregate) throws(ModelError) -> T) -> T? {
+        do {
+            let value = try body(&aggregate)
+            if log { record(workload, operation, objects.joined(separator: " "), detail) }
+            trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects))
+            return value
+        } catch {
+            record(workload, operation, objects.joined(separator: " "), outcome: "failed", "\(error.rule): \(error.description)")
+            trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects,
+                               error: "\(error.rule): \(error.description)"))
+            return nil
+        }
+    }
+
+    /// Writes `runs` of new data into a file, run after run with consecutive content
+    /// identities from `first`. Long runs go one call each (a later one can fail when space
+    /// runs out, as on a real system); scattered short writes go as one burst.
+    @discardableResult
+    func write(_ workload: String, volume: String, path: String, runs: [BlockRun], first: UInt64) -> Bool {
+        let total = runs.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return true }
+        let object = "\(volume)/\(path)"
+        var failure: ModelError?
+        var written = 0
+        if runs.count <= 4 || total / runs.count >= 64 {
+            var content = first
+            for run in runs {
+                let contents = Array(content..<(content + UInt64(run.count)))
+                do { try aggregate.write(volume, path, at: run.start, contents: contents) } catch {
+                    failure = error
+                    break
+                }
+                content += UInt64(run.count)
+                written += run.count
+            }
+        } else {
+            var indices: [Int] = []
+            indices.reserveCapacity(total)
+            for run in runs { indices.append(contentsOf: run.start..<(run.start + run.count)) }
+            let contents = Array(first..<(first + UInt64(total)))
+            do { try aggregate.write(volume, path, indices: indices, contents: contents); written = total } catch { failure = error }
+        }
+        trace?(TraceRecord(time: engine.now, workload: workload, operation: "write", objects: [object], runs: runs,
+                           firstContent: first, error: failure.map { "\($0.rule): \($0.description)" }))
+        guard let failure else { return true }
+        result.limits.failedWrites += 1
+        result.limits.failedWriteBlocks += total - written
+        record(workload, "write", object, outcome: "failed",
+               "\(total - written) of \(total) blocks not written: \(failure.rule): \(failure.description)")
+        return false
+    }
+
+    /// Overwrites `fraction` (drawn by the caller) of each file of `volume` (all its files, or
+    /// `paths`) with new data planned by the given planners (one per path, created on demand).
+    func change(_ workload: String, volume: String, paths only: [String]? = nil, fraction: Double,
+                planners: inout [String: WritePlanner], change: ChangeSpec, stream: RandomStream, mirror: String? = nil) {
+        guard let paths = only ?? (try? aggregate.filePaths(volume)) else { return }
+        let f = min(max(fraction, 0), 1)
+        for path in paths {
+            guard let size = try? aggregate.fileSizeBlocks(volume, path), size > 0 else { continue }
+            let blocks = Int((f * Double(size)).rounded())
+            guard blocks > 0 else { continue }
+            if planners[path] == nil { planners[path] = try? planner(change, "\(workload) write size") }
+            guard var p = planners[path] else { continue }
+            let runs = p.plan(blocks: blocks, size: size, stream: stream)
+            planners[path] = p
+            let first = newContent(blocks)
+            write(workload, volume: volume, path: path, runs: runs, first: first)
+            if let mirror { write(workload, volume: mirror, path: path, runs: runs, first: first) }
+        }
+    }
+
+    // MARK: Set-up
+
+    /// Creates the declared volumes, qtrees, quotas and files, and fills each file's `used`
+    /// fraction sequentially with unique data, all at time zero.
+    func setUpVolumes() {
+        for v in spec.volumes {
+            let size = Self.blocks(v.sizeBytes, blockSize)
+            guard perform("setup", "create_volume", [v.name], detail: "\(size) blocks, guarantee \(v.guarantee.rawValue)", {
+                (a: inout Aggregate) throws(ModelError) in try a.createVolume(v.name, sizeBlocks: size, guarantee: v.guarantee, snapLock: v.snapLock)
+            }) != nil else { continue }
+            for q in v.qtrees {
+                perform("setup", "create_qtree", ["\(v.name)/\(q.name)"]) { (a: inout Aggregate) throws(ModelError) in
+                    try a.createQtree(v.name, q.name, limitBlocks: q.limitBytes.map { Self.blocks($0, blockSize) })
+                }
+            }
+            for q in v.quotas {
+                perform("setup", "set_quota", [v.name, q.target]) { (a: inout Aggregate) throws(ModelError) in
+                    try a.setQuota(v.name, target: q.target, limitBlocks: Self.blocks(q.limitBytes, blockSize))
+                }
+            }
+            for f in v.files { createFile("setup", volume: v.name, f) }
+        }
+    }
+
+    func createFile(_ workload: String, volume: String, _ f: FileSpec) {
+        let size = Self.blocks(f.sizeBytes, blockSize)
+        guard perform(workload, "create_file", ["\(volume)/\(f.path)"], detail: "\(size) blocks", {
+            (a: inout Aggregate) throws(ModelError) in try a.createFile(volume, f.path, sizeBlocks: size, attributes: f.attributes)
+        }) != nil else { return }
+        let used = Int((f.used * Double(size)).rounded())
+        // Chunks of 1 Mi blocks keep each content array at 8 MiB.
+        var start = 0
+        while start < used {
+            let n = min(1 << 20, used - start)
+            guard write(workload, volume: volume, path: f.path, runs: [BlockRun(start: start, count: n)], first: newContent(n)) else { return }
+            start += n
+        }
+    }
+}

@@ -1,0 +1,256 @@
+import BlockModel
+import Engine
+import Stochastic
+
+/// A scenario as plain values: what the YAML layer produces and the simulation consumes.
+/// Sizes are bytes (rounded up to blocks when the model is built), times are `SimTime`,
+/// rates are fractions. Nothing here knows about files or YAML.
+public struct ScenarioSpec: Sendable {
+    public var name: String
+    public var description: String = ""
+    public var seed: UInt64 = 1
+    /// GSL generator name (`mt19937` unless the scenario names another).
+    public var generator: String = "mt19937"
+    public var horizon: SimTime
+    public var sampleInterval: SimTime
+    public var platform: Platform = .ontap
+    /// How reports show sizes: GiB (powers of 2) or GB (powers of 10).
+    public var reportUnit: ByteUnit = .GiB
+    public var aggregate: AggregateSpec
+    public var volumes: [VolumeSpec] = []
+    public var workloads: [WorkloadSpec] = []
+
+    public init(name: String, horizon: SimTime, sampleInterval: SimTime, aggregate: AggregateSpec) {
+        self.name = name
+        self.horizon = horizon
+        self.sampleInterval = sampleInterval
+        self.aggregate = aggregate
+    }
+}
+
+/// Storage platforms. Only ONTAP runs today; the others are reserved names (issue 5) so
+/// scenario files can already say which they mean.
+public enum Platform: String, Sendable, CaseIterable {
+    case ontap, refs, reflink
+}
+
+public enum ByteUnit: String, Sendable, CaseIterable {
+    case GiB, GB
+    public var bytes: Double { self == .GiB ? 1_073_741_824 : 1e9 }
+}
+
+public struct AggregateSpec: Sendable {
+    public var name: String = "aggr1"
+    public var capacityBytes: Int
+    /// Used-capacity fractions that raise an alert when crossed, ascending.
+    public var alerts: [Double] = [0.8, 0.9]
+    public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
+}
+
+public struct VolumeSpec: Sendable {
+    public var name: String
+    public var sizeBytes: Int
+    public var guarantee: SpaceGuarantee = .none
+    public var snapLock = false
+    /// Qtree name → tree quota in bytes (nil: no limit).
+    public var qtrees: [(name: String, limitBytes: Int?)] = []
+    /// "user:NAME" / "group:NAME" → hard limit in bytes.
+    public var quotas: [(target: String, limitBytes: Int)] = []
+    public var files: [FileSpec] = []
+    public init(name: String, sizeBytes: Int) {
+        self.name = name
+        self.sizeBytes = sizeBytes
+    }
+}
+
+public struct FileSpec: Sendable {
+    public var path: String
+    public var sizeBytes: Int
+    public var attributes = FileAttributes()
+    /// Fraction of the file written with unique data before the run starts.
+    public var used: Double = 1
+    public init(path: String, sizeBytes: Int) {
+        self.path = path
+        self.sizeBytes = sizeBytes
+    }
+}
+
+/// A random quantity: a distribution with its truncation (a constant is `.constant`).
+public struct RandomVariable: Sendable {
+    public var distribution: Distribution
+    public var truncation: Truncation
+    public init(_ distribution: Distribution, truncation: Truncation = Truncation()) {
+        self.distribution = distribution
+        self.truncation = truncation
+    }
+    public static func constant(_ value: Double) -> RandomVariable { RandomVariable(.constant(value: value)) }
+}
+
+/// Where the blocks of a burst of writes land.
+public enum WritePattern: Sendable, Equatable {
+    /// Start offsets uniform over the object.
+    case uniform
+    /// The object cut into `regions` equal regions picked by a Zipf law of exponent `exponent`
+    /// (region 1 the hottest), the offset uniform within the region.
+    case hotspot(regions: Int, exponent: Double)
+    /// One cursor per object that advances and wraps: a log or a sequential load.
+    case sequential
+
+    public var name: String {
+        switch self {
+        case .uniform: "uniform"
+        case .hotspot: "hotspot"
+        case .sequential: "sequential"
+        }
+    }
+}
+
+/// How an object changes: every `interval`, a fraction drawn from `rate` of its size is
+/// overwritten with new unique data, in writes whose sizes (bytes) are drawn from `writeSize`.
+public struct ChangeSpec: Sendable {
+    public var rate: RandomVariable
+    public var interval: SimTime = .days(1)
+    public var pattern: WritePattern = .uniform
+    public var writeSize: RandomVariable = .constant(4096)
+    public init(rate: RandomVariable) { self.rate = rate }
+}
+
+public struct WorkloadSpec: Sendable {
+    public var name: String
+    public var kind: Kind
+    public enum Kind: Sendable {
+        case devtest(DevTestSpec)
+        case vdi(VDISpec)
+        case events(EventsSpec)
+    }
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// Dev/test copies of a production volume (the FlexClone seed's first use case).
+public struct DevTestSpec: Sendable {
+    /// The production volume (declared under `volumes`).
+    public var source: String
+    public var sourceChange: ChangeSpec?
+    /// Keep a full physical copy of the source, updated with its writes.
+    public var mirror = false
+    public var groups: [CloneGroupSpec] = []
+    /// Destroy every clone and re-clone from a new Snapshot copy this often.
+    public var refreshEvery: SimTime?
+    /// Refresh Snapshot copies kept after the clones move off them (0: deleted at once).
+    public var retainSnapshots = 0
+    public init(source: String) { self.source = source }
+}
+
+public struct CloneGroupSpec: Sendable {
+    public var name: String
+    public var count: Int
+    public var change: ChangeSpec?
+    /// Time between destructive-test resets of each clone (re-cloned from its base), if any.
+    public var resetInterval: RandomVariable?
+    public init(name: String, count: Int) {
+        self.name = name
+        self.count = count
+    }
+}
+
+/// Virtual desktops cloned from a golden image (the seed's VDI use case).
+public struct VDISpec: Sendable {
+    public enum Provisioning: String, Sendable, CaseIterable {
+        case fileClones = "file_clones", volumeClones = "volume_clones"
+    }
+    /// What to do when the 255 limit is reached. [seed: "clone from the newest full copy"]
+    public enum LimitStrategy: String, Sendable, CaseIterable {
+        /// No strategy: more than 255 desktops is an input error.
+        case none
+        /// Go on cloning the image: each file clone past the limit gets physical copies.
+        case keepCloningSource = "keep_cloning_source"
+        /// Make a full copy of the image and clone the next 255 from it.
+        case cloneNewestCopy = "clone_newest_copy"
+    }
+    /// The volume holding the golden image.
+    public var volume: String
+    /// The golden image's path in that volume.
+    public var image: String
+    public var desktops: Int
+    public var provisioning: Provisioning = .fileClones
+    public var limitStrategy: LimitStrategy = .cloneNewestCopy
+    /// Throughput of a full copy of the image, bytes per second.
+    public var copyThroughput: Double = 30 * 1_048_576
+    /// Time to create one clone (the seed: about 3 minutes per clone, all steps included).
+    public var cloneTime: SimTime = .seconds(180)
+    /// Guest customization per desktop, added to both methods.
+    public var customizeTime: SimTime = .zero
+    /// Desktops provisioned at the same time.
+    public var parallel = 1
+    public var change: ChangeSpec?
+    /// Non-persistent desktops are re-cloned from the image at this interval.
+    public var refreshEvery: SimTime?
+    public var recompose: RecomposeSpec?
+    public init(volume: String, image: String, desktops: Int) {
+        self.volume = volume
+        self.image = image
+        self.desktops = desktops
+    }
+}
+
+/// A new golden image version at `at`: a full copy of the image with `imageChange` of its
+/// blocks rewritten; desktops move to it at the provisioning rate; the old image is deleted
+/// once the last desktop has moved.
+public struct RecomposeSpec: Sendable {
+    public var at: SimTime
+    public var imageChange: Double
+    public init(at: SimTime, imageChange: Double) {
+        self.at = at
+        self.imageChange = imageChange
+    }
+}
+
+/// An explicit, timed list of operations.
+public struct EventsSpec: Sendable {
+    public var operations: [TimedOperation] = []
+    public init() {}
+}
+
+public struct TimedOperation: Sendable {
+    public var at: SimTime
+    public var operation: Operation
+    /// Where it came from (e.g. `file:line:column`), for the events table.
+    public var origin: String
+    public init(at: SimTime, operation: Operation, origin: String = "") {
+        self.at = at
+        self.operation = operation
+        self.origin = origin
+    }
+}
+
+public enum Operation: Sendable {
+    case snapshot(volume: String, name: String)
+    case deleteSnapshot(volume: String, name: String)
+    case cloneVolume(name: String, parent: String, snapshot: String?)
+    case cloneFile(volume: String, source: String, destination: String)
+    case split(volume: String)
+    case destroy(volume: String)
+    case createFile(volume: String, file: FileSpec)
+    case deleteFile(volume: String, path: String)
+    /// Writes `bytes` of new data into a file with a pattern and write size.
+    case write(volume: String, path: String, bytes: Int, pattern: WritePattern, writeSize: RandomVariable)
+    case setQuota(volume: String, target: String, limitBytes: Int)
+
+    public var name: String {
+        switch self {
+        case .snapshot: "snapshot"
+        case .deleteSnapshot: "delete_snapshot"
+        case .cloneVolume: "clone_volume"
+        case .cloneFile: "clone_file"
+        case .split: "split"
+        case .destroy: "destroy"
+        case .createFile: "create_file"
+        case .deleteFile: "delete_file"
+        case .write: "write"
+        case .setQuota: "set_quota"
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import BlockModel
+import Engine
+import Stochastic
+
+/// Virtual desktops from a golden image, provisioned one batch of `parallel` at a time as
+/// FlexClone files (in the image's volume) or FlexClone volumes (of the image's volume, from a
+/// base Snapshot copy). Past 255 clones of one source the limit strategy applies; the
+/// seed's advice is to make a full copy and clone the next ones from it.
+///
+/// Non-persistent desktops are deleted and re-cloned at their refresh interval. A recompose
+/// rewrites part of the image in place (a new version), then moves the desktops to it at the
+/// provisioning rate: until the last has moved, both generations are on disk.
+///
+/// Streams: `<workload>/<desktop>` per desktop, `<workload>/image` for the recompose.
+final class VDIDriver: WorkloadDriver {
+    enum Action: Int { case provision, change, refresh, recompose, move }
+
+    struct Source {
+        var volume: String
+        var path: String
+        /// Base Snapshot copy (volume clones).
+        var snapshot: String?
+        /// Clones of this generation made from it.
+        var clones = 0
+    }
+
+    struct Desktop {
+        var name: String
+        var source: Int?
+        var stream: RandomStream
+        var planners: [String: WritePlanner] = [:]
+        var generation = 0
+    }
+
+    let name: String
+    let index: Int
+    let spec: VDISpec
+    let rate: Sampler?
+    var desktops: [Desktop] = []
+    var sources: [Source] = []
+    /// Index in `sources` where the current generation starts.
+    var generationStart = 0
+    var generation = 1
+    var copies = 0
+    var moved = 0
+    /// Rewrites part of the image at a recompose: uniform 64 KiB writes.
+    var imagePlanner: WritePlanner
+    let imageStream: RandomStream
+    var perDesktop: SimTime { spec.cloneTime + spec.customizeTime }
+    var volumeClones: Bool { spec.provisioning == .volumeClones }
+
+    init(name: String, index: Int, spec: VDISpec, sim: Simulation) throws(SimulationError) {
+        self.name = name
+        self.index = index
+        self.spec = spec
+        rate = try spec.change.map { (c) throws(SimulationError) in try sim.sampler(c.rate, "\(name).change") }
+        var rewrite = ChangeSpec(rate: .constant(0))
+        rewrite.writeSize = .constant(65536)
+        imagePlanner = try sim.planner(rewrite, "\(name).recompose")
+        imageStream = sim.stream("\(name)/image")
+        let limit = sim.aggregate.profile.maxClonesPerVolume
+        if spec.desktops > limit
+            && (spec.limitStrategy == .none || (spec.provisioning == .volumeClones && spec.limitStrategy == .keepCloningSource)) {
+            throw SimulationError("\(name): \(spec.desktops) desktops exceed the limit of \(limit) clones of one source")
+        }
+        let width = String(spec.desktops).count
+        for i in 0..<spec.desktops {
+            let number = String(i + 1)
+            let desktop = "\(name)-desktop-\(String(repeating: "0", count: width - number.count))\(number)"
+            desktops.append(Desktop(name: desktop, stream: sim.stream("\(name)/\(desktop)")))
+        }
+    }
+
+    func start(_ sim: Simulation) throws(SimulationError) {
+        guard (try? sim.aggregate.fileSizeBlocks(spec.volume, spec.image)) != nil else {
+            throw SimulationError("\(name): image '\(spec.image)' is not a file of volume '\(spec.volume)'")
+        }
+        sources = [Source(volume: spec.volume, path: spec.image)]
+        if volumeClones { sources[0].snapshot = baseSnapshot(spec.volume, sim) }
+        for i in desktops.indices { sim.schedule(index, at: perDesktop * Int64(i / spec.parallel), action: Action.provision.rawValue, target: i) }
+        if let r = spec.recompose { sim.schedule(index, at: r.at, action: Action.recompose.rawValue) }
+        sim.result.provisioning.append(Provisioning(
+            workload: name, desktops: spec.desktops, parallel: spec.parallel, perDesktopClone: perDesktop,
+            perDesktopCopy: SimTime(nanoseconds: Int64(Double(imageBytes(sim)) / spec.copyThroughput * 1e9)) + spec.customizeTime))
+    }
+
+    func imageBytes(_ sim: Simulation) -> Int {
+        ((try? sim.aggregate.fileSizeBlocks(spec.volume, spec.image)) ?? 0) * sim.blockSize
+    }
+
+    /// A Snapshot copy of `volume` for this generation's volume clones.
+    func baseSnapshot(_ volume: String, _ sim: Simulation) -> String? {
+        let snapshot = "\(name).base.\(generation)"
+        return sim.perform(name, "snapshot", ["\(volume)@\(snapshot)"]) { (a: inout Aggregate) throws(ModelError) in
+            try a.createSnapshot(volume, snapshot)
+        } != nil ? snapshot : nil
+    }
+
+    /// The source the next clone comes from, making a new full copy when the current one
+    /// has had its 255 clones and the strategy says so.
+    func currentSource(_ sim: Simulation) -> Int {
+        let limit = sim.aggregate.profile.maxClonesPerVolume
+        guard spec.limitStrategy == .cloneNewestCopy, sources[sources.count - 1].clones >= limit else { return sources.count - 1 }
+        copies += 1
+        sim.result.limits.strategyCopies += 1
+        if volumeClones {
+            let copy = "\(spec.volume)-copy-\(copies)"
+            guard let size = try? sim.aggregate.volumeSizeBlocks(spec.volume),
+                  sim.perform(name, "create_volume", [copy], detail: "full copy of \(spec.volume) (limit strategy)", {
+                      (a: inout Aggregate) throws(ModelError) in try a.createVolume(copy, sizeBlocks: size)
+                  }) != nil else { return sources.count - 1 }
+            for path in (try? sim.aggregate.filePaths(spec.volume)) ?? [] {
+                sim.perform(name, "copy_file", ["\(spec.volume)/\(path)", "\(copy)/\(path)"]) { (a: inout Aggregate) throws(ModelError) in
+                    try a.copyFile(spec.volume, path, toVolume: copy, as: path)
+                }
+            }
+            sources.append(Source(volume: copy, path: spec.image, snapshot: baseSnapshot(copy, sim)))
+        } else {
+            let copy = "\(spec.image).copy-\(copies)"
+            guard sim.perform(name, "copy_file", ["\(spec.volume)/\(spec.image)", "\(spec.volume)/\(copy)"], detail: "limit strategy", {
+                (a: inout Aggregate) throws(ModelError) in try a.copyFile(spec.volume, spec.image, toVolume: spec.volume, as: copy)
+            }) != nil else { return sources.count - 1 }
+            sources.append(Source(volume: spec.volume, path: copy))
+        }
+        return sources.count - 1
+    }
+
+    /// Clones desktop `i` from source `s`; false when the model refused.
+    @discardableResult
+    func clone(_ i: Int, from s: Int, _ sim: Simulation) -> Bool {
+        let source = sources[s]
+        let desktop = desktops[i].name
+        let ok: Bool
+        if volumeClones {
+            guard let snapshot = source.snapshot else { return false }
+            ok = sim.perform(name, "clone_volume", [desktop, "\(source.volume)@\(snapshot)"]) { (a: inout Aggregate) throws(ModelError) in
+                try a.createVolumeClone(desktop, parent: source.volume, snapshot: snapshot)
+            } != nil
+        } else {
+            let result = sim.perform(name, "clone_file", ["\(source.volume)/\(source.path)", "\(source.volume)/\(desktop)"]) {
+                (a: inout Aggregate) throws(ModelError) in try a.cloneFile(source.volume, source.path, to: desktop)
+            }
+            ok = result != nil
+            if let result, result.copiedBlocks > 0 {
+                sim.record(name, "fallback_copy", "\(source.volume)/\(desktop)", outcome: "limit",
+                           "\(result.copiedBlocks) blocks already had \(sim.aggregate.profile.maxPointersPerBlock) pointers: copied")
+            }
+        }
+        if ok {
+            desktops[i].source = s
+            desktops[i].planners = [:]
+            sources[s].clones += 1
+        } else {
+            desktops[i].source = nil
+            sim.result.limits.refusedClones += 1
+        }
+        return ok
+    }
+
+    func remove(_ i: Int, _ sim: Simulation) {
+        guard let s = desktops[i].source else { return }
+        let desktop = desktops[i].name
+        let volume = sources[s].volume
+        if volumeClones {
+            sim.perform(name, "destroy", [desktop]) { (a: inout Aggregate) throws(ModelError) in try a.destroyVolume(desktop) }
+        } else {
+            sim.perform(name, "delete_file", ["\(volume)/\(desktop)"]) { (a: inout Aggregate) throws(ModelError) in
+                try a.deleteFile(volume, desktop)
+            }
+        }
+        sources[s].clones -= 1
+        desktops[i].source = nil
+    }
+
+    func handle(action: Int, target i: Int, in sim: Simulation) {
+        switch Action(rawValue: action) {
+        case .provision:
+            guard clone(i, from: currentSource(sim), sim) else { return }
+            desktops[i].generation = generation
+            if let c = spec.change { sim.schedule(index, at: sim.now + c.interval, action: Action.change.rawValue, target: i) }
+            if let r = spec.refreshEvery { sim.schedule(index, at: sim.now + r, action: Action.refresh.rawValue, target: i) }
+        case .change:
+            guard let c = spec.change, let rate else { return }
+            if let s = desktops[i].source {
+                let fraction = rate.draw(desktops[i].stream)
+                let volume = volumeClones ? desktops[i].name : sources[s].volume
+                sim.change(name, volume: volume, paths: volumeClones ? nil : [desktops[i].name], fraction: fraction,
+                           planners: &desktops[i].planners, change: c, stream: desktops[i].stream)
+            }
+            sim.schedule(index, at: sim.now + c.interval, action: action, target: i)
+        case .refresh:
+            if let s = desktops[i].source {
+                remove(i, sim)
+                clone(i, from: s, sim)
+            }
+            if let r = spec.refreshEvery { sim.schedule(index, at: sim.now + r, action: action, target: i) }
+        case .recompose:
+            recompose(sim)
+        case .move:
+            remove(i, sim)
+            if clone(i, from: currentSource(sim), sim) { desktops[i].generation = generation }
+            moved += 1
+            if moved == desktops.count { dropOldGeneration(sim) }
+        case nil:
+            return
+        }
+    }
+
+    /// A new image version: `imageChange` of the image rewritten in place, a new base for
+    /// volume clones, and every desktop scheduled to move to it.
+    func recompose(_ sim: Simulation) {
+        guard let r = spec.recompose, let size = try? sim.aggregate.fileSizeBlocks(spec.volume, spec.image) else { return }
+        let blocks = Int((r.imageChange * Double(size)).rounded())
+        let runs = imagePlanner.plan(blocks: blocks, size: size, stream: imageStream)
+        sim.write(name, volume: spec.volume, path: spec.image, runs: runs, first: sim.newContent(blocks))
+        generation += 1
+        generationStart = sources.count
+        sources.append(Source(volume: spec.volume, path: spec.image, snapshot: volumeClones ? baseSnapshot(spec.volume, sim) : nil))
+        sim.record(name, "recompose", "\(spec.volume)/\(spec.image)", "image version \(generation): \(blocks) blocks rewritten")
+        moved = 0
+        for i in desktops.indices {
+            sim.schedule(index, at: sim.now + perDesktop * Int64(i / spec.parallel), action: Action.move.rawValue, target: i)
+        }
+    }
+
+    /// After the last desktop moved: the previous generation's copies and base Snapshot copy go.
+    func dropOldGeneration(_ sim: Simulation) {
+        for s in 0..<generationStart where sources[s].clones == 0 {
+            let source = sources[s]
+            if volumeClones {
+                if source.volume == spec.volume, let snapshot = source.snapshot {
+                    sim.perform(name, "delete_snapshot", ["\(source.volume)@\(snapshot)"]) { (a: inout Aggregate) throws(ModelError) in
+                        try a.deleteSnapshot(source.volume, snapshot)
+                    }
+                } else if sim.aggregate.hasVolume(source.volume) {
+                    sim.perform(name, "destroy", [source.volume]) { (a: inout Aggregate) throws(ModelError) in
+                        try a.destroyVolume(source.volume)
+                    }
+                }
+            } else if source.path != spec.image {
+                sim.perform(name, "delete_file", ["\(source.volume)/\(source.path)"]) { (a: inout Aggregate) throws(ModelError) in
+                    try a.deleteFile(source.volume, source.path)
+                }
+            }
+        }
+    }
+
+    func finish(_ sim: Simulation) {
+        let live = desktops.filter { $0.source != nil }.count
+        sim.result.notes.append("\(name): \(live) of \(desktops.count) desktops as \(volumeClones ? "FlexClone volumes" : "FlexClone files")"
+            + " of '\(spec.volume)/\(spec.image)'; \(copies) full copies made for the 255 limit (\(spec.limitStrategy.rawValue))"
+            + (spec.recompose != nil ? "; recompose to image version \(generation), \(moved) desktops moved." : "."))
+    }
+}

@@ -1,0 +1,69 @@
+import Stochastic
+
+/// A run of consecutive blocks of one object.
+public struct BlockRun: Sendable, Equatable {
+    public var start: Int
+    public var count: Int
+    public init(start: Int, count: Int) {
+        self.start = start
+        self.count = count
+    }
+}
+
+/// Turns "write n blocks of this object with this pattern" into runs of blocks, drawing
+/// offsets and write sizes from the object's own stream. One planner per written object, so
+/// its sequential cursor survives from burst to burst.
+///
+/// Runs may overlap (a random workload rewrites some blocks): the object then changes fewer
+/// distinct blocks than were written, as a real one does. The total written is exactly `n`.
+public struct WritePlanner {
+    public let pattern: WritePattern
+    let writeSize: Sampler
+    let zipf: Sampler?
+    public let blockSize: Int
+    /// Next block of the sequential pattern.
+    public private(set) var cursor = 0
+
+    public init(pattern: WritePattern, writeSize: RandomVariable, blockSize: Int) throws(DistributionError) {
+        self.pattern = pattern
+        self.writeSize = try Sampler(writeSize.distribution, truncation: writeSize.truncation)
+        self.blockSize = blockSize
+        if case .hotspot(let regions, let exponent) = pattern {
+            zipf = try Sampler(.zipf(n: regions, s: exponent))
+        } else {
+            zipf = nil
+        }
+    }
+
+    /// Runs totalling `blocks` within an object of `size` blocks.
+    public mutating func plan(blocks: Int, size: Int, stream: RandomStream) -> [BlockRun] {
+        guard blocks > 0, size > 0 else { return [] }
+        var runs: [BlockRun] = []
+        var left = blocks
+        while left > 0 {
+            // A write of w bytes covers ceil(w / blockSize) blocks, at least one.
+            let bytes = writeSize.draw(stream)
+            let drawn = bytes.isFinite && bytes > 0 ? Int(min((bytes / Double(blockSize)).rounded(.up), Double(size))) : 1
+            var length = min(max(1, drawn), left, size)
+            let start: Int
+            switch pattern {
+            case .uniform:
+                start = Int(stream.uniformInt(below: UInt(size - length + 1)))
+            case .hotspot(let regions, _):
+                let regionSize = max(1, size / regions)
+                let rank = zipf.map { Int($0.draw(stream)) } ?? 1
+                let region = min(rank - 1, (size - 1) / regionSize)
+                let offset = region * regionSize + Int(stream.uniformInt(below: UInt(regionSize)))
+                start = min(offset, size - length)
+            case .sequential:
+                if cursor >= size { cursor = 0 }
+                start = cursor
+                length = min(length, size - cursor)
+                cursor += length
+            }
+            runs.append(BlockRun(start: start, count: length))
+            left -= length
+        }
+        return runs
+    }
+}
