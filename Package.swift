@@ -6,8 +6,10 @@
 //   CGSL (system library over libgsl-dev)  <- Stochastic (the only importer of CGSL)
 //   BlockModel (copy-on-write store + ONTAP profile; depends on nothing)
 //   Engine     (discrete-event clock and queue; knows nothing of storage)
-//   Scenario   (YAML scenario files -> typed values with file:line:column errors; uses Yams)
-//   Reports  (plain-value writers)         <- clonesim (command line: wiring only)
+//   Workloads  (dev/test, VDI, events: drive BlockModel through Engine with Stochastic streams)
+//   Scenario   (YAML scenario files -> Workloads' spec values with file:line:column errors; Yams)
+//   Reports    (CSV via CSV.swift, Markdown tables via TextTable, SVG; over plain result values)
+//   clonesim   (command line: wiring only)
 //
 // Compile-time flags:
 //   CLONESIM_INVARIANTS  defined in debug builds (so in `swift test`): model types check their
@@ -34,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/ordo-one/TextTable", from: "0.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -50,11 +54,14 @@ let package = Package(
         .target(name: "Workloads", dependencies: ["BlockModel", "Engine", "Stochastic"], swiftSettings: optimisedModel),
         .target(name: "Scenario", dependencies: ["Workloads", "Engine", "Stochastic", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strictSwift),
-        .target(name: "Reports", dependencies: ["Stochastic"], swiftSettings: strictSwift),
+        .target(name: "Reports",
+                dependencies: ["Stochastic", "Workloads", "BlockModel", "Engine", .product(name: "CSV", package: "CSV.swift"),
+                               .product(name: "TextTable", package: "TextTable")],
+                swiftSettings: strictSwift),
         .executableTarget(
             name: "clonesim",
             dependencies: [
-                "Stochastic", "Reports",
+                "Stochastic", "Reports", "Scenario", "Workloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift

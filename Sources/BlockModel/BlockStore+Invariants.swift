@@ -86,6 +86,12 @@ extension BlockStore {
             if isFree != (refCount[block] == 0) { problems.append("block \(block): free bit \(isFree), refCount \(refCount[block])") }
         }
         if freed != freeCount { problems.append("free count \(freeCount) != \(freed) free bits") }
+        for w in freeBits.indices where (freeBits[w] != 0) != (freeWords[w >> 6] & (1 << UInt64(w & 63)) != 0) {
+            problems.append("free summary bit of word \(w) is wrong")
+        }
+        for s in freeWords.indices where (freeWords[s] != 0) != (freeWordGroups[s >> 6] & (1 << UInt64(s & 63)) != 0) {
+            problems.append("free group bit of summary word \(s) is wrong")
+        }
         if live + freeCount != refCount.count {
             problems.append("free \(freeCount) + live \(live) != blocks handed out \(refCount.count)")
         }

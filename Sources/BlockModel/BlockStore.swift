@@ -65,7 +65,12 @@ public struct BlockStore: Sendable {
     /// Freed block ids (handed out before new ones), as a bitmap searched next-fit from
     /// `freeCursor`: like WAFL's write allocator filling free space in order, it hands out ids
     /// in ascending runs, so the per-block arrays are written sequentially.
+    /// Two summary levels (bit i of `freeWords` set iff `freeBits[i] != 0`, bit j of
+    /// `freeWordGroups` iff `freeWords[j] != 0`) keep the search short when the few free ids
+    /// lie far from the cursor: O(bitmap / 4096) words at worst instead of O(bitmap / 64).
     var freeBits: [UInt64] = []
+    var freeWords: [UInt64] = []
+    var freeWordGroups: [UInt64] = []
     var freeCount = 0
     var freeCursor = 0
     /// Blocks whose reference count is above 0.
@@ -196,18 +201,51 @@ public struct BlockStore: Sendable {
     @inline(__always)
     mutating func markFreed(_ block: Block) {
         let w = Int(block) >> 6
-        if w >= freeBits.count { freeBits.append(contentsOf: repeatElement(0, count: w + 1 - freeBits.count)) }
+        if w >= freeBits.count {
+            freeBits.append(contentsOf: repeatElement(0, count: w + 1 - freeBits.count))
+            let words = (freeBits.count + 63) >> 6, groups = (words + 63) >> 6
+            if words > freeWords.count { freeWords.append(contentsOf: repeatElement(0, count: words - freeWords.count)) }
+            if groups > freeWordGroups.count { freeWordGroups.append(contentsOf: repeatElement(0, count: groups - freeWordGroups.count)) }
+        }
         freeBits[w] |= 1 << UInt64(block & 63)
+        freeWords[w >> 6] |= 1 << UInt64(w & 63)
+        freeWordGroups[w >> 12] |= 1 << UInt64((w >> 6) & 63)
         freeCount += 1
+    }
+
+    /// The first word of `freeBits` at or after `start` with a free id, wrapping; nil if none.
+    func nextFreeWord(from start: Int) -> Int? {
+        guard freeCount > 0, !freeBits.isEmpty else { return nil }
+        let start = start < freeBits.count ? start : 0
+        // Within the summary word of `start`.
+        let s = start >> 6
+        let here = freeWords[s] & (~0 << UInt64(start & 63))
+        if here != 0 { return s << 6 + here.trailingZeroBitCount }
+        // Within the group of that summary word, then group by group (wrapping once).
+        let g = s >> 6
+        let rest = (s & 63) == 63 ? 0 : freeWordGroups[g] & (~0 << UInt64((s & 63) + 1))
+        var candidate: Int?
+        if rest != 0 {
+            candidate = g << 6 + rest.trailingZeroBitCount
+        } else {
+            for k in 1...freeWordGroups.count {
+                let gi = (g + k) % freeWordGroups.count
+                if freeWordGroups[gi] != 0 { candidate = gi << 6 + freeWordGroups[gi].trailingZeroBitCount; break }
+            }
+        }
+        guard let word = candidate, freeWords[word] != 0 else { return nil }
+        return word << 6 + freeWords[word].trailingZeroBitCount
     }
 
     /// The next freed id at or after the cursor (wrapping), or nil when none is free.
     mutating func takeFreed() -> Block? {
-        guard freeCount > 0 else { return nil }
-        var w = freeCursor
-        while freeBits[w] == 0 { w = w + 1 == freeBits.count ? 0 : w + 1 }
+        guard let w = nextFreeWord(from: freeCursor) else { return nil }
         let bit = freeBits[w].trailingZeroBitCount
         freeBits[w] &= freeBits[w] - 1
+        if freeBits[w] == 0 {
+            freeWords[w >> 6] &= ~(1 << UInt64(w & 63))
+            if freeWords[w >> 6] == 0 { freeWordGroups[w >> 12] &= ~(1 << UInt64((w >> 6) & 63)) }
+        }
         freeCount -= 1
         freeCursor = w
         return Block(w << 6 + bit)

@@ -91,6 +91,27 @@ public struct SharingCounts: Sendable {
         return true
     }
 
+    /// One pointer fewer for every block in `blocks` that has extra pointers (holes and blocks
+    /// at zero skipped): the bulk path of deleting a file, one uniqueness check per chunk run.
+    public mutating func decrement(_ blocks: UnsafeBufferPointer<UInt32>, hole: UInt32) {
+        var i = 0
+        while i < blocks.count {
+            let block = blocks[i]
+            guard block != hole, self[block] > 0 else { i += 1; continue }
+            let c = ensureUnique(Int(block) >> Self.chunkShift)
+            chunks[c]!.values.withUnsafeMutableBufferPointer { values in
+                while i < blocks.count {
+                    let block = blocks[i]
+                    if block == hole { i += 1; continue }
+                    guard Int(block) >> Self.chunkShift == c else { return }
+                    let k = Int(block) & (Self.chunkSize - 1)
+                    if values[k] > 0 { values[k] -= 1 }
+                    i += 1
+                }
+            }
+        }
+    }
+
     /// Sets the count outright (a split renumbers blocks).
     public mutating func set(_ block: UInt32, _ value: Int) {
         guard value != self[block] else { return }

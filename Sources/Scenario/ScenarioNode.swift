@@ -167,20 +167,48 @@ public struct ScenarioNode {
         return f
     }
 
-    /// A distribution: either a percentage or number (a constant), or a mapping
-    /// `{ distribution: NAME, PARAM: VALUE, ..., min:, max: }` with the parameters exactly as
-    /// `clonesim sample` takes them. Errors from the distribution keep this node's location.
-    public func distribution() throws(ScenarioError) -> (Distribution, Truncation) {
-        if case .scalar(let s) = node {
-            let value = Units.fraction(s.string) ?? Double(s.string)
-            guard let value, value.isFinite else {
-                throw error(found: shown, allowed: "a number, a percentage, or a mapping with 'distribution' and its parameters")
+    /// What the values of a distribution measure, so `64KiB` or `3d` can be written with units.
+    public enum Quantity: Sendable {
+        /// Numbers and percentages.
+        case plain
+        /// Sizes: a number with a size unit is converted to bytes; a bare number is bytes.
+        case bytes
+        /// Durations: a number with a duration unit is converted to seconds; a bare number is seconds.
+        case seconds
+
+        func convert(_ text: String) -> String {
+            switch self {
+            case .plain: text
+            case .bytes: Units.bytes(text).map { String($0) } ?? text
+            case .seconds: Units.seconds(text).map { String($0) } ?? text
             }
+        }
+
+        var help: String {
+            switch self {
+            case .plain: "a number, a percentage, or a mapping with 'distribution' and its parameters"
+            case .bytes: "a size (\(Units.sizeHelp)), or a mapping with 'distribution' and its parameters in bytes or with size units"
+            case .seconds: "a duration (\(Units.durationHelp)), or a mapping with 'distribution' and its parameters in seconds or with duration units"
+            }
+        }
+    }
+
+    /// A distribution: either a single value (a constant), or a mapping
+    /// `{ distribution: NAME, PARAM: VALUE, ..., min:, max: }` with the parameters exactly as
+    /// `clonesim sample` takes them (values may carry units of `quantity`). Errors from the
+    /// distribution keep this node's location, or the offending parameter's.
+    public func distribution(of quantity: Quantity = .plain) throws(ScenarioError) -> (Distribution, Truncation) {
+        if case .scalar(let s) = node {
+            let text = s.string
+            let value: Double? = switch quantity {
+            case .plain: Units.fraction(text) ?? Double(text)
+            case .bytes: Units.bytes(text).map(Double.init)
+            case .seconds: Units.seconds(text) ?? Double(text)
+            }
+            guard let value, value.isFinite else { throw error(found: shown, allowed: quantity.help) }
             return (.constant(value: value), Truncation())
         }
-        guard case .mapping(let mapping) = node else {
-            throw error(found: shown, allowed: "a number, a percentage, or a mapping with 'distribution' and its parameters")
-        }
+        guard case .mapping(let mapping) = node else { throw error(found: shown, allowed: quantity.help) }
         var name: String?
         var parameters: [(name: String, value: String)] = []
         var lower: String?, upper: String?
@@ -190,13 +218,20 @@ public struct ScenarioNode {
             let value = try entry.string()
             switch key {
             case "distribution": name = value
-            case "min": lower = value
-            case "max": upper = value
-            default: parameters.append((key, value))
+            case "file": parameters.append((key, value))
+            case "min": lower = quantity.convert(value)
+            case "max": upper = quantity.convert(value)
+            default: parameters.append((key, quantity.convert(value)))
             }
         }
+        let names = Distribution.catalogue.map(\.name)
         guard let name else {
-            throw error(found: "no 'distribution' key", allowed: "distribution: one of \(Distribution.catalogue.map(\.name).joined(separator: ", "))")
+            throw error(found: "no 'distribution' key", allowed: "distribution: one of \(names.joined(separator: ", "))")
+        }
+        if !names.contains(name), let (k, v) = mapping.first(where: { $0.0.string == "distribution" }) {
+            let hint = closestMatch(to: name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+            throw ScenarioNode(node: k, file: file, path: path).child(v, key: "distribution")
+                .error(found: "unknown distribution '\(name)'\(hint)", allowed: names.joined(separator: ", "))
         }
         do {
             let distribution = try Distribution.make(name, parameters: parameters)
@@ -210,7 +245,9 @@ public struct ScenarioNode {
                 for (k, v) in mapping where k.string == p { return child(v, key: p) }
                 return self
             }()
-            throw ScenarioError(at.location, key: at.path, found: error.description, allowed: "see `clonesim sample --help`")
+            // The message's own "; allowed: ..." becomes the error's allowed part.
+            let found = error.description.components(separatedBy: "; allowed: ").first ?? error.description
+            throw ScenarioError(at.location, key: at.path, found: found, allowed: error.allowed)
         }
     }
 }

@@ -12,6 +12,6 @@ struct Clonesim: ParsableCommand {
 
             \(Sample.distributionList)
             """,
-        subcommands: [Sample.self]
+        subcommands: [Run.self, Validate.self, Sample.self]
     )
 }

@@ -92,7 +92,7 @@ struct ScenarioNodeTests {
     @Test func distributionErrorsPointAtTheParameter() throws {
         let r = try root()
         #expect(message { _ = try entry(r, "rate").distribution() } ==
-                "dev.yaml:11:7: rate.sd: found lognormal: 'sd' = 0 is out of range; allowed: sd > 0; allowed: see `clonesim sample --help`")
+                "dev.yaml:11:7: rate.sd: found lognormal: 'sd' = 0 is out of range; allowed: sd > 0")
         let (constant, _) = try entry(r, "change").distribution()
         #expect(constant == .constant(value: 0.1))
     }

@@ -144,7 +144,12 @@ extension Aggregate {
     public mutating func deleteFile(_ volume: String, _ path: String) throws(ModelError) {
         var v = try self.volume(volume)
         let f = try file(v, path)
-        store.forEachBlock(f.map) { _, block in v.sharing.decrement(block) }
+        if !v.sharing.isEmpty {
+            var sharing = v.sharing
+            v.sharing = SharingCounts()  // so `sharing` is uniquely referenced and changed in place
+            store.forEachLeaf(f.map) { _, slots in sharing.decrement(slots, hole: BlockStore.hole) }
+            v.sharing = sharing
+        }
         store.release(f.map)
         v.metadataBlocks -= f.metadataBlocks
         metadataTotal -= f.metadataBlocks

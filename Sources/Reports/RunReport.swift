@@ -1,0 +1,148 @@
+import BlockModel
+import Engine
+import Foundation
+import Workloads
+
+/// The files of a run's report, as text: `report.md` (which embeds `timeseries.svg`),
+/// `timeseries.csv`, `objects.csv` and `events.csv`. CSV sizes are exact bytes; the Markdown
+/// shows them in the scenario's report unit.
+public enum RunReport {
+    public static func files(_ r: RunResult) throws -> [(name: String, text: String)] {
+        [
+            ("report.md", markdown(r)),
+            ("timeseries.svg", Chart.svg(r)),
+            ("timeseries.csv", try timeseriesCSV(r)),
+            ("objects.csv", try objectsCSV(r)),
+            ("events.csv", try eventsCSV(r)),
+        ]
+    }
+
+    /// Most rows the Markdown tables show; the CSV files have them all.
+    static let maxRows = 60
+
+    public static func markdown(_ r: RunResult) -> String {
+        let s = r.scenario
+        var md = "# \(s.name)\n\n"
+        if !s.description.isEmpty { md += "\(s.description)\n\n" }
+        md += "Seed \(s.seed), generator \(s.generator), platform \(s.platform.rawValue); horizon \(Format.duration(s.horizon)), "
+            + "sampled every \(Format.duration(s.sampleInterval)); aggregate of \(Format.size(s.capacityBlocks, s)).\n\n"
+
+        md += "## Capacity: clones vs traditional full copies\n\n"
+        let last = r.samples.last
+        let finalClones = last.map { $0.physicalUsed } ?? 0
+        let finalTraditional = last.map { $0.traditionalUsed } ?? 0
+        func saved(_ a: Int, _ b: Int) -> String { "\(Format.size(b - a, s)) (\(Format.percent(b - a, of: b)))" }
+        md += Format.table(["", "with clones", "traditional full copies", "saved"], [
+            ["final use", Format.size(finalClones, s), Format.size(finalTraditional, s), saved(finalClones, finalTraditional)],
+            ["final use, share of the aggregate", Format.percent(finalClones, of: s.capacityBlocks),
+             Format.percent(finalTraditional, of: s.capacityBlocks), ""],
+            ["peak use", "\(Format.size(r.peak.blocks, s)) at \(Format.time(r.peak.time))",
+             "\(Format.size(r.traditionalPeak.blocks, s)) at \(Format.time(r.traditionalPeak.time))",
+             saved(r.peak.blocks, r.traditionalPeak.blocks)],
+            ["unused volume guarantees at the end", last.map { Format.size($0.reserved, s) } ?? "-", "", ""],
+        ], rightAligned: [1, 2, 3]) + "\n\n"
+        md += "With clones, use is the physical blocks in the aggregate (data and clone metadata); the peak is exact, "
+            + "taken after every event. Traditionally every clone would be a full copy: its use is the logical used of every "
+            + "file and LUN, read at each sample.\n\n"
+        md += "![Capacity over time](timeseries.svg)\n\n"
+
+        md += "## Alert thresholds\n\n"
+        if r.alerts.isEmpty {
+            md += "No alert levels set.\n\n"
+        } else {
+            md += Format.table(["used capacity", "first reached with clones", "first reached with full copies (at a sample)"],
+                               r.alerts.map { a in
+                                   ["\(Format.fixed(a.level * 100, 0))%", a.withClones.map(Format.time) ?? "never",
+                                    a.traditional.map(Format.time) ?? "never"]
+                               }) + "\n\n"
+        }
+
+        md += "## Limits hit\n\n"
+        let l = r.limits
+        md += Format.table(["limit", "count"], [
+            ["blocks copied at the 1 + 255 pointer limit", "\(l.fallbackCopies) (\(Format.size(l.fallbackCopies, s)))"],
+            ["full copies made by the limit strategy", "\(l.strategyCopies)"],
+            ["clones refused", "\(l.refusedClones)"],
+            ["quotas oversubscribed by clones", l.oversubscribedQuotas.isEmpty ? "0" : l.oversubscribedQuotas.joined(separator: ", ")],
+            ["failed writes", "\(l.failedWrites) (\(Format.size(l.failedWriteBlocks, s)) not written)"],
+            ["file clones without the source's ACLs / streams", "\(l.clonesWithoutACLs) / \(l.clonesWithoutStreams)"],
+        ], rightAligned: [1]) + "\n\n"
+        let problems = r.events.filter { $0.outcome != "ok" }
+        if !problems.isEmpty {
+            md += "First \(min(problems.count, maxRows)) of \(problems.count) refusals, limits and alerts (all in `events.csv`):\n\n"
+            md += Format.table(["time", "workload", "operation", "object", "outcome", "detail"],
+                               problems.prefix(maxRows).map { [Format.time($0.time), $0.workload, $0.operation, $0.object, $0.outcome, $0.detail] })
+                + "\n\n"
+        }
+
+        if !r.provisioning.isEmpty {
+            md += "## Provisioning time\n\n"
+            md += Format.table(["workload", "desktops", "in parallel", "per desktop, clone", "all, clones", "per desktop, full copy",
+                                "all, full copies"],
+                               r.provisioning.map { p in
+                                   [p.workload, "\(p.desktops)", "\(p.parallel)", Format.duration(p.perDesktopClone),
+                                    Format.duration(p.totalClone), Format.duration(p.perDesktopCopy), Format.duration(p.totalCopy)]
+                               }, rightAligned: [1, 2, 3, 4, 5, 6]) + "\n\n"
+        }
+
+        if !r.notes.isEmpty {
+            md += "## Workloads\n\n" + r.notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+        }
+
+        md += "## Objects at the end\n\n"
+        let rows = r.objects.prefix(maxRows).map { o in
+            [o.name, o.kind.rawValue, Format.size(o.logicalSize, s), Format.size(o.logicalUsed, s), Format.size(o.physicalUsed, s),
+             Format.size(o.unique, s), Format.size(o.shared, s), Format.size(o.snapshotHeld, s), Format.size(o.reserved, s),
+             Format.size(o.savings, s)]
+        }
+        md += Format.table(["object", "kind", "logical size", "logical used", "physical used", "unique", "shared", "snapshot-held",
+                            "reserved", "savings"], Array(rows), rightAligned: Set(2...9)) + "\n\n"
+        if r.objects.count > maxRows { md += "\(r.objects.count - maxRows) more objects in `objects.csv`.\n\n" }
+        md += "Unique: blocks only this object references. Shared: its other physical blocks. Snapshot-held (volumes): blocks "
+            + "only Snapshot copies still hold. Savings: logical used − physical used.\n\n"
+
+        md += "## Assumptions\n\n" + s.assumptions.map { "- \($0)" }.joined(separator: "\n") + "\n"
+        return md
+    }
+
+    static func bytes(_ blocks: Int, _ r: RunResult) -> String { String(blocks * r.scenario.blockSize) }
+
+    static func timeseriesCSV(_ r: RunResult) throws -> String {
+        try CSVText.make(["time_s", "day", "physical_used_bytes", "reserved_bytes", "traditional_bytes", "free_bytes", "capacity_bytes",
+                          "volumes", "files", "snapshots"],
+                         r.samples.map { x in
+                             [String(x.time.nanoseconds / 1_000_000_000), Format.fixed(x.time.days, 4), bytes(x.physicalUsed, r),
+                              bytes(x.reserved, r), bytes(x.traditionalUsed, r), bytes(x.free, r), bytes(r.scenario.capacityBlocks, r),
+                              "\(x.volumes)", "\(x.files)", "\(x.snapshots)"]
+                         })
+    }
+
+    static func objectsCSV(_ r: RunResult) throws -> String {
+        try CSVText.make(["kind", "name", "logical_size_bytes", "logical_used_bytes", "physical_used_bytes", "unique_bytes",
+                          "shared_bytes", "snapshot_held_bytes", "reserved_bytes", "charged_bytes", "savings_bytes"],
+                         r.objects.map { o in
+                             [o.kind.rawValue, o.name, bytes(o.logicalSize, r), bytes(o.logicalUsed, r), bytes(o.physicalUsed, r),
+                              bytes(o.unique, r), bytes(o.shared, r), bytes(o.snapshotHeld, r), bytes(o.reserved, r),
+                              bytes(o.charged, r), bytes(o.savings, r)]
+                         })
+    }
+
+    static func eventsCSV(_ r: RunResult) throws -> String {
+        try CSVText.make(["time_s", "day", "workload", "operation", "object", "outcome", "detail"],
+                         r.events.map { e in
+                             [String(e.time.nanoseconds / 1_000_000_000), Format.fixed(e.time.days, 4), e.workload, e.operation,
+                              e.object, e.outcome, e.detail]
+                         })
+    }
+}
+
+extension RunReport {
+    /// The line `clonesim run` prints: the answer, and where the report is.
+    public static func headline(_ r: RunResult, folder: String) -> String {
+        let s = r.scenario
+        let last = r.samples.last
+        return "\(s.name): final use \(Format.size(last?.physicalUsed ?? 0, s)) with clones vs "
+            + "\(Format.size(last?.traditionalUsed ?? 0, s)) with full copies; peak \(Format.size(r.peak.blocks, s)) at "
+            + "\(Format.time(r.peak.time)).\nReport: \((folder as NSString).appendingPathComponent("report.md"))"
+    }
+}

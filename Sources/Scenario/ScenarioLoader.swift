@@ -1,0 +1,397 @@
+import BlockModel
+import Engine
+import Foundation
+import Stochastic
+import Workloads
+import Yams
+
+/// Reads a scenario file into a `ScenarioSpec`, checking every key, type, unit and reference
+/// on the way. The first problem found is thrown as a `ScenarioError` with its file, line,
+/// column and key; nothing is run. The keys are documented in `Scenarios/REFERENCE.md`.
+public enum ScenarioLoader {
+    /// Reads and checks the file at `path`.
+    public static func load(path: String) throws(ScenarioError) -> ScenarioSpec {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ScenarioError(SourceLocation(file: path, line: 1, column: 1), key: "", found: "a file that cannot be read",
+                                allowed: "a readable UTF-8 YAML file")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Checks scenario text; `file` names it in messages.
+    public static func parse(_ text: String, file: String) throws(ScenarioError) -> ScenarioSpec {
+        let root = try ScenarioNode.parse(text, file: file)
+        let top = try Fields(root, allowed: ["name", "description", "seed", "generator", "horizon", "sample_interval", "platform",
+                                            "report_unit", "aggregate", "volumes", "workloads"])
+        let nameNode = try top.required("name", "a scenario name (letters, digits, '-', '_', '.')")
+        let name = try nameNode.string()
+        if name.isEmpty || name.hasPrefix(".") || !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+            throw nameNode.error(found: nameNode.shown, allowed: "letters, digits, '-', '_' and '.', not starting with '.' (it names the report folder)")
+        }
+        let horizonNode = try top.required("horizon", "a duration: \(Units.durationHelp)")
+        let horizon = try horizonNode.duration()
+        let sampleInterval = try top["sample_interval"]?.duration() ?? min(.days(1), horizon)
+        if sampleInterval > horizon, let node = top["sample_interval"] {
+            throw node.error(found: node.shown, allowed: "a duration no longer than the horizon")
+        }
+        if horizon > .days(36_500) { throw horizonNode.error(found: horizonNode.shown, allowed: "a duration up to 100 years") }
+        let aggregate = try readAggregate(try top.required("aggregate", "a mapping with 'capacity' and optional 'name', 'alerts'"))
+        var spec = ScenarioSpec(name: name, horizon: horizon, sampleInterval: sampleInterval, aggregate: aggregate)
+        spec.description = try top["description"]?.string() ?? ""
+        if let seed = top["seed"] {
+            guard let value = UInt64(try seed.string()) else { throw seed.error(found: seed.shown, allowed: "a whole number from 0 to \(UInt64.max)") }
+            spec.seed = value
+        }
+        if let g = top["generator"] {
+            let text = try g.string()
+            do { _ = try Generator.named(text) } catch { throw g.error(found: g.shown, allowed: Generator.all.map(\.name).joined(separator: ", ")) }
+            spec.generator = text
+        }
+        if let p = top["platform"] {
+            spec.platform = try Fields.choice(p, Platform.self)
+            if spec.platform != .ontap {
+                throw p.error(found: "'\(spec.platform.rawValue)', which is not modelled yet", allowed: "ontap (refs and reflink are reserved for their profiles)")
+            }
+        }
+        if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
+        if let volumes = top["volumes"] {
+            for (volumeName, node) in try volumes.namedEntries() { spec.volumes.append(try readVolume(volumeName, node)) }
+        }
+        if let workloads = top["workloads"] {
+            for (workloadName, node) in try workloads.namedEntries() {
+                spec.workloads.append(try readWorkload(workloadName, node, spec: spec))
+            }
+        }
+        return spec
+    }
+
+    // MARK: Aggregate and volumes
+
+    static func readAggregate(_ node: ScenarioNode) throws(ScenarioError) -> AggregateSpec {
+        let f = try Fields(node, allowed: ["name", "capacity", "alerts"])
+        let capacity = try f.required("capacity", "a positive size: \(Units.sizeHelp)")
+        var aggregate = AggregateSpec(capacityBytes: try capacity.bytes())
+        if aggregate.capacityBytes / 4096 > Int(UInt32.max) - 1 {
+            throw capacity.error(found: capacity.shown, allowed: "at most 16 TiB (block ids are 32-bit)")
+        }
+        if let n = f["name"] { aggregate.name = try n.string() }
+        if let alerts = f["alerts"] {
+            var levels: [Double] = []
+            for item in try alerts.list() {
+                let level = try item.fraction(in: 0.01...1)
+                if let last = levels.last, level <= last { throw item.error(found: item.shown, allowed: "levels in ascending order") }
+                levels.append(level)
+            }
+            aggregate.alerts = levels
+        }
+        return aggregate
+    }
+
+    static func readVolume(_ name: String, _ node: ScenarioNode) throws(ScenarioError) -> VolumeSpec {
+        let f = try Fields(node, allowed: ["size", "guarantee", "snaplock", "qtrees", "quotas", "files"])
+        let sizeNode = try f.required("size", "a positive size: \(Units.sizeHelp)")
+        var volume = VolumeSpec(name: name, sizeBytes: try sizeNode.bytes())
+        if let g = f["guarantee"] { volume.guarantee = try Fields.choice(g, SpaceGuarantee.self) }
+        if let s = f["snaplock"] { volume.snapLock = try s.bool() }
+        if let qtrees = f["qtrees"] {
+            for (q, limit) in try qtrees.namedEntries() {
+                let text = try limit.string()
+                volume.qtrees.append((q, text == "none" ? nil : try limit.bytes()))
+            }
+        }
+        if let quotas = f["quotas"] {
+            for (target, limit) in try quotas.namedEntries() {
+                guard target.hasPrefix("user:") || target.hasPrefix("group:") else {
+                    throw limit.error(found: "quota target '\(target)'", allowed: "user:NAME or group:NAME")
+                }
+                volume.quotas.append((target, try limit.bytes()))
+            }
+        }
+        var usedBytes = 0
+        if let files = f["files"] {
+            for (path, fileNode) in try files.namedEntries() {
+                let file = try readFile(path, fileNode, qtrees: volume.qtrees.map(\.name))
+                usedBytes += Int(Double(file.sizeBytes) * file.used)
+                if usedBytes > volume.sizeBytes {
+                    throw fileNode.error(found: "files using \(usedBytes) bytes in volume '\(name)' of \(volume.sizeBytes) bytes",
+                                         allowed: "files whose used parts fit in the volume's size")
+                }
+                volume.files.append(file)
+            }
+        }
+        return volume
+    }
+
+    static let fileKeys = ["size", "used", "kind", "reserved", "user", "group", "qtree", "acl", "streams"]
+
+    static func readFile(_ path: String, _ node: ScenarioNode, qtrees: [String]) throws(ScenarioError) -> FileSpec {
+        let f = try Fields(node, allowed: fileKeys)
+        var file = FileSpec(path: path, sizeBytes: try f.required("size", "a positive size: \(Units.sizeHelp)").bytes())
+        if let u = f["used"] { file.used = try u.fraction(in: 0...1) }
+        if let k = f["kind"] { file.attributes.kind = try Fields.choice(k, FileKind.self) }
+        if let r = f["reserved"] { file.attributes.spaceReserved = try r.bool() }
+        if let u = f["user"] { file.attributes.user = try u.string() }
+        if let g = f["group"] { file.attributes.group = try g.string() }
+        if let q = f["qtree"] {
+            let name = try q.string()
+            guard qtrees.contains(name) else {
+                throw q.error(found: "'\(name)', which is not a qtree of this volume", allowed: qtrees.isEmpty ? "no qtree: declare it under qtrees" : qtrees.joined(separator: ", "))
+            }
+            file.attributes.qtree = name
+        }
+        if let a = f["acl"] { file.attributes.hasACL = try a.bool() }
+        if let s = f["streams"] { file.attributes.hasStreams = try s.bool() }
+        return file
+    }
+
+    // MARK: Workloads
+
+    static func readWorkload(_ name: String, _ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> WorkloadSpec {
+        guard case .mapping = node.node else { throw node.error(found: node.shown, allowed: "a mapping with 'type' and the workload's keys") }
+        // The type first: it decides which keys are allowed.
+        guard case .mapping(let mapping) = node.node, let typeEntry = mapping.first(where: { $0.key.string == "type" }) else {
+            throw node.error(found: "no 'type'", allowed: "type: devtest, vdi or events")
+        }
+        let typeNode = node.child(typeEntry.value, key: "type")
+        let type = try typeNode.string()
+        switch type {
+        case "devtest": return WorkloadSpec(name: name, kind: .devtest(try readDevTest(node, spec: spec)))
+        case "vdi": return WorkloadSpec(name: name, kind: .vdi(try readVDI(node, spec: spec)))
+        case "events": return WorkloadSpec(name: name, kind: .events(try readEvents(node, spec: spec)))
+        default:
+            let hint = closestMatch(to: type, in: ["devtest", "vdi", "events"]).map { " (did you mean '\($0)'?)" } ?? ""
+            throw typeNode.error(found: "\(typeNode.shown)\(hint)", allowed: "devtest, vdi, events")
+        }
+    }
+
+    /// The volume a workload key names, which must be declared under `volumes`.
+    static func volumeReference(_ node: ScenarioNode, _ spec: ScenarioSpec) throws(ScenarioError) -> VolumeSpec {
+        let name = try node.string()
+        guard let v = spec.volumes.first(where: { $0.name == name }) else {
+            let names = spec.volumes.map(\.name)
+            let hint = closestMatch(to: name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+            throw node.error(found: "volume '\(name)', which is not declared\(hint)",
+                             allowed: names.isEmpty ? "a volume declared under 'volumes' (none is)" : names.joined(separator: ", "))
+        }
+        return v
+    }
+
+    static func randomVariable(_ node: ScenarioNode, _ quantity: ScenarioNode.Quantity = .plain) throws(ScenarioError) -> RandomVariable {
+        let (d, t) = try node.distribution(of: quantity)
+        return RandomVariable(d, truncation: t)
+    }
+
+    static func readChange(_ node: ScenarioNode) throws(ScenarioError) -> ChangeSpec {
+        // Shorthand: `change: 10%` or a bare distribution of the rate.
+        if case .scalar = node.node { return ChangeSpec(rate: try randomVariable(node)) }
+        let f = try Fields(node, allowed: ["rate", "every", "pattern", "hotspot", "write_size"])
+        var change = ChangeSpec(rate: try randomVariable(try f.required("rate", "a percentage of the object's size or a distribution of it")))
+        if let e = f["every"] { change.interval = try e.duration() }
+        if let w = f["write_size"] { change.writeSize = try randomVariable(w, .bytes) }
+        let patternName = try f["pattern"]?.string() ?? "uniform"
+        switch patternName {
+        case "uniform": change.pattern = .uniform
+        case "sequential": change.pattern = .sequential
+        case "hotspot":
+            var regions = 100, exponent = 1.0
+            if let h = f["hotspot"] {
+                let hf = try Fields(h, allowed: ["regions", "exponent"])
+                if let r = hf["regions"] { regions = try r.integer(in: 1...1_000_000) }
+                if let e = hf["exponent"] {
+                    guard let x = Double(try e.string()), x > 0, x.isFinite else { throw e.error(found: e.shown, allowed: "a number > 0") }
+                    exponent = x
+                }
+            }
+            change.pattern = .hotspot(regions: regions, exponent: exponent)
+        default:
+            let p = f["pattern"] ?? node
+            let hint = closestMatch(to: patternName, in: ["uniform", "sequential", "hotspot"]).map { " (did you mean '\($0)'?)" } ?? ""
+            throw p.error(found: "\(p.shown)\(hint)", allowed: "uniform, sequential, hotspot")
+        }
+        if let h = f["hotspot"], patternName != "hotspot" {
+            throw h.error(found: "hotspot settings with pattern '\(patternName)'", allowed: "hotspot only with pattern: hotspot")
+        }
+        return change
+    }
+
+    static let devtestKeys = ["type", "source", "source_change", "mirror", "clones", "refresh_every", "retain_snapshots"]
+
+    static func readDevTest(_ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> DevTestSpec {
+        let f = try Fields(node, allowed: devtestKeys)
+        let sourceNode = try f.required("source", "the name of a declared volume")
+        let source = try volumeReference(sourceNode, spec)
+        var d = DevTestSpec(source: source.name)
+        if source.snapLock { throw sourceNode.error(found: "SnapLock volume '\(source.name)'", allowed: "a volume without SnapLock (SnapLock volumes cannot be cloned)") }
+        if let c = f["source_change"] { d.sourceChange = try readChange(c) }
+        if let m = f["mirror"] { d.mirror = try m.bool() }
+        if let r = f["refresh_every"] { d.refreshEvery = try r.duration() }
+        if let r = f["retain_snapshots"] { d.retainSnapshots = try r.integer(in: 0...253) }
+        let clonesNode = try f.required("clones", "a mapping of clone group names to { count, change, resets }")
+        var total = 0
+        for (group, g) in try clonesNode.namedEntries() {
+            let gf = try Fields(g, allowed: ["count", "change", "resets"])
+            let countNode = try gf.required("count", "a whole number of clones from 1 to 255")
+            var clone = CloneGroupSpec(name: group, count: try countNode.integer(in: 1...255))
+            total += clone.count
+            if total > 255 {
+                throw countNode.error(found: "\(total) clones of volume '\(source.name)' in all",
+                                      allowed: "at most 255 clones of one volume (the 256th FlexClone volume of a parent fails)")
+            }
+            if let c = gf["change"] { clone.change = try readChange(c) }
+            if let r = gf["resets"] { clone.resetInterval = try randomVariable(r, .seconds) }
+            d.groups.append(clone)
+        }
+        if d.groups.isEmpty { throw clonesNode.error(found: "no clone groups", allowed: "at least one group") }
+        return d
+    }
+
+    static let vdiKeys = ["type", "volume", "image", "desktops", "provisioning", "limit_strategy", "copy_throughput", "clone_time",
+                          "customize_time", "parallel", "change", "refresh_every", "recompose"]
+
+    static func readVDI(_ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> VDISpec {
+        let f = try Fields(node, allowed: vdiKeys)
+        let volumeNode = try f.required("volume", "the name of a declared volume holding the golden image")
+        let volume = try volumeReference(volumeNode, spec)
+        let imageNode = try f.required("image", "the path of a file declared in that volume")
+        let image = try imageNode.string()
+        guard volume.files.contains(where: { $0.path == image }) else {
+            throw imageNode.error(found: "'\(image)', which is not a file of volume '\(volume.name)'",
+                                  allowed: volume.files.isEmpty ? "a file declared under the volume's 'files' (none is)" : volume.files.map(\.path).joined(separator: ", "))
+        }
+        let desktopsNode = try f.required("desktops", "a whole number of desktops")
+        var v = VDISpec(volume: volume.name, image: image, desktops: try desktopsNode.integer(in: 1...100_000))
+        if let p = f["provisioning"] { v.provisioning = try Fields.choice(p, VDISpec.Provisioning.self) }
+        if let s = f["limit_strategy"] { v.limitStrategy = try Fields.choice(s, VDISpec.LimitStrategy.self) }
+        if v.provisioning == .volumeClones && volume.snapLock {
+            throw volumeNode.error(found: "SnapLock volume '\(volume.name)'", allowed: "a volume without SnapLock for volume clones")
+        }
+        if v.desktops > 255 {
+            if v.limitStrategy == .none {
+                throw desktopsNode.error(found: "\(v.desktops) desktops with limit_strategy none",
+                                         allowed: "at most 255 clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")
+            }
+            if v.provisioning == .volumeClones && v.limitStrategy == .keepCloningSource {
+                throw desktopsNode.error(found: "\(v.desktops) volume clones of one parent with keep_cloning_source",
+                                         allowed: "at most 255 (the 256th FlexClone volume fails), or limit_strategy clone_newest_copy")
+            }
+        }
+        if let t = f["copy_throughput"] {
+            guard let bytes = Units.bytes(try t.string().replacingOccurrences(of: "/s", with: "")), bytes > 0 else {
+                throw t.error(found: t.shown, allowed: "a positive size per second such as 30MiB/s")
+            }
+            v.copyThroughput = Double(bytes)
+        }
+        if let c = f["clone_time"] { v.cloneTime = try c.duration() }
+        if let c = f["customize_time"] {
+            v.customizeTime = try c.string() == "0" ? .zero : try c.duration()
+        }
+        if let p = f["parallel"] { v.parallel = try p.integer(in: 1...10_000) }
+        if let c = f["change"] { v.change = try readChange(c) }
+        if let r = f["refresh_every"] { v.refreshEvery = try r.duration() }
+        if let r = f["recompose"] {
+            let rf = try Fields(r, allowed: ["at", "image_change"])
+            let at = try rf.required("at", "a duration from the start").duration()
+            v.recompose = RecomposeSpec(at: at, imageChange: try rf["image_change"]?.fraction(in: 0...1) ?? 0.1)
+        }
+        return v
+    }
+
+    static let operationKeys = ["snapshot", "delete_snapshot", "clone_volume", "clone_file", "split", "destroy", "create_file",
+                                "delete_file", "write", "set_quota"]
+
+    static func readEvents(_ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> EventsSpec {
+        let f = try Fields(node, allowed: ["type", "operations"])
+        var events = EventsSpec()
+        // Volumes known at each point: declared ones, then those the list clones.
+        var known = Set(spec.volumes.map(\.name))
+        func volume(_ node: ScenarioNode) throws(ScenarioError) -> String {
+            let name = try node.string()
+            guard known.contains(name) else {
+                let hint = closestMatch(to: name, in: known.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
+                throw node.error(found: "volume '\(name)', which is neither declared nor cloned by an earlier operation\(hint)",
+                                 allowed: known.sorted().joined(separator: ", "))
+            }
+            return name
+        }
+        for item in try f.required("operations", "a list of { at: DURATION, OPERATION: {...} }").list() {
+            let itemFields = try Fields(item, allowed: ["at"] + operationKeys)
+            let atNode = try itemFields.required("at", "a time from the start: \(Units.durationHelp)")
+            let at: SimTime = try atNode.string() == "0" ? .zero : try atNode.duration()
+            let present = operationKeys.filter { itemFields[$0] != nil }
+            guard present.count == 1, let kind = present.first, let body = itemFields[kind] else {
+                throw item.error(found: present.isEmpty ? "no operation" : "operations \(present.joined(separator: ", ")) in one item",
+                                 allowed: "exactly one of \(operationKeys.joined(separator: ", "))")
+            }
+            let origin = "\(body.location.file):\(body.location.line)"
+            let operation: Workloads.Operation
+            switch kind {
+            case "snapshot", "delete_snapshot":
+                let o = try Fields(body, allowed: ["volume", "name"])
+                let v = try volume(try o.required("volume", "a volume name"))
+                let n = try o.required("name", "a Snapshot copy name").string()
+                operation = kind == "snapshot" ? .snapshot(volume: v, name: n) : .deleteSnapshot(volume: v, name: n)
+            case "clone_volume":
+                let o = try Fields(body, allowed: ["name", "parent", "snapshot"])
+                let p = try volume(try o.required("parent", "the parent volume"))
+                let n = try o.required("name", "the new clone volume's name").string()
+                operation = .cloneVolume(name: n, parent: p, snapshot: try o["snapshot"]?.string())
+                known.insert(n)
+            case "clone_file":
+                let o = try Fields(body, allowed: ["volume", "source", "destination"])
+                operation = .cloneFile(volume: try volume(try o.required("volume", "a volume name")),
+                                       source: try o.required("source", "a file path").string(),
+                                       destination: try o.required("destination", "the clone's path").string())
+            case "split", "destroy":
+                let o = try Fields(body, allowed: ["volume"])
+                let v = try volume(try o.required("volume", "a volume name"))
+                operation = kind == "split" ? .split(volume: v) : .destroy(volume: v)
+            case "create_file":
+                let o = try Fields(body, allowed: ["volume", "path"] + fileKeys)
+                let v = try volume(try o.required("volume", "a volume name"))
+                let path = try o.required("path", "the new file's path").string()
+                let qtrees = spec.volumes.first { $0.name == v }?.qtrees.map(\.name) ?? []
+                let fileNode = ScenarioNode(node: stripping(body.node, ["volume", "path"]), file: body.file, path: body.path)
+                operation = .createFile(volume: v, file: try readFile(path, fileNode, qtrees: qtrees))
+            case "delete_file":
+                let o = try Fields(body, allowed: ["volume", "path"])
+                operation = .deleteFile(volume: try volume(try o.required("volume", "a volume name")),
+                                        path: try o.required("path", "a file path").string())
+            case "write":
+                let o = try Fields(body, allowed: ["volume", "file", "size", "pattern", "write_size", "hotspot"])
+                let v = try volume(try o.required("volume", "a volume name"))
+                let path = try o.required("file", "a file path").string()
+                let bytes = try o.required("size", "the amount of data to write: \(Units.sizeHelp)").bytes()
+                var changeNode = stripping(body.node, ["volume", "file", "size"])
+                changeNode = adding(changeNode, "rate", "0")
+                let change = try readChange(ScenarioNode(node: changeNode, file: body.file, path: body.path))
+                operation = .write(volume: v, path: path, bytes: bytes, pattern: change.pattern, writeSize: change.writeSize)
+            default:  // set_quota
+                let o = try Fields(body, allowed: ["volume", "target", "limit"])
+                let v = try volume(try o.required("volume", "a volume name"))
+                let targetNode = try o.required("target", "user:NAME or group:NAME")
+                let target = try targetNode.string()
+                guard target.hasPrefix("user:") || target.hasPrefix("group:") else {
+                    throw targetNode.error(found: targetNode.shown, allowed: "user:NAME or group:NAME")
+                }
+                operation = .setQuota(volume: v, target: target, limitBytes: try o.required("limit", "a size").bytes())
+            }
+            if at > spec.horizon { throw atNode.error(found: "\(atNode.shown), after the horizon", allowed: "a time within the horizon") }
+            events.operations.append(TimedOperation(at: at, operation: operation, origin: origin))
+        }
+        return events
+    }
+
+    /// A mapping node without some keys (so a nested reader sees only its own).
+    static func stripping(_ node: Yams.Node, _ keys: [String]) -> Yams.Node {
+        guard case .mapping(var m) = node else { return node }
+        for k in keys { m[Yams.Node(k)] = nil }
+        return .mapping(m)
+    }
+
+    static func adding(_ node: Yams.Node, _ key: String, _ value: String) -> Yams.Node {
+        guard case .mapping(var m) = node else { return node }
+        m[Yams.Node(key)] = Yams.Node(value)
+        return .mapping(m)
+    }
+}

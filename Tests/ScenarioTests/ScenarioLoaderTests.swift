@@ -1,0 +1,125 @@
+import Engine
+import Testing
+import Workloads
+@testable import Scenario
+
+/// A valid scenario with one of each workload; each bad-input test changes one line.
+let validScenario = """
+name: check
+horizon: 30d
+sample_interval: 1d
+aggregate:
+  capacity: 10TiB
+  alerts: [80%, 90%]
+volumes:
+  prod:
+    size: 200GB
+    files:
+      db.dat: { size: 100GB, used: 100% }
+  vdi:
+    size: 2TiB
+    files:
+      golden.vmdk: { size: 40GiB }
+workloads:
+  devtest:
+    type: devtest
+    source: prod
+    mirror: true
+    refresh_every: 7d
+    clones:
+      dev:
+        count: 3
+        change: { rate: { distribution: lognormal, mean: 2%, sd: 1% }, pattern: hotspot, write_size: 64KiB }
+        resets: { distribution: exponential, mean: 3d }
+  desktops:
+    type: vdi
+    volume: vdi
+    image: golden.vmdk
+    desktops: 100
+    copy_throughput: 30MiB/s
+    change: 1%
+  whatif:
+    type: events
+    operations:
+      - at: 1d
+        snapshot: { volume: prod, name: s1 }
+      - at: 2d
+        clone_volume: { name: what1, parent: prod, snapshot: s1 }
+      - at: 3d
+        write: { volume: what1, file: db.dat, size: 1GiB, pattern: sequential }
+"""
+
+/// The error `text` (the valid scenario with `old` replaced by `new`) gives.
+func problem(_ old: String, _ new: String) -> String {
+    precondition(validScenario.contains(old), "test edit does not apply: \(old)")
+    do {
+        _ = try ScenarioLoader.parse(validScenario.replacingOccurrences(of: old, with: new), file: "s.yaml")
+        return "no error"
+    } catch {
+        return error.description
+    }
+}
+
+struct ScenarioLoaderTests {
+    @Test func theValidScenarioReadsAsWritten() throws {
+        let spec = try ScenarioLoader.parse(validScenario, file: "s.yaml")
+        #expect(spec.name == "check" && spec.horizon == .days(30) && spec.sampleInterval == .days(1))
+        #expect(spec.aggregate.capacityBytes == 10 * 1_099_511_627_776 && spec.aggregate.alerts == [0.8, 0.9])
+        #expect(spec.volumes.map(\.name) == ["prod", "vdi"])
+        #expect(spec.volumes[0].files[0].sizeBytes == 100_000_000_000 && spec.volumes[1].files[0].used == 1)
+        guard case .devtest(let d) = spec.workloads[0].kind, case .vdi(let v) = spec.workloads[1].kind,
+              case .events(let e) = spec.workloads[2].kind else { Issue.record("workload kinds"); return }
+        #expect(d.source == "prod" && d.mirror && d.refreshEvery == .days(7) && d.groups[0].count == 3)
+        #expect(d.groups[0].change?.pattern == .hotspot(regions: 100, exponent: 1))
+        #expect(d.groups[0].change?.writeSize.distribution == .constant(value: 65536))
+        #expect(d.groups[0].resetInterval?.distribution == .exponential(mu: 259_200))
+        #expect(v.desktops == 100 && v.copyThroughput == 31_457_280 && v.limitStrategy == .cloneNewestCopy)
+        #expect(v.change?.rate.distribution == .constant(value: 0.01))
+        #expect(e.operations.count == 3 && e.operations[2].at == .days(3))
+    }
+
+    @Test func unknownKeyWithDidYouMean() {
+        #expect(problem("horizon: 30d", "horizn: 30d") == "s.yaml:2:1: horizn: found unknown key 'horizn' (did you mean 'horizon'?); allowed: name, description, seed, generator, horizon, sample_interval, platform, report_unit, aggregate, volumes, workloads")
+        #expect(problem("    mirror: true", "    mirorr: true") == "s.yaml:20:5: workloads.devtest.mirorr: found unknown key 'mirorr' (did you mean 'mirror'?); allowed: type, source, source_change, mirror, clones, refresh_every, retain_snapshots")
+    }
+
+    @Test func wrongType() {
+        #expect(problem("count: 3", "count: many") == "s.yaml:24:16: workloads.devtest.clones.dev.count: found 'many'; allowed: a whole number from 1 to 255")
+        #expect(problem("    mirror: true", "    mirror: maybe") == "s.yaml:20:13: workloads.devtest.mirror: found 'maybe'; allowed: true or false")
+        #expect(problem("  alerts: [80%, 90%]", "  alerts: 80%") == "s.yaml:6:11: aggregate.alerts: found '80%'; allowed: a list")
+    }
+
+    @Test func badUnitsAndDurations() {
+        #expect(problem("capacity: 10TiB", "capacity: 10 TX") == "s.yaml:5:13: aggregate.capacity: found '10 TX'; allowed: a positive size: a size such as 100GiB, 500 GB or 4096 (bytes); KiB/MiB/GiB/TiB are powers of 2, KB/MB/GB/TB powers of 10")
+        #expect(problem("horizon: 30d", "horizon: 30 days") == "s.yaml:2:10: horizon: found '30 days'; allowed: a positive duration: a duration such as 90d, 12h, 30m, 45s or 2w")
+        #expect(problem("copy_throughput: 30MiB/s", "copy_throughput: fast") == "s.yaml:32:22: workloads.desktops.copy_throughput: found 'fast'; allowed: a positive size per second such as 30MiB/s")
+    }
+
+    @Test func zeroOrNegativeSizes() {
+        #expect(problem("    size: 200GB", "    size: 0GB") == "s.yaml:9:11: volumes.prod.size: found '0GB'; allowed: a positive size: a size such as 100GiB, 500 GB or 4096 (bytes); KiB/MiB/GiB/TiB are powers of 2, KB/MB/GB/TB powers of 10")
+        #expect(problem("golden.vmdk: { size: 40GiB }", "golden.vmdk: { size: -40GiB }") == "s.yaml:15:28: volumes.vdi.files.golden.vmdk.size: found '-40GiB'; allowed: a positive size: a size such as 100GiB, 500 GB or 4096 (bytes); KiB/MiB/GiB/TiB are powers of 2, KB/MB/GB/TB powers of 10")
+    }
+
+    @Test func distributionWithBadParameters() {
+        #expect(problem("mean: 2%, sd: 1%", "mean: 2%, sd: 0") == "s.yaml:25:66: workloads.devtest.clones.dev.change.rate.sd: found lognormal: 'sd' = 0 is out of range; allowed: sd > 0")
+        #expect(problem("distribution: lognormal", "distribution: lognormol") == "s.yaml:25:41: workloads.devtest.clones.dev.change.rate.distribution: found unknown distribution 'lognormol' (did you mean 'lognormal'?); allowed: constant, uniform, normal, lognormal, gamma, beta, weibull, pareto, exponential, poisson, binomial, zipf, empirical")
+    }
+
+    @Test func referencesToObjectsThatDoNotExist() {
+        #expect(problem("    source: prod", "    source: prd") == "s.yaml:19:13: workloads.devtest.source: found volume 'prd', which is not declared (did you mean 'prod'?); allowed: prod, vdi")
+        #expect(problem("    image: golden.vmdk", "    image: gold.vmdk") == "s.yaml:30:12: workloads.desktops.image: found 'gold.vmdk', which is not a file of volume 'vdi'; allowed: golden.vmdk")
+        #expect(problem("clone_volume: { name: what1, parent: prod", "clone_volume: { name: what1, parent: dev") == "s.yaml:40:46: workloads.whatif.operations.1.clone_volume.parent: found volume 'dev', which is neither declared nor cloned by an earlier operation; allowed: prod, vdi")
+    }
+
+    @Test func workloadsThatCannotFit() {
+        #expect(problem("    desktops: 100", "    desktops: 300\n    limit_strategy: none") == "s.yaml:31:15: workloads.desktops.desktops: found 300 desktops with limit_strategy none; allowed: at most 255 clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")
+        #expect(problem("    desktops: 100", "    desktops: 300\n    provisioning: volume_clones\n    limit_strategy: keep_cloning_source") == "s.yaml:31:15: workloads.desktops.desktops: found 300 volume clones of one parent with keep_cloning_source; allowed: at most 255 (the 256th FlexClone volume fails), or limit_strategy clone_newest_copy")
+        #expect(problem("        count: 3", "        count: 200\n      test:\n        count: 56") == "s.yaml:26:16: workloads.devtest.clones.test.count: found 256 clones of volume 'prod' in all; allowed: at most 255 clones of one volume (the 256th FlexClone volume of a parent fails)")
+        #expect(problem("db.dat: { size: 100GB, used: 100% }", "db.dat: { size: 300GB, used: 100% }") == "s.yaml:11:15: volumes.prod.files.db.dat: found files using 300000000000 bytes in volume 'prod' of 200000000000 bytes; allowed: files whose used parts fit in the volume's size")
+    }
+
+    @Test func platformsNotModelledYetAreNamed() {
+        #expect(problem("horizon: 30d", "horizon: 30d\nplatform: refs") == "s.yaml:3:11: platform: found 'refs', which is not modelled yet; allowed: ontap (refs and reflink are reserved for their profiles)")
+        #expect(problem("horizon: 30d", "horizon: 30d\nplatform: netapp") == "s.yaml:3:11: platform: found 'netapp'; allowed: ontap, refs, reflink")
+    }
+}
