@@ -292,14 +292,18 @@ public final class Simulation {
             guard perform("setup", "create_volume", [v.name], detail: "\(size) blocks, guarantee \(v.guarantee.rawValue)", {
                 (a: inout Aggregate) throws(ModelError) in try a.createVolume(v.name, sizeBlocks: size, guarantee: v.guarantee, snapLock: v.snapLock)
             }) != nil else { continue }
+            // Sizes are converted before the closures, which must not read the aggregate they change.
+            let blockSize = blockSize
             for q in v.qtrees {
+                let limit = q.limitBytes.map { Self.blocks($0, blockSize) }
                 perform("setup", "create_qtree", ["\(v.name)/\(q.name)"]) { (a: inout Aggregate) throws(ModelError) in
-                    try a.createQtree(v.name, q.name, limitBlocks: q.limitBytes.map { Self.blocks($0, blockSize) })
+                    try a.createQtree(v.name, q.name, limitBlocks: limit)
                 }
             }
             for q in v.quotas {
+                let limit = Self.blocks(q.limitBytes, blockSize)
                 perform("setup", "set_quota", [v.name, q.target]) { (a: inout Aggregate) throws(ModelError) in
-                    try a.setQuota(v.name, target: q.target, limitBlocks: Self.blocks(q.limitBytes, blockSize))
+                    try a.setQuota(v.name, target: q.target, limitBlocks: limit)
                 }
             }
             for f in v.files { createFile("setup", volume: v.name, f) }

@@ -1,0 +1,63 @@
+import BlockModel
+import Engine
+import Testing
+@testable import Workloads
+
+/// The events workload on a case small enough to count by hand (4 KiB blocks).
+@Suite struct EventsWorkloadTests {
+    func scenario(_ operations: [TimedOperation]) -> ScenarioSpec {
+        var spec = ScenarioSpec(name: "events", horizon: .days(4), sampleInterval: .days(1),
+                                aggregate: AggregateSpec(capacityBytes: 10_000 * 4096))
+        spec.aggregate.alerts = [0.2, 0.25]
+        var volume = VolumeSpec(name: "v", sizeBytes: 4000 * 4096)
+        volume.files = [FileSpec(path: "f", sizeBytes: 1000 * 4096)]
+        spec.volumes = [volume]
+        var events = EventsSpec()
+        events.operations = operations
+        spec.workloads = [WorkloadSpec(name: "w", kind: .events(events))]
+        return spec
+    }
+
+    @Test func snapshotCloneWriteSplitByHand() throws {
+        let result = try Simulation(scenario([
+            TimedOperation(at: .days(1), operation: .snapshot(volume: "v", name: "s")),
+            TimedOperation(at: .days(1), operation: .cloneVolume(name: "c", parent: "v", snapshot: "s")),
+            TimedOperation(at: .days(2), operation: .write(volume: "c", path: "f", bytes: 100 * 4096, pattern: .sequential,
+                                                           writeSize: .constant(4096 * 10))),
+            TimedOperation(at: .days(3), operation: .split(volume: "c")),
+            TimedOperation(at: .days(3), operation: .deleteSnapshot(volume: "v", name: "s")),
+        ])).run()
+        // Day 0-1: the 1000-block file. Day 2: +100 for the clone's writes. Day 3: the split
+        // copies the 900 blocks still shared; the Snapshot copy then holds nothing extra.
+        #expect(result.samples.map(\.physicalUsed) == [1000, 1000, 1100, 2000, 2000])
+        // Full copies: the clone is a full 1000-block copy from day 1.
+        #expect(result.samples.map(\.traditionalUsed) == [1000, 2000, 2000, 2000, 2000])
+        #expect(result.peak == Peak(blocks: 2000, time: .days(3)))
+        #expect(result.traditionalPeak == Peak(blocks: 2000, time: .days(1)))
+        // 20% of 10,000 blocks is 2000: reached by the split (exact time) and by the full
+        // copies at the day-1 sample; 25% never.
+        #expect(result.alerts == [AlertCrossing(level: 0.2, withClones: .days(3), traditional: .days(1)),
+                                  AlertCrossing(level: 0.25, withClones: nil, traditional: nil)])
+        let split = try #require(result.events.first { $0.operation == "split" })
+        #expect(split.outcome == "ok" && split.detail.hasSuffix("estimate 900 blocks"))
+        let c = try #require(result.objects.first { $0.name == "c" })
+        #expect(c.logicalUsed == 1000 && c.physicalUsed == 1000 && c.unique == 1000)
+    }
+
+    @Test func refusedOperationsAreRecordedAndTheRunGoesOn() throws {
+        let result = try Simulation(scenario([
+            TimedOperation(at: .days(1), operation: .snapshot(volume: "v", name: "s")),
+            TimedOperation(at: .days(1), operation: .cloneVolume(name: "c", parent: "v", snapshot: "s")),
+            TimedOperation(at: .days(2), operation: .deleteSnapshot(volume: "v", name: "s")),
+            TimedOperation(at: .days(2), operation: .cloneVolume(name: "d", parent: "v", snapshot: "nope")),
+            TimedOperation(at: .days(3), operation: .write(volume: "c", path: "f", bytes: 9000 * 4096, pattern: .sequential,
+                                                           writeSize: .constant(4096))),
+        ])).run()
+        let failed = result.events.filter { $0.outcome == "failed" }.map(\.operation)
+        #expect(failed == ["delete_snapshot", "clone_volume", "write"])
+        #expect(result.limits.refusedClones == 1)
+        // 9000 single-block writes into a 4000-block volume: the burst is refused whole.
+        #expect(result.limits.failedWrites == 1 && result.limits.failedWriteBlocks == 9000)
+        #expect(result.samples.last?.physicalUsed == 1000)
+    }
+}
