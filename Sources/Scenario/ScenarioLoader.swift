@@ -323,7 +323,8 @@ public enum ScenarioLoader {
                 throw item.error(found: present.isEmpty ? "no operation" : "operations \(present.joined(separator: ", ")) in one item",
                                  allowed: "exactly one of \(operationKeys.joined(separator: ", "))")
             }
-            let origin = "\(body.location.file):\(body.location.line)"
+            // The file name only: reports must not depend on where the file was run from.
+            let origin = "\((body.location.file as NSString).lastPathComponent):\(body.location.line)"
             let operation: Workloads.Operation
             switch kind {
             case "snapshot", "delete_snapshot":

@@ -81,7 +81,7 @@ final class DevTestDriver: WorkloadDriver {
             (a: inout Aggregate) throws(ModelError) in try a.createVolume(name, sizeBlocks: size, guarantee: guarantee)
         }) != nil else { return }
         for path in paths {
-            sim.perform(self.name, "copy_file", ["\(spec.source)/\(path)", "\(name)/\(path)"]) { (a: inout Aggregate) throws(ModelError) in
+            sim.perform(self.name, "copy_file", ["\(name)/\(path)", "\(spec.source)/\(path)"]) { (a: inout Aggregate) throws(ModelError) in
                 try a.copyFile(spec.source, path, toVolume: name, as: path)
             }
         }

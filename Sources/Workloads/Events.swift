@@ -44,7 +44,7 @@ final class EventsDriver: WorkloadDriver {
             }
             if !ok { sim.result.limits.refusedClones += 1 }
         case .cloneFile(let v, let src, let dst):
-            ok = run(["\(v)/\(src)", "\(v)/\(dst)"]) { (a: inout Aggregate) throws(ModelError) in try a.cloneFile(v, src, to: dst) }
+            ok = run(["\(v)/\(dst)", "\(v)/\(src)"]) { (a: inout Aggregate) throws(ModelError) in try a.cloneFile(v, src, to: dst) }
             if !ok { sim.result.limits.refusedClones += 1 }
         case .split(let v):
             let estimate = (try? sim.aggregate.splitEstimate(v)) ?? 0

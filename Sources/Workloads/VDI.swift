@@ -110,14 +110,14 @@ final class VDIDriver: WorkloadDriver {
                       (a: inout Aggregate) throws(ModelError) in try a.createVolume(copy, sizeBlocks: size)
                   }) != nil else { return sources.count - 1 }
             for path in (try? sim.aggregate.filePaths(spec.volume)) ?? [] {
-                sim.perform(name, "copy_file", ["\(spec.volume)/\(path)", "\(copy)/\(path)"]) { (a: inout Aggregate) throws(ModelError) in
+                sim.perform(name, "copy_file", ["\(copy)/\(path)", "\(spec.volume)/\(path)"]) { (a: inout Aggregate) throws(ModelError) in
                     try a.copyFile(spec.volume, path, toVolume: copy, as: path)
                 }
             }
             sources.append(Source(volume: copy, path: spec.image, snapshot: baseSnapshot(copy, sim)))
         } else {
             let copy = "\(spec.image).copy-\(copies)"
-            guard sim.perform(name, "copy_file", ["\(spec.volume)/\(spec.image)", "\(spec.volume)/\(copy)"], detail: "limit strategy", {
+            guard sim.perform(name, "copy_file", ["\(spec.volume)/\(copy)", "\(spec.volume)/\(spec.image)"], detail: "limit strategy", {
                 (a: inout Aggregate) throws(ModelError) in try a.copyFile(spec.volume, spec.image, toVolume: spec.volume, as: copy)
             }) != nil else { return sources.count - 1 }
             sources.append(Source(volume: spec.volume, path: copy))
@@ -137,7 +137,7 @@ final class VDIDriver: WorkloadDriver {
                 try a.createVolumeClone(desktop, parent: source.volume, snapshot: snapshot)
             } != nil
         } else {
-            let result = sim.perform(name, "clone_file", ["\(source.volume)/\(source.path)", "\(source.volume)/\(desktop)"]) {
+            let result = sim.perform(name, "clone_file", ["\(source.volume)/\(desktop)", "\(source.volume)/\(source.path)"]) {
                 (a: inout Aggregate) throws(ModelError) in try a.cloneFile(source.volume, source.path, to: desktop)
             }
             ok = result != nil

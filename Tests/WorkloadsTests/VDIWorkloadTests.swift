@@ -1,0 +1,88 @@
+import BlockModel
+import Engine
+import Testing
+@testable import Workloads
+
+/// The VDI workload on a 10-block golden image, so every figure can be counted by hand.
+/// A file clone of 10 blocks writes ceil(10 × 0.4%) = 1 metadata block.
+@Suite struct VDIWorkloadTests {
+    func scenario(desktops: Int, _ configure: (inout VDISpec) -> Void = { _ in }) -> ScenarioSpec {
+        var spec = ScenarioSpec(name: "vdi", horizon: .days(3), sampleInterval: .days(1),
+                                aggregate: AggregateSpec(capacityBytes: 100_000 * 4096))
+        var volume = VolumeSpec(name: "vdi", sizeBytes: 50_000 * 4096)
+        volume.files = [FileSpec(path: "golden", sizeBytes: 10 * 4096)]
+        spec.volumes = [volume]
+        var vdi = VDISpec(volume: "vdi", image: "golden", desktops: desktops)
+        vdi.cloneTime = .seconds(60)
+        vdi.parallel = 300
+        configure(&vdi)
+        spec.workloads = [WorkloadSpec(name: "d", kind: .vdi(vdi))]
+        return spec
+    }
+
+    @Test func past255TheNewestFullCopyIsClonedInstead() throws {
+        let result = try Simulation(scenario(desktops: 300)).run()
+        // 255 clones of the image, one full copy (10 blocks), 45 clones of the copy.
+        #expect(result.limits.strategyCopies == 1 && result.limits.fallbackCopies == 0)
+        #expect(result.samples.last?.physicalUsed == 10 + 10 + 300)
+        #expect(result.samples.last?.traditionalUsed == 10 + 10 + 300 * 10)
+        #expect(result.objects.contains { $0.name == "vdi/golden.copy-1" && $0.unique == 0 && $0.physicalUsed == 10 })
+    }
+
+    @Test func keepCloningTheSourceCopiesEveryBlockPastTheLimit() throws {
+        let result = try Simulation(scenario(desktops: 300) { $0.limitStrategy = .keepCloningSource }).run()
+        // Desktops 256...300 find every image block at 1 + 255 pointers: 45 × 10 copies.
+        #expect(result.limits.strategyCopies == 0 && result.limits.fallbackCopies == 450)
+        #expect(result.samples.last?.physicalUsed == 10 + 450 + 300)
+        #expect(result.events.filter { $0.operation == "fallback_copy" }.count == 45)
+    }
+
+    @Test func provisioningTimesForClonesAndFullCopies() throws {
+        let result = try Simulation(scenario(desktops: 10) { v in
+            v.parallel = 4
+            v.cloneTime = .seconds(180)
+            v.copyThroughput = 4096  // one block a second: 10 s per copy
+            v.customizeTime = .seconds(20)
+        }).run()
+        let p = try #require(result.provisioning.first)
+        #expect(p.perDesktopClone == .seconds(200) && p.perDesktopCopy == .seconds(30))
+        // 10 desktops 4 at a time: 3 rounds.
+        #expect(p.totalClone == .seconds(600) && p.totalCopy == .seconds(90))
+        // The clones happen at those simulated times.
+        let clones = result.events.filter { $0.operation == "clone_file" }.map(\.time)
+        #expect(clones == [0, 0, 0, 0, 200, 200, 200, 200, 400, 400].map { SimTime.seconds($0) })
+    }
+
+    @Test func nonPersistentDesktopsLoseTheirChangesAtRefresh() throws {
+        let result = try Simulation(scenario(desktops: 2) { v in
+            var change = ChangeSpec(rate: .constant(0.5))
+            change.pattern = .sequential
+            change.writeSize = .constant(4096 * 5)
+            change.interval = .hours(12)
+            v.change = change
+            v.refreshEvery = .days(1)
+        }).run()
+        // Each desktop writes 5 blocks every 12 h and is re-cloned every 24 h. At a whole day
+        // the refresh (scheduled first) drops the desktop's blocks, then that day's write adds
+        // 5: samples read 12 + 2 × 5. At 36 h a desktop holds 10 blocks: the peak, 12 + 20.
+        #expect(result.samples.map(\.physicalUsed) == [12, 22, 22, 22])
+        #expect(result.peak == Peak(blocks: 12 + 2 * 10, time: .hours(36)))
+        #expect(result.events.filter { $0.operation == "delete_file" }.count == 6)
+    }
+
+    @Test func volumeClonesAndARecomposeKeepBothGenerationsUntilTheLastDesktopMoves() throws {
+        let result = try Simulation(scenario(desktops: 3) { v in
+            v.provisioning = .volumeClones
+            v.parallel = 1
+            v.cloneTime = .hours(1)
+            v.recompose = RecomposeSpec(at: .days(1), imageChange: 0.5)
+        }).run()
+        // Day 1: 5 image blocks rewritten in place (the old ones stay in the first base
+        // Snapshot copy); desktops move at 1 h intervals; after the last, that copy goes.
+        #expect(result.samples.map(\.physicalUsed) == [10, 15, 10, 10])
+        #expect(result.peak.blocks == 15)
+        let objects = Set(result.objects.map(\.name))
+        #expect(objects.contains("vdi@d.base.2") && !objects.contains("vdi@d.base.1"))
+        #expect(objects.isSuperset(of: ["d-desktop-1", "d-desktop-2", "d-desktop-3"]))
+    }
+}
