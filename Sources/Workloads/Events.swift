@@ -44,8 +44,11 @@ final class EventsDriver: WorkloadDriver {
             }
             if !ok { sim.result.limits.refusedClones += 1 }
         case .cloneFile(let v, let src, let dst):
-            ok = run(["\(v)/\(dst)", "\(v)/\(src)"]) { (a: inout Aggregate) throws(ModelError) in try a.cloneFile(v, src, to: dst) }
-            if !ok { sim.result.limits.refusedClones += 1 }
+            let result = sim.perform(name, op.name, ["\(v)/\(dst)", "\(v)/\(src)"], detail: timed.origin) {
+                (a: inout Aggregate) throws(ModelError) in try a.cloneFile(v, src, to: dst)
+            }
+            ok = result != nil
+            if let result { sim.noteLimits(name, "\(v)/\(dst)", result) } else { sim.result.limits.refusedClones += 1 }
         case .split(let v):
             let estimate = (try? sim.aggregate.splitEstimate(v)) ?? 0
             ok = sim.perform(name, op.name, [v], detail: "\(timed.origin) estimate \(estimate) blocks", {

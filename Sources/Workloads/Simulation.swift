@@ -224,6 +224,18 @@ public final class Simulation {
         }
     }
 
+    /// Dates the limits a file clone hit: blocks copied at the pointer limit, quotas it
+    /// oversubscribed.
+    func noteLimits(_ workload: String, _ object: String, _ clone: Aggregate.FileCloneResult) {
+        if clone.copiedBlocks > 0 {
+            record(workload, "fallback_copy", object, outcome: "limit",
+                   "\(clone.copiedBlocks) blocks already had \(aggregate.profile.maxPointersPerBlock) pointers: copied")
+        }
+        for quota in clone.oversubscribedQuotas {
+            record(workload, "quota_oversubscribed", object, outcome: "limit", "the clone pushed \(quota) over its limit")
+        }
+    }
+
     /// Writes `runs` of new data into a file, run after run with consecutive content
     /// identities from `first`. Long runs go one call each (a later one can fail when space
     /// runs out, as on a real system); scattered short writes go as one burst.

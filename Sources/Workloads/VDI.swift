@@ -141,10 +141,7 @@ final class VDIDriver: WorkloadDriver {
                 (a: inout Aggregate) throws(ModelError) in try a.cloneFile(source.volume, source.path, to: desktop)
             }
             ok = result != nil
-            if let result, result.copiedBlocks > 0 {
-                sim.record(name, "fallback_copy", "\(source.volume)/\(desktop)", outcome: "limit",
-                           "\(result.copiedBlocks) blocks already had \(sim.aggregate.profile.maxPointersPerBlock) pointers: copied")
-            }
+            if let result { sim.noteLimits(name, "\(source.volume)/\(desktop)", result) }
         }
         if ok {
             desktops[i].source = s

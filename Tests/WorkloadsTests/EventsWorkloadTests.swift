@@ -61,3 +61,25 @@ import Testing
         #expect(result.samples.last?.physicalUsed == 1000)
     }
 }
+
+extension EventsWorkloadTests {
+    @Test func fileCloneLimitsAreDated() throws {
+        var spec = scenario((1...257).map { k in
+            TimedOperation(at: .days(1), operation: .cloneFile(volume: "v", source: "f", destination: "c\(k)"))
+        } + [TimedOperation(at: .days(2), operation: .setQuota(volume: "v", target: "user:root", limitBytes: 1000 * 4096)),
+             TimedOperation(at: .days(2), operation: .cloneFile(volume: "v", source: "f", destination: "over"))])
+        spec.aggregate.capacityBytes = 400_000 * 4096
+        spec.volumes[0].sizeBytes = 300_000 * 4096
+        let result = try Simulation(spec).run()
+        // The 256th and 257th clones of the 1000-block file are full copies, and so is the
+        // day-2 clone: the file's blocks still have 1 + 255 pointers.
+        let fallbacks = result.events.filter { $0.operation == "fallback_copy" }
+        #expect(fallbacks.map(\.object) == ["v/c256", "v/c257", "v/over"])
+        #expect(fallbacks.map(\.time) == [.days(1), .days(1), .days(2)])
+        #expect(result.limits.fallbackCopies == 3000)
+        // A user quota of 1000 blocks, already far exceeded: the clone succeeds, oversubscribed.
+        let quota = try #require(result.events.first { $0.operation == "quota_oversubscribed" })
+        #expect(quota.time == .days(2) && quota.object == "v/over" && quota.detail == "the clone pushed user:root over its limit")
+        #expect(result.limits.oversubscribedQuotas == ["v/user:root"])
+    }
+}
