@@ -141,6 +141,11 @@ public struct BlockStore: Sendable {
     public func groupOf(_ block: Block) -> UInt32 { ownerGroup[Int(owner[Int(block)])] }
     /// Leaf objects reading a block (0 = free).
     public func referenceCount(_ block: Block) -> Int { Int(refCount[Int(block)]) }
+    /// Changes a block's data in place (a file system that overwrites unshared blocks where
+    /// they are, as ReFS does; WAFL never calls this).
+    mutating func rewrite(_ block: Block, content value: UInt64) { content[Int(block)] = value }
+    /// Grows `map` to `blocks` slots (see `BlockMap.grow`).
+    public func grow(_ map: inout BlockMap, to blocks: Int) { map.grow(to: blocks) }
     /// Live blocks charged to `ownerID`.
     public func owned(by ownerID: UInt32) -> Int {
         Int(ownerID) < ownedBlocks.count ? ownedBlocks[Int(ownerID)] : 0
@@ -813,6 +818,16 @@ public struct BlockMap: Sendable, Equatable {
         self.blockCount = blockCount
         directory = [UInt32](repeating: BlockStore.noLeaf,
                              count: (blockCount + BlockStore.leafSize - 1) >> BlockStore.leafShift)
+    }
+
+    /// A longer logical address space (new slots are holes). Every leaf is `leafSize` slots
+    /// whatever the map's size, and slots past the old size were never written, so growing only
+    /// adds directory entries. [ReFS SetEndOfFile, reflink destinations that grow]
+    mutating func grow(to blocks: Int) {
+        precondition(blocks >= blockCount, "a map only grows")
+        blockCount = blocks
+        let leaves = (blocks + BlockStore.leafSize - 1) >> BlockStore.leafShift
+        if leaves > directory.count { directory.append(contentsOf: repeatElement(BlockStore.noLeaf, count: leaves - directory.count)) }
     }
 
     /// Leaves this map references (for memory estimates).
