@@ -5,9 +5,12 @@
 /// objects that read it; free + live = blocks handed out; per-owner counts; each map's logical
 /// used. Debug builds (`CLONESIM_INVARIANTS`) run it after every model operation.
 extension BlockStore {
-    /// - Parameter maps: every map that exists (the store does not keep a list of them).
+    /// - Parameters:
+    ///   - maps: every map that exists (the store does not keep a list of them).
+    ///   - pinned: blocks holding one reference that no map accounts for (a profile's own,
+    ///     such as the reflink profile's extent pins).
     /// - Complexity: O(leaves × leafSize + directory slots + blocks).
-    public func invariantViolations(maps: [BlockMap]) -> [String] {
+    public func invariantViolations(maps: [BlockMap], pinned: [Block] = []) -> [String] {
         var problems: [String] = []
         var directRefs = [UInt32](repeating: 0, count: leaves.count)
         for (m, map) in maps.enumerated() {
@@ -67,6 +70,7 @@ extension BlockStore {
                 if Int(leaf.refs) + Int(leaf.baseUsers) - Int(sh[o]) > 0 { expected[Int(leaf.slots[o])] += 1 }
             }
         }
+        for block in pinned where Int(block) < expected.count { expected[Int(block)] += 1 }
         var live = 0
         var owned = [Int](repeating: 0, count: ownedBlocks.count)
         for block in 0..<refCount.count {
