@@ -5,7 +5,7 @@ import Workloads
 /// copies, the aggregate's capacity and the alert levels, against simulated days.
 enum Chart {
     static let width = 800.0, height = 420.0
-    static let left = 80.0, right = 170.0, top = 40.0, bottom = 50.0
+    static let left = 80.0, right = 200.0, top = 40.0, bottom = 50.0
 
     static func svg(_ r: RunResult) -> String {
         let s = r.scenario
@@ -44,9 +44,10 @@ enum Chart {
         }
         if !s.alertLevels.isEmpty { legend.append(("alert levels", "#d08000", "2 3")) }
         // Series.
+        let (withLabel, withoutLabel) = RunReport.labels(s)
         let series: [(String, String, (Sample) -> Int)] = [
-            ("full copies", "#c03030", { $0.traditionalUsed }),
-            ("with clones", "#2060c0", { $0.physicalUsed }),
+            (s.platform == .ontap ? "full copies" : withoutLabel, "#c03030", { $0.traditionalUsed }),
+            (withLabel, "#2060c0", { $0.physicalUsed }),
             ("clones + guarantees", "#60a060", { $0.physicalUsed + $0.reserved }),
         ]
         for (name, colour, value) in series where !r.samples.isEmpty {

@@ -27,30 +27,39 @@ public enum RunReport {
         md += "Seed \(s.seed), generator \(s.generator), platform \(s.platform.rawValue); horizon \(Format.duration(s.horizon)), "
             + "sampled every \(Format.duration(s.sampleInterval)); aggregate of \(Format.size(s.capacityBlocks, s)).\n\n"
 
-        md += "## Capacity: clones vs traditional full copies\n\n"
+        let (withLabel, withoutLabel) = labels(s)
+        md += s.platform == .ontap ? "## Capacity: clones vs traditional full copies\n\n" : "## Capacity: \(withLabel) vs \(withoutLabel)\n\n"
         let last = r.samples.last
         let finalClones = last.map { $0.physicalUsed } ?? 0
         let finalTraditional = last.map { $0.traditionalUsed } ?? 0
         func saved(_ a: Int, _ b: Int) -> String { "\(Format.size(b - a, s)) (\(Format.percent(b - a, of: b)))" }
-        md += Format.table(["", "with clones", "traditional full copies", "saved"], [
+        var headline = [
             ["final use", Format.size(finalClones, s), Format.size(finalTraditional, s), saved(finalClones, finalTraditional)],
             ["final use, share of the aggregate", Format.percent(finalClones, of: s.capacityBlocks),
              Format.percent(finalTraditional, of: s.capacityBlocks), ""],
             ["peak use", "\(Format.size(r.peak.blocks, s)) at \(Format.time(r.peak.time))",
              "\(Format.size(r.traditionalPeak.blocks, s)) at \(Format.time(r.traditionalPeak.time))",
              saved(r.peak.blocks, r.traditionalPeak.blocks)],
-            ["unused volume guarantees at the end", last.map { Format.size($0.reserved, s) } ?? "-", "", ""],
-        ], rightAligned: [1, 2, 3]) + "\n\n"
-        md += "With clones, use is the physical blocks in the aggregate (data and clone metadata); the peak is exact, "
-            + "taken after every event. Traditionally every clone would be a full copy: its use is the logical used of every "
-            + "file and LUN, read at each sample.\n\n"
+        ]
+        if s.platform == .ontap {
+            headline.append(["unused volume guarantees at the end", last.map { Format.size($0.reserved, s) } ?? "-", "", ""])
+            md += Format.table(["", withLabel, "traditional full copies", "saved"], headline, rightAligned: [1, 2, 3]) + "\n\n"
+            md += "With clones, use is the physical blocks in the aggregate (data and clone metadata); the peak is exact, "
+                + "taken after every event. Traditionally every clone would be a full copy: its use is the logical used of every "
+                + "file and LUN, read at each sample.\n\n"
+        } else {
+            md += Format.table(["", withLabel, withoutLabel, "saved"], headline, rightAligned: [1, 2, 3]) + "\n\n"
+            md += "With block cloning, use is the blocks allocated in the repository; the peak is exact, taken after every "
+                + "event. Without it every synthetic full is a copy: the use is the logical used of every backup file, read at "
+                + "each sample.\n\n"
+        }
         md += "![Capacity over time](timeseries.svg)\n\n"
 
         md += "## Alert thresholds\n\n"
         if r.alerts.isEmpty {
             md += "No alert levels set.\n\n"
         } else {
-            md += Format.table(["used capacity", "first reached with clones", "first reached with full copies (at a sample)"],
+            md += Format.table(["used capacity", "first reached \(withLabel)", "first reached \(withoutLabel) (at a sample)"],
                                r.alerts.map { a in
                                    ["\(Format.fixed(a.level * 100, 0))%", a.withClones.map(Format.time) ?? "never",
                                     a.traditional.map(Format.time) ?? "never"]
@@ -59,6 +68,12 @@ public enum RunReport {
 
         md += "## Limits hit\n\n"
         let l = r.limits
+        if s.platform != .ontap {
+            md += Format.table(["limit", "count"], [
+                ["block clones refused (the data was copied)", "\(l.refusedClones)"],
+                ["failed writes", "\(l.failedWrites) (\(Format.size(l.failedWriteBlocks, s)) not written)"],
+            ], rightAligned: [1]) + "\n\n"
+        } else {
         md += Format.table(["limit", "count"], [
             ["blocks copied at the 1 + 255 pointer limit", "\(l.fallbackCopies) (\(Format.size(l.fallbackCopies, s)))"],
             ["full copies made by the limit strategy", "\(l.strategyCopies)"],
@@ -67,6 +82,7 @@ public enum RunReport {
             ["failed writes", "\(l.failedWrites) (\(Format.size(l.failedWriteBlocks, s)) not written)"],
             ["file clones without the source's ACLs / streams", "\(l.clonesWithoutACLs) / \(l.clonesWithoutStreams)"],
         ], rightAligned: [1]) + "\n\n"
+        }
         let problems = r.events.filter { $0.outcome != "ok" }
         if !problems.isEmpty {
             md += "First \(min(problems.count, maxRows)) of \(problems.count) refusals, limits and alerts (all in `events.csv`):\n\n"
@@ -105,6 +121,12 @@ public enum RunReport {
         return md
     }
 
+    /// What the two columns compare: clones against full copies (ONTAP), or a repository with
+    /// and without block cloning.
+    static func labels(_ s: ScenarioSummary) -> (String, String) {
+        s.platform == .ontap ? ("with clones", "with full copies") : ("with block cloning", "without block cloning")
+    }
+
     static func bytes(_ blocks: Int, _ r: RunResult) -> String { String(blocks * r.scenario.blockSize) }
 
     static func timeseriesCSV(_ r: RunResult) throws -> String {
@@ -141,8 +163,9 @@ extension RunReport {
     public static func headline(_ r: RunResult, folder: String) -> String {
         let s = r.scenario
         let last = r.samples.last
-        return "\(s.name): final use \(Format.size(last?.physicalUsed ?? 0, s)) with clones vs "
-            + "\(Format.size(last?.traditionalUsed ?? 0, s)) with full copies; peak \(Format.size(r.peak.blocks, s)) at "
+        let (withLabel, withoutLabel) = labels(s)
+        return "\(s.name): final use \(Format.size(last?.physicalUsed ?? 0, s)) \(withLabel) vs "
+            + "\(Format.size(last?.traditionalUsed ?? 0, s)) \(withoutLabel); peak \(Format.size(r.peak.blocks, s)) at "
             + "\(Format.time(r.peak.time)).\nReport: \((folder as NSString).appendingPathComponent("report.md"))"
     }
 }

@@ -48,14 +48,14 @@ public enum ScenarioLoader {
             do { _ = try Generator.named(text) } catch { throw g.error(found: g.shown, allowed: Generator.all.map(\.name).joined(separator: ", ")) }
             spec.generator = text
         }
-        if let p = top["platform"] {
-            spec.platform = try Fields.choice(p, Platform.self)
-            if spec.platform != .ontap {
-                throw p.error(found: "'\(spec.platform.rawValue)', which is not modelled yet", allowed: "ontap (refs and reflink are reserved for their profiles)")
-            }
-        }
+        if let p = top["platform"] { spec.platform = try Fields.choice(p, Platform.self) }
+        spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platform: spec.platform)
         if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
         if let volumes = top["volumes"] {
+            if spec.platform != .ontap {
+                throw volumes.error(found: "volumes on platform \(spec.platform.rawValue)",
+                                    allowed: "no volumes: on refs and reflink the aggregate is the repository file system")
+            }
             for (volumeName, node) in try volumes.namedEntries() { spec.volumes.append(try readVolume(volumeName, node)) }
         }
         if let workloads = top["workloads"] {
@@ -68,8 +68,27 @@ public enum ScenarioLoader {
 
     // MARK: Aggregate and volumes
 
+    /// `cluster_size` (refs) and `freeing` (reflink) of the aggregate mapping.
+    static func readFileSystem(_ node: ScenarioNode, platform: Platform) throws(ScenarioError) -> FileSystemSpec {
+        let f = try Fields(node, allowed: aggregateKeys)
+        var fs = FileSystemSpec()
+        if let c = f["cluster_size"] {
+            guard platform == .refs else { throw c.error(found: "cluster_size on platform \(platform.rawValue)", allowed: "cluster_size only with platform: refs") }
+            let bytes = try c.bytes()
+            guard [4096, 65536].contains(bytes) else { throw c.error(found: c.shown, allowed: "4KiB or 64KiB") }
+            fs.clusterSize = bytes
+        }
+        if let r = f["freeing"] {
+            guard platform == .reflink else { throw r.error(found: "freeing on platform \(platform.rawValue)", allowed: "freeing only with platform: reflink") }
+            fs.freeing = try Fields.choice(r, FreeingGranularity.self)
+        }
+        return fs
+    }
+
+    static let aggregateKeys = ["name", "capacity", "alerts", "cluster_size", "freeing"]
+
     static func readAggregate(_ node: ScenarioNode) throws(ScenarioError) -> AggregateSpec {
-        let f = try Fields(node, allowed: ["name", "capacity", "alerts"])
+        let f = try Fields(node, allowed: aggregateKeys)
         let capacity = try f.required("capacity", "a positive size: \(Units.sizeHelp)")
         var aggregate = AggregateSpec(capacityBytes: try capacity.bytes())
         if aggregate.capacityBytes / 4096 > Int(UInt32.max) - 1 {
@@ -155,13 +174,20 @@ public enum ScenarioLoader {
         }
         let typeNode = node.child(typeEntry.value, key: "type")
         let type = try typeNode.string()
+        if ["devtest", "vdi", "events"].contains(type) && spec.platform != .ontap {
+            throw typeNode.error(found: "'\(type)' on platform \(spec.platform.rawValue)", allowed: "backup (devtest, vdi and events run on ontap)")
+        }
+        if type == "backup" && spec.platform == .ontap {
+            throw typeNode.error(found: "'backup' on platform ontap", allowed: "devtest, vdi, events (backup runs on platform refs or reflink)")
+        }
         switch type {
+        case "backup": return WorkloadSpec(name: name, kind: .backup(try readBackup(node)))
         case "devtest": return WorkloadSpec(name: name, kind: .devtest(try readDevTest(node, spec: spec)))
         case "vdi": return WorkloadSpec(name: name, kind: .vdi(try readVDI(node, spec: spec)))
         case "events": return WorkloadSpec(name: name, kind: .events(try readEvents(node, spec: spec)))
         default:
-            let hint = closestMatch(to: type, in: ["devtest", "vdi", "events"]).map { " (did you mean '\($0)'?)" } ?? ""
-            throw typeNode.error(found: "\(typeNode.shown)\(hint)", allowed: "devtest, vdi, events")
+            let hint = closestMatch(to: type, in: ["devtest", "vdi", "events", "backup"]).map { " (did you mean '\($0)'?)" } ?? ""
+            throw typeNode.error(found: "\(typeNode.shown)\(hint)", allowed: "devtest, vdi, events, backup")
         }
     }
 
@@ -213,6 +239,22 @@ public enum ScenarioLoader {
             throw h.error(found: "hotspot settings with pattern '\(patternName)'", allowed: "hotspot only with pattern: hotspot")
         }
         return change
+    }
+
+    static let backupKeys = ["type", "data_size", "change", "growth_per_year", "synthetic_full_every", "restore_points", "weekly_fulls",
+                             "monthly_fulls", "block_cloning"]
+
+    static func readBackup(_ node: ScenarioNode) throws(ScenarioError) -> BackupSpec {
+        let f = try Fields(node, allowed: backupKeys)
+        var b = BackupSpec(dataBytes: try f.required("data_size", "the protected data set's size").bytes(),
+                           change: try readChange(try f.required("change", "the daily change rate, a percentage or distribution")))
+        if let g = f["growth_per_year"] { b.growthPerYear = try g.fraction(in: 0...10) }
+        if let s = f["synthetic_full_every"] { b.syntheticFullEvery = try s.integer(in: 1...10_000) }
+        if let r = f["restore_points"] { b.restorePoints = try r.integer(in: 1...100_000) }
+        if let w = f["weekly_fulls"] { b.weeklyFulls = try w.integer(in: 0...10_000) }
+        if let m = f["monthly_fulls"] { b.monthlyFulls = try m.integer(in: 0...10_000) }
+        if let c = f["block_cloning"] { b.blockCloning = try c.bool() }
+        return b
     }
 
     static let devtestKeys = ["type", "source", "source_change", "mirror", "clones", "refresh_every", "retain_snapshots"]

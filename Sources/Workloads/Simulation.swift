@@ -35,6 +35,9 @@ protocol WorkloadDriver: AnyObject {
 public final class Simulation {
     public let spec: ScenarioSpec
     var aggregate: Aggregate
+    /// The ReFS volume or reflink file system of the `refs` / `reflink` platforms (nil on ONTAP,
+    /// whose aggregate is then the storage).
+    var repository: Repository?
     var engine = Engine<SimEvent>()
     let seeds: StreamSeeds
     var result: RunResult
@@ -50,32 +53,40 @@ public final class Simulation {
     static let samplePriority = 1_000
 
     public init(_ spec: ScenarioSpec, trace: ((TraceRecord) -> Void)? = nil) throws(SimulationError) {
-        guard spec.platform == .ontap else {
-            throw SimulationError("platform '\(spec.platform.rawValue)' is not modelled yet; only 'ontap' runs")
-        }
         self.spec = spec
         self.trace = trace
         let generator: Generator
         do { generator = try Generator.named(spec.generator) } catch { throw SimulationError(error.description) }
         seeds = StreamSeeds(seed: spec.seed, generator: generator)
         let profile = ONTAPProfile()
+        if spec.platform != .ontap {
+            repository = try Repository(platform: spec.platform, name: spec.aggregate.name, capacityBytes: spec.aggregate.capacityBytes,
+                                        settings: spec.fileSystem)
+        }
         var aggregate = Aggregate(name: spec.aggregate.name,
-                                  capacityBlocks: Self.blocks(spec.aggregate.capacityBytes, profile.blockSize), profile: profile)
+                                  capacityBlocks: repository == nil ? Self.blocks(spec.aggregate.capacityBytes, profile.blockSize) : 1,
+                                  profile: profile)
         // The debug invariant check after every operation is O(everything): a long run checks
         // at each sample instead (see `takeSample`).
         aggregate.checksInvariants = false
         self.aggregate = aggregate
         result = RunResult(scenario: ScenarioSummary(
             name: spec.name, description: spec.description, seed: spec.seed, generator: spec.generator, platform: spec.platform,
-            horizon: spec.horizon, sampleInterval: spec.sampleInterval, blockSize: profile.blockSize,
-            capacityBlocks: aggregate.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
-            assumptions: Self.assumptions(profile)))
+            horizon: spec.horizon, sampleInterval: spec.sampleInterval, blockSize: repository?.blockSize ?? profile.blockSize,
+            capacityBlocks: repository?.capacityBlocks ?? aggregate.capacityBlocks, alertLevels: spec.aggregate.alerts,
+            reportUnit: spec.reportUnit, assumptions: repository.map { Self.assumptions($0, spec.fileSystem) } ?? Self.assumptions(profile)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
         for (index, w) in spec.workloads.enumerated() {
+            let onFiles: Bool = if case .backup = w.kind { true } else { false }
+            if onFiles != (repository != nil) {
+                throw SimulationError("workload '\(w.name)' cannot run on platform '\(spec.platform.rawValue)': "
+                    + (onFiles ? "backup runs on refs or reflink" : "devtest, vdi and events run on ontap"))
+            }
             switch w.kind {
             case .devtest(let d): drivers.append(try DevTestDriver(name: w.name, index: index, spec: d, sim: self))
             case .vdi(let v): drivers.append(try VDIDriver(name: w.name, index: index, spec: v, sim: self))
             case .events(let e): drivers.append(EventsDriver(name: w.name, index: index, spec: e))
+            case .backup(let b): drivers.append(try BackupDriver(name: w.name, index: index, spec: b, sim: self))
             }
         }
     }
@@ -92,8 +103,21 @@ public final class Simulation {
         ]
     }
 
+    static func assumptions(_ r: Repository, _ fs: FileSystemSpec) -> [String] {
+        let platform: String = switch r.kind {
+        case .refs(let v): "ReFS \(v.version) volume with \(v.clusterSize)-byte clusters; block clones share clusters, at most \(v.profile.maxReferencesPerCluster) file regions per cluster, each clone shorter than 4 GiB"
+        case .reflink: "Linux reflink file system with 4096-byte blocks, freeing by \(fs.freeing.rawValue) (\(fs.freeing == .block ? "XFS" : "btrfs bookend extents"))"
+        }
+        return [
+            "Platform \(platform); sizes are rounded up to whole blocks.",
+            "Backup files are sparse; writes of new data allocate new blocks.",
+            "Without block cloning every synthetic full is a physical copy: the use is the logical used of every backup file.",
+            "Used capacity for alerts is the blocks allocated in the repository.",
+        ]
+    }
+
     static func blocks(_ bytes: Int, _ blockSize: Int) -> Int { (bytes + blockSize - 1) / blockSize }
-    var blockSize: Int { aggregate.blockSize }
+    var blockSize: Int { repository?.blockSize ?? aggregate.blockSize }
     public var now: SimTime { engine.now }
 
     // MARK: Running
@@ -122,6 +146,10 @@ public final class Simulation {
             }
         }
         for d in drivers { d.finish(self) }
+        if let repository {
+            result.objects = repository.accounting()
+            return result
+        }
         result.objects = aggregate.accounting()
         let totals = aggregate.totals
         result.limits.fallbackCopies = totals.fallbackCopies
@@ -137,14 +165,17 @@ public final class Simulation {
     }
 
     func takeSample() {
-        let s = Sample(time: engine.now, physicalUsed: aggregate.physicalUsedBlocks, reserved: aggregate.reservedBlocks,
+        let s = repository.map { r in
+            Sample(time: engine.now, physicalUsed: r.usedBlocks, reserved: 0, logicalUsed: r.logicalUsedBlocks,
+                   free: r.capacityBlocks - r.usedBlocks, volumes: 1, files: r.fileCount, snapshots: 0)
+        } ?? Sample(time: engine.now, physicalUsed: aggregate.physicalUsedBlocks, reserved: aggregate.reservedBlocks,
                        logicalUsed: aggregate.logicalUsedBlocks, free: aggregate.freeBlocks,
                        volumes: aggregate.volumeNames.count, files: aggregate.fileCount, snapshots: aggregate.snapshotCount)
         result.samples.append(s)
         if s.traditionalUsed > result.traditionalPeak.blocks { result.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time) }
         let levels = spec.aggregate.alerts
         while nextTraditionalAlert < levels.count,
-              Double(s.traditionalUsed) >= levels[nextTraditionalAlert] * Double(aggregate.capacityBlocks) {
+              Double(s.traditionalUsed) >= levels[nextTraditionalAlert] * Double(result.scenario.capacityBlocks) {
             result.alerts[nextTraditionalAlert].traditional = s.time
             nextTraditionalAlert += 1
         }
@@ -152,7 +183,7 @@ public final class Simulation {
         // The full check is O(everything): about eight times a run, and at the end.
         let samples = Int(spec.horizon.nanoseconds / max(1, spec.sampleInterval.nanoseconds)) + 1
         if (result.samples.count - 1) % max(1, samples / 8) == 0 || engine.now == spec.horizon {
-            let problems = aggregate.invariantViolations()
+            let problems = repository?.invariantViolations() ?? aggregate.invariantViolations()
             precondition(problems.isEmpty, "model invariants broken at \(engine.now): \(problems.prefix(5))")
         }
         #endif
@@ -160,14 +191,15 @@ public final class Simulation {
 
     /// Peak and alert levels after every event: exact simulated times, O(guaranteed volumes).
     func checkAlerts() {
-        let physical = aggregate.physicalUsedBlocks
+        let physical = repository?.usedBlocks ?? aggregate.physicalUsedBlocks
         if physical > result.peak.blocks { result.peak = Peak(blocks: physical, time: engine.now) }
-        let used = physical + aggregate.reservedBlocks
+        let used = physical + (repository == nil ? aggregate.reservedBlocks : 0)
+        let capacity = result.scenario.capacityBlocks
         let levels = spec.aggregate.alerts
-        while nextAlert < levels.count, Double(used) >= levels[nextAlert] * Double(aggregate.capacityBlocks) {
+        while nextAlert < levels.count, Double(used) >= levels[nextAlert] * Double(capacity) {
             result.alerts[nextAlert].withClones = engine.now
-            record("aggregate", "alert", aggregate.name, outcome: "alert",
-                   "used capacity reached \(Self.percent(levels[nextAlert])) (\(used) of \(aggregate.capacityBlocks) blocks)")
+            record("aggregate", "alert", spec.aggregate.name, outcome: "alert",
+                   "used capacity reached \(Self.percent(levels[nextAlert])) (\(used) of \(capacity) blocks)")
             nextAlert += 1
         }
     }

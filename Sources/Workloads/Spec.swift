@@ -17,6 +17,8 @@ public struct ScenarioSpec: Sendable {
     /// How reports show sizes: GiB (powers of 2) or GB (powers of 10).
     public var reportUnit: ByteUnit = .GiB
     public var aggregate: AggregateSpec
+    /// Settings of the ReFS volume or reflink file system (platforms `refs` and `reflink`).
+    public var fileSystem = FileSystemSpec()
     public var volumes: [VolumeSpec] = []
     public var workloads: [WorkloadSpec] = []
 
@@ -32,6 +34,17 @@ public struct ScenarioSpec: Sendable {
 /// scenario files can already say which they mean.
 public enum Platform: String, Sendable, CaseIterable {
     case ontap, refs, reflink
+}
+
+/// The repository file system of the `refs` and `reflink` platforms; its capacity is the
+/// aggregate's.
+public struct FileSystemSpec: Sendable {
+    /// ReFS cluster size: 4096 or 65536.
+    public var clusterSize = 4096
+    public var refsVersion = ReFSVersion(3, 4)
+    /// Reflink: when space comes back (XFS `block`, btrfs `extent`).
+    public var freeing = FreeingGranularity.block
+    public init() {}
 }
 
 public enum ByteUnit: String, Sendable, CaseIterable {
@@ -122,6 +135,7 @@ public struct WorkloadSpec: Sendable {
         case devtest(DevTestSpec)
         case vdi(VDISpec)
         case events(EventsSpec)
+        case backup(BackupSpec)
     }
     public init(name: String, kind: Kind) {
         self.name = name
@@ -252,5 +266,29 @@ public enum Operation: Sendable {
         case .write: "write"
         case .setQuota: "set_quota"
         }
+    }
+}
+
+/// A backup repository on ReFS or reflink: a daily forward-incremental chain with periodic
+/// synthetic fulls built by block cloning (or, with `blockCloning` off, by copying), and
+/// retention of restore points and of older synthetic fulls.
+public struct BackupSpec: Sendable {
+    /// The protected data set at the start, bytes.
+    public var dataBytes: Int
+    /// Daily change: the rate is a fraction of the data set; `interval` is the backup interval.
+    public var change: ChangeSpec
+    /// Growth of the data set per year (0.2 is 20%), added as new data before each backup.
+    public var growthPerYear = 0.0
+    /// Every n-th backup is a synthetic full (the chain restarts from it).
+    public var syntheticFullEvery = 7
+    /// Restore points kept (each backup is one).
+    public var restorePoints = 14
+    /// Further synthetic fulls kept beyond the restore points (weekly and monthly points).
+    public var weeklyFulls = 0
+    public var monthlyFulls = 0
+    public var blockCloning = true
+    public init(dataBytes: Int, change: ChangeSpec) {
+        self.dataBytes = dataBytes
+        self.change = change
     }
 }

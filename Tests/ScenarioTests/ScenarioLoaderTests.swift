@@ -118,8 +118,36 @@ struct ScenarioLoaderTests {
         #expect(problem("db.dat: { size: 100GB, used: 100% }", "db.dat: { size: 300GB, used: 100% }") == "s.yaml:11:15: volumes.prod.files.db.dat: found files using 300000000000 bytes in volume 'prod' of 200000000000 bytes; allowed: files whose used parts fit in the volume's size")
     }
 
-    @Test func platformsNotModelledYetAreNamed() {
-        #expect(problem("horizon: 30d", "horizon: 30d\nplatform: refs") == "s.yaml:3:11: platform: found 'refs', which is not modelled yet; allowed: ontap (refs and reflink are reserved for their profiles)")
+    @Test func workloadsAndPlatformsMustMatch() {
         #expect(problem("horizon: 30d", "horizon: 30d\nplatform: netapp") == "s.yaml:3:11: platform: found 'netapp'; allowed: ontap, refs, reflink")
+        #expect(problem("horizon: 30d", "horizon: 30d\nplatform: refs") == "s.yaml:9:3: volumes: found volumes on platform refs; allowed: no volumes: on refs and reflink the aggregate is the repository file system")
+        #expect(problem("  capacity: 10TiB", "  capacity: 10TiB\n  cluster_size: 64KiB") == "s.yaml:6:17: aggregate.cluster_size: found cluster_size on platform ontap; allowed: cluster_size only with platform: refs")
+        #expect(problem("    type: events", "    type: backup") == "s.yaml:35:11: workloads.whatif.type: found 'backup' on platform ontap; allowed: devtest, vdi, events (backup runs on platform refs or reflink)")
+    }
+
+    static let backupScenario = """
+    name: b
+    horizon: 30d
+    platform: reflink
+    aggregate: { capacity: 1TiB, freeing: extent }
+    workloads:
+      job:
+        type: backup
+        data_size: 100GiB
+        change: 5%
+        restore_points: 7
+    """
+
+    @Test func backupOnReflink() throws {
+        let spec = try ScenarioLoader.parse(Self.backupScenario, file: "b.yaml")
+        #expect(spec.platform == .reflink && spec.fileSystem.freeing == .extent)
+        guard case .backup(let b) = spec.workloads[0].kind else { Issue.record("kind"); return }
+        #expect(b.dataBytes == 107_374_182_400 && b.restorePoints == 7 && b.syntheticFullEvery == 7 && b.blockCloning)
+        #expect(b.change.rate.distribution == .constant(value: 0.05))
+        let devtest = Self.backupScenario.replacingOccurrences(of: "type: backup", with: "type: devtest")
+        #expect(throws: ScenarioError.self) { try ScenarioLoader.parse(devtest, file: "b.yaml") }
+        do { _ = try ScenarioLoader.parse(devtest, file: "b.yaml") } catch {
+            #expect(error.description == "b.yaml:7:11: workloads.job.type: found 'devtest' on platform reflink; allowed: backup (devtest, vdi and events run on ontap)")
+        }
     }
 }

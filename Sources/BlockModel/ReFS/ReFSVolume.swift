@@ -54,6 +54,10 @@ public struct ReFSVolume: Sendable {
     public var capacityClusters: Int { store.capacity }
     public var usedClusters: Int { store.liveBlocks }
     public var freeClusters: Int { store.freeBlocks }
+    /// Clusters mapped by files, counted once per file region (what copies would occupy).
+    /// - Complexity: O(files).
+    public var logicalUsedClusters: Int { files.values.reduce(0) { $0 + $1.map.mappedBlocks } }
+    public var fileCount: Int { files.count }
 
     func file(_ path: String) throws(ReFSError) -> ReFSFile {
         guard let f = files[path] else { throw .notFound("no file '\(path)' on volume '\(name)'") }

@@ -108,3 +108,29 @@ public struct ReflinkHost: Sendable {
         try f.cloneRange(source, sourceOffset: sourceOffset, to: destination, destinationOffset: destinationOffset, length: length)
     }
 }
+
+extension ReflinkFileSystem {
+    /// Figures for the file system (used includes bookend blocks under extent freeing), then
+    /// each subvolume and its files, by name (MODEL.md §0), in blocks.
+    public func accounting() -> [ObjectFigures] {
+        var counter = ObjectCounter(readers: store.slotReaders())
+        var rows = [ObjectFigures(kind: .aggregate, name: name, logicalSize: capacityBlocks, logicalUsed: logicalUsedBlocks,
+                                  physicalUsed: store.liveBlocks, unique: store.liveBlocks, snapshotHeld: 0, reserved: 0,
+                                  charged: store.liveBlocks)]
+        for sub in subvolumes.keys.sorted() {
+            let files = subvolumes[sub]!
+            let paths = files.keys.sorted()
+            let all = counter.count(paths.map { files[$0]!.map }, in: store)
+            rows.append(ObjectFigures(kind: .volume, name: sub, logicalSize: paths.reduce(0) { $0 + blocks(files[$1]!.size) },
+                                      logicalUsed: paths.reduce(0) { $0 + files[$1]!.map.mappedBlocks }, physicalUsed: all.distinct,
+                                      unique: all.unique, snapshotHeld: 0, reserved: 0, charged: all.unique))
+            for path in paths {
+                let f = files[path]!
+                let c = counter.count([f.map], in: store)
+                rows.append(ObjectFigures(kind: .file, name: "\(sub)/\(path)", logicalSize: blocks(f.size), logicalUsed: f.map.mappedBlocks,
+                                          physicalUsed: c.distinct, unique: c.unique, snapshotHeld: 0, reserved: 0, charged: c.unique))
+            }
+        }
+        return rows
+    }
+}

@@ -36,6 +36,10 @@ public struct ReflinkFileSystem: Sendable {
     /// Blocks allocated: referenced ones, plus (extent freeing) unreferenced blocks of live extents.
     public var usedBlocks: Int { store.liveBlocks }
     public var freeBlocks: Int { store.freeBlocks }
+    /// Blocks mapped by files, counted once per file slot. O(files).
+    public var logicalUsedBlocks: Int { subvolumes.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.map.mappedBlocks } } }
+    public var fileCount: Int { subvolumes.values.reduce(0) { $0 + $1.count } }
+    public var subvolumeCount: Int { subvolumes.count }
     var extents: Bool { profile.freeing == .extent }
 
     func file(_ sub: String, _ path: String) throws(ReflinkError) -> RFile {
