@@ -24,9 +24,11 @@ enum Format {
         return String(format: "day %lld %02lld:%02lld", day, rest / 3600, (rest % 3600) / 60)
     }
 
-    /// A duration as "3 min", "25.0 min", "12.5 h" or "3.2 d".
+    /// A duration as "0.5 s", "25.0 min", "12.5 h" or "3.2 d".
     static func duration(_ t: SimTime) -> String {
         let s = t.seconds
+        if s < 1 { return "\(fixed(s * 1000, 1)) ms" }
+        if s < 60 { return "\(fixed(s, 1)) s" }
         if s < 3600 { return "\(fixed(s / 60, 1)) min" }
         if s < 86_400 * 2 { return "\(fixed(s / 3600, 1)) h" }
         return "\(fixed(s / 86_400, 1)) d"

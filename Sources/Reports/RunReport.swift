@@ -101,6 +101,24 @@ public enum RunReport {
                                }, rightAligned: [1, 2, 3, 4, 5, 6]) + "\n\n"
         }
 
+        if !r.merges.isEmpty {
+            md += "## Checkpoint merges\n\n"
+            let m = r.merges
+            let copy = m.map(\.copyDuration), clone = m.map(\.cloneDuration)
+            func longest(_ t: [SimTime]) -> SimTime { t.max() ?? .zero }
+            func total(_ t: [SimTime]) -> SimTime { t.reduce(.zero, +) }
+            md += Format.table(["", "copy-based merge", "merge by block cloning"], [
+                ["merges", "\(m.count)", "\(m.count)"],
+                ["blocks merged", "\(m.reduce(0) { $0 + $1.blocks }) (\(Format.size(m.reduce(0) { $0 + $1.blocks }, s)))", "same"],
+                ["data read / written", "\(Format.size(m.reduce(0) { $0 + $1.blocks }, s)) / \(Format.size(m.reduce(0) { $0 + $1.blocks }, s))",
+                 "none (\(m.reduce(0) { $0 + $1.cloneCalls }) block-clone calls)"],
+                ["time, all merges", Format.duration(total(copy)), Format.duration(total(clone))],
+                ["longest merge", Format.duration(longest(copy)), Format.duration(longest(clone))],
+            ], rightAligned: [1, 2]) + "\n\n"
+            md += "A copy-based merge reads every block of the differencing disk and writes it into the parent at the copy "
+                + "throughput; block cloning remaps them, one call per run of consecutive blocks.\n\n"
+        }
+
         if !r.notes.isEmpty {
             md += "## Workloads\n\n" + r.notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n"
         }

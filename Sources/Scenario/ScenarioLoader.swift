@@ -175,19 +175,21 @@ public enum ScenarioLoader {
         let typeNode = node.child(typeEntry.value, key: "type")
         let type = try typeNode.string()
         if ["devtest", "vdi", "events"].contains(type) && spec.platform != .ontap {
-            throw typeNode.error(found: "'\(type)' on platform \(spec.platform.rawValue)", allowed: "backup (devtest, vdi and events run on ontap)")
+            throw typeNode.error(found: "'\(type)' on platform \(spec.platform.rawValue)", allowed: "backup, checkpoints (devtest, vdi and events run on ontap)")
         }
-        if type == "backup" && spec.platform == .ontap {
-            throw typeNode.error(found: "'backup' on platform ontap", allowed: "devtest, vdi, events (backup runs on platform refs or reflink)")
+        if ["backup", "checkpoints"].contains(type) && spec.platform == .ontap {
+            throw typeNode.error(found: "'\(type)' on platform ontap", allowed: "devtest, vdi, events (backup and checkpoints run on platform refs or reflink)")
         }
         switch type {
         case "backup": return WorkloadSpec(name: name, kind: .backup(try readBackup(node)))
+        case "checkpoints": return WorkloadSpec(name: name, kind: .checkpoints(try readCheckpoints(node)))
         case "devtest": return WorkloadSpec(name: name, kind: .devtest(try readDevTest(node, spec: spec)))
         case "vdi": return WorkloadSpec(name: name, kind: .vdi(try readVDI(node, spec: spec)))
         case "events": return WorkloadSpec(name: name, kind: .events(try readEvents(node, spec: spec)))
         default:
-            let hint = closestMatch(to: type, in: ["devtest", "vdi", "events", "backup"]).map { " (did you mean '\($0)'?)" } ?? ""
-            throw typeNode.error(found: "\(typeNode.shown)\(hint)", allowed: "devtest, vdi, events, backup")
+            let types = ["devtest", "vdi", "events", "backup", "checkpoints"]
+            let hint = closestMatch(to: type, in: types).map { " (did you mean '\($0)'?)" } ?? ""
+            throw typeNode.error(found: "\(typeNode.shown)\(hint)", allowed: types.joined(separator: ", "))
         }
     }
 
@@ -257,6 +259,28 @@ public enum ScenarioLoader {
         return b
     }
 
+    static let checkpointKeys = ["type", "disk_size", "used", "change", "checkpoint_every", "keep", "copy_throughput", "clone_call_time"]
+
+    static func readCheckpoints(_ node: ScenarioNode) throws(ScenarioError) -> CheckpointsSpec {
+        let f = try Fields(node, allowed: checkpointKeys)
+        var c = CheckpointsSpec(diskBytes: try f.required("disk_size", "the virtual disk's size").bytes(),
+                                change: try readChange(try f.required("change", "the guest's writes: a rate of the disk per interval")))
+        if let u = f["used"] { c.used = try u.fraction(in: 0...1) }
+        if let e = f["checkpoint_every"] { c.checkpointEvery = try e.duration() }
+        if let k = f["keep"] { c.keep = try k.integer(in: 0...1000) }
+        if let t = f["copy_throughput"] { c.copyThroughput = Double(try rate(t)) }
+        if let t = f["clone_call_time"] { c.cloneCallTime = try t.duration() }
+        return c
+    }
+
+    /// A size per second such as `200MiB/s`.
+    static func rate(_ node: ScenarioNode) throws(ScenarioError) -> Int {
+        guard let bytes = Units.bytes(try node.string().replacingOccurrences(of: "/s", with: "")), bytes > 0 else {
+            throw node.error(found: node.shown, allowed: "a positive size per second such as 30MiB/s")
+        }
+        return bytes
+    }
+
     static let devtestKeys = ["type", "source", "source_change", "mirror", "clones", "refresh_every", "retain_snapshots"]
 
     static func readDevTest(_ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> DevTestSpec {
@@ -318,12 +342,7 @@ public enum ScenarioLoader {
                                          allowed: "at most 255 (the 256th FlexClone volume fails), or limit_strategy clone_newest_copy")
             }
         }
-        if let t = f["copy_throughput"] {
-            guard let bytes = Units.bytes(try t.string().replacingOccurrences(of: "/s", with: "")), bytes > 0 else {
-                throw t.error(found: t.shown, allowed: "a positive size per second such as 30MiB/s")
-            }
-            v.copyThroughput = Double(bytes)
-        }
+        if let t = f["copy_throughput"] { v.copyThroughput = Double(try rate(t)) }
         if let c = f["clone_time"] { v.cloneTime = try c.duration() }
         if let c = f["customize_time"] {
             v.customizeTime = try c.string() == "0" ? .zero : try c.duration()

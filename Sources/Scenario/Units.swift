@@ -12,7 +12,7 @@ public enum Units {
         ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776), ("PiB", 1_125_899_906_842_624),
         ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("PB", 1e15), ("B", 1),
     ]
-    static let durationUnits: [(String, Double)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800)]
+    static let durationUnits: [(String, Double)] = [("us", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800)]
 
     public static let sizeHelp = "a size such as 100GiB, 500 GB or 4096 (bytes); KiB/MiB/GiB/TiB are powers of 2, KB/MB/GB/TB powers of 10"
     public static let durationHelp = "a duration such as 90d, 12h, 30m, 45s or 2w"

@@ -7,6 +7,8 @@ struct Repository {
     enum Kind {
         case refs(ReFSVolume)
         case reflink(ReflinkFileSystem)
+        /// Only while `apply` has the file system out, so it is changed in place.
+        case borrowed
     }
     var kind: Kind
     static let subvolume = "repo"
@@ -35,37 +37,42 @@ struct Repository {
         switch kind {
         case .refs(let v): v.clusterSize
         case .reflink(let f): f.profile.blockSize
+        case .borrowed: 1
         }
     }
     var capacityBlocks: Int {
         switch kind {
         case .refs(let v): v.capacityClusters
         case .reflink(let f): f.capacityBlocks
+        case .borrowed: 0
         }
     }
     var usedBlocks: Int {
         switch kind {
         case .refs(let v): v.usedClusters
         case .reflink(let f): f.usedBlocks
+        case .borrowed: 0
         }
     }
     var logicalUsedBlocks: Int {
         switch kind {
         case .refs(let v): v.logicalUsedClusters
         case .reflink(let f): f.logicalUsedBlocks
+        case .borrowed: 0
         }
     }
     var fileCount: Int {
         switch kind {
         case .refs(let v): v.fileCount
         case .reflink(let f): f.fileCount
+        case .borrowed: 0
         }
     }
     /// Longest single clone, in blocks (ReFS: less than 4 GiB).
     var maxCloneBlocks: Int {
         switch kind {
         case .refs(let v): (v.profile.maxCloneBytes - 1) / v.clusterSize
-        case .reflink: Int.max
+        case .reflink, .borrowed: Int.max
         }
     }
 
@@ -73,6 +80,7 @@ struct Repository {
         switch kind {
         case .refs(let v): v.accounting()
         case .reflink(let f): f.accounting()
+        case .borrowed: []
         }
     }
 
@@ -80,6 +88,7 @@ struct Repository {
         switch kind {
         case .refs(let v): v.invariantViolations()
         case .reflink(let f): f.invariantViolations()
+        case .borrowed: ["the repository was not returned"]
         }
     }
 
@@ -88,13 +97,15 @@ struct Repository {
                         _ reflink: (inout ReflinkFileSystem) throws(ReflinkError) -> Void) throws(Refusal) {
         switch kind {
         case .refs(var v):
-            kind = .reflink(ReflinkFileSystem(name: "", capacityBytes: 0))  // so `v` is uniquely referenced
+            kind = .borrowed
             defer { kind = .refs(v) }
             do { try refs(&v) } catch { throw Refusal(description: error.description) }
         case .reflink(var f):
-            kind = .reflink(ReflinkFileSystem(name: "", capacityBytes: 0))
+            kind = .borrowed
             defer { kind = .reflink(f) }
             do { try reflink(&f) } catch { throw Refusal(description: error.description) }
+        case .borrowed:
+            preconditionFailure("the repository is already in use")
         }
     }
 

@@ -16,6 +16,8 @@ public struct RunResult: Sendable {
     public var traditionalPeak = Peak()
     public var limits = Limits()
     public var provisioning: [Provisioning] = []
+    /// Checkpoint merges, in order.
+    public var merges: [Merge] = []
     /// Workload-specific lines for the report's summary (one per fact).
     public var notes: [String] = []
 }
@@ -101,4 +103,18 @@ public struct Provisioning: Sendable, Equatable {
     public var perDesktopCopy: SimTime
     public var totalClone: SimTime { perDesktopClone * Int64((desktops + parallel - 1) / parallel) }
     public var totalCopy: SimTime { perDesktopCopy * Int64((desktops + parallel - 1) / parallel) }
+}
+
+/// One merge of a differencing disk into its parent.
+public struct Merge: Sendable, Equatable {
+    public var time: SimTime
+    public var workload: String
+    /// Blocks the differencing disk held.
+    public var blocks: Int
+    /// Block-clone calls the merge made (runs of consecutive blocks).
+    public var cloneCalls: Int
+    /// Bytes a copy-based merge would have read, and the same again written.
+    public var copyBytes: Int
+    public var copyDuration: SimTime
+    public var cloneDuration: SimTime
 }

@@ -77,16 +77,20 @@ public final class Simulation {
             reportUnit: spec.reportUnit, assumptions: repository.map { Self.assumptions($0, spec.fileSystem) } ?? Self.assumptions(profile)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
         for (index, w) in spec.workloads.enumerated() {
-            let onFiles: Bool = if case .backup = w.kind { true } else { false }
+            let onFiles: Bool = switch w.kind {
+            case .backup, .checkpoints: true
+            default: false
+            }
             if onFiles != (repository != nil) {
                 throw SimulationError("workload '\(w.name)' cannot run on platform '\(spec.platform.rawValue)': "
-                    + (onFiles ? "backup runs on refs or reflink" : "devtest, vdi and events run on ontap"))
+                    + (onFiles ? "backup and checkpoints run on refs or reflink" : "devtest, vdi and events run on ontap"))
             }
             switch w.kind {
             case .devtest(let d): drivers.append(try DevTestDriver(name: w.name, index: index, spec: d, sim: self))
             case .vdi(let v): drivers.append(try VDIDriver(name: w.name, index: index, spec: v, sim: self))
             case .events(let e): drivers.append(EventsDriver(name: w.name, index: index, spec: e))
             case .backup(let b): drivers.append(try BackupDriver(name: w.name, index: index, spec: b, sim: self))
+            case .checkpoints(let c): drivers.append(try CheckpointsDriver(name: w.name, index: index, spec: c, sim: self))
             }
         }
     }
@@ -105,6 +109,7 @@ public final class Simulation {
 
     static func assumptions(_ r: Repository, _ fs: FileSystemSpec) -> [String] {
         let platform: String = switch r.kind {
+        case .borrowed: "?"
         case .refs(let v): "ReFS \(v.version) volume with \(v.clusterSize)-byte clusters; block clones share clusters, at most \(v.profile.maxReferencesPerCluster) file regions per cluster, each clone shorter than 4 GiB"
         case .reflink: "Linux reflink file system with 4096-byte blocks, freeing by \(fs.freeing.rawValue) (\(fs.freeing == .block ? "XFS" : "btrfs bookend extents"))"
         }

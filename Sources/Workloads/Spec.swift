@@ -136,6 +136,7 @@ public struct WorkloadSpec: Sendable {
         case vdi(VDISpec)
         case events(EventsSpec)
         case backup(BackupSpec)
+        case checkpoints(CheckpointsSpec)
     }
     public init(name: String, kind: Kind) {
         self.name = name
@@ -289,6 +290,28 @@ public struct BackupSpec: Sendable {
     public var blockCloning = true
     public init(dataBytes: Int, change: ChangeSpec) {
         self.dataBytes = dataBytes
+        self.change = change
+    }
+}
+
+/// Hyper-V checkpoints on a ReFS (or reflink) volume: a VM disk whose writes go to the newest
+/// differencing disk; beyond `keep` checkpoints the oldest differencing disk is merged into
+/// the base disk by block cloning its blocks into place, instead of reading and writing them.
+public struct CheckpointsSpec: Sendable {
+    /// The VM's virtual disk, bytes, and the part of it written before the run.
+    public var diskBytes: Int
+    public var used = 1.0
+    /// The guest's writes: a fraction of the disk per interval.
+    public var change: ChangeSpec
+    public var checkpointEvery: SimTime = .days(1)
+    /// Checkpoints kept; a new one past this merges the oldest.
+    public var keep = 2
+    /// Read and write throughput of a copy-based merge, bytes per second.
+    public var copyThroughput: Double = 200 * 1_048_576
+    /// [choice] Time of one block-clone call during a merge (metadata only; 50 µs by default).
+    public var cloneCallTime: SimTime = SimTime(nanoseconds: 50_000)
+    public init(diskBytes: Int, change: ChangeSpec) {
+        self.diskBytes = diskBytes
         self.change = change
     }
 }

@@ -122,7 +122,7 @@ struct ScenarioLoaderTests {
         #expect(problem("horizon: 30d", "horizon: 30d\nplatform: netapp") == "s.yaml:3:11: platform: found 'netapp'; allowed: ontap, refs, reflink")
         #expect(problem("horizon: 30d", "horizon: 30d\nplatform: refs") == "s.yaml:9:3: volumes: found volumes on platform refs; allowed: no volumes: on refs and reflink the aggregate is the repository file system")
         #expect(problem("  capacity: 10TiB", "  capacity: 10TiB\n  cluster_size: 64KiB") == "s.yaml:6:17: aggregate.cluster_size: found cluster_size on platform ontap; allowed: cluster_size only with platform: refs")
-        #expect(problem("    type: events", "    type: backup") == "s.yaml:35:11: workloads.whatif.type: found 'backup' on platform ontap; allowed: devtest, vdi, events (backup runs on platform refs or reflink)")
+        #expect(problem("    type: events", "    type: backup") == "s.yaml:35:11: workloads.whatif.type: found 'backup' on platform ontap; allowed: devtest, vdi, events (backup and checkpoints run on platform refs or reflink)")
     }
 
     static let backupScenario = """
@@ -138,6 +138,30 @@ struct ScenarioLoaderTests {
         restore_points: 7
     """
 
+    @Test func checkpointsOnReFS() throws {
+        let text = """
+        name: c
+        horizon: 30d
+        platform: refs
+        aggregate: { capacity: 1TiB, cluster_size: 64KiB }
+        workloads:
+          vm:
+            type: checkpoints
+            disk_size: 100GiB
+            used: 60%
+            change: { rate: 0.1%, every: 1h }
+            checkpoint_every: 12h
+            keep: 3
+            copy_throughput: 250MiB/s
+            clone_call_time: 200us
+        """
+        let spec = try ScenarioLoader.parse(text, file: "c.yaml")
+        #expect(spec.fileSystem.clusterSize == 65536)
+        guard case .checkpoints(let c) = spec.workloads[0].kind else { Issue.record("kind"); return }
+        #expect(c.diskBytes == 107_374_182_400 && c.used == 0.6 && c.keep == 3 && c.checkpointEvery == .hours(12))
+        #expect(c.copyThroughput == 262_144_000 && c.cloneCallTime == SimTime(nanoseconds: 200_000) && c.change.interval == .hours(1))
+    }
+
     @Test func backupOnReflink() throws {
         let spec = try ScenarioLoader.parse(Self.backupScenario, file: "b.yaml")
         #expect(spec.platform == .reflink && spec.fileSystem.freeing == .extent)
@@ -147,7 +171,7 @@ struct ScenarioLoaderTests {
         let devtest = Self.backupScenario.replacingOccurrences(of: "type: backup", with: "type: devtest")
         #expect(throws: ScenarioError.self) { try ScenarioLoader.parse(devtest, file: "b.yaml") }
         do { _ = try ScenarioLoader.parse(devtest, file: "b.yaml") } catch {
-            #expect(error.description == "b.yaml:7:11: workloads.job.type: found 'devtest' on platform reflink; allowed: backup (devtest, vdi and events run on ontap)")
+            #expect(error.description == "b.yaml:7:11: workloads.job.type: found 'devtest' on platform reflink; allowed: backup, checkpoints (devtest, vdi and events run on ontap)")
         }
     }
 }
