@@ -22,7 +22,7 @@ public enum ScenarioLoader {
     /// Checks scenario text; `file` names it in messages.
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> ScenarioSpec {
         let root = try ScenarioNode.parse(text, file: file)
-        let top = try Fields(root, allowed: ["name", "description", "seed", "generator", "horizon", "sample_interval", "platform",
+        let top = try Fields(root, allowed: ["name", "description", "seed", "generator", "horizon", "sample_interval", "platform", "platforms",
                                             "report_unit", "aggregate", "volumes", "workloads"])
         let nameNode = try top.required("name", "a scenario name (letters, digits, '-', '_', '.')")
         let name = try nameNode.string()
@@ -49,7 +49,23 @@ public enum ScenarioLoader {
             spec.generator = text
         }
         if let p = top["platform"] { spec.platform = try Fields.choice(p, Platform.self) }
-        spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platform: spec.platform)
+        if let list = top["platforms"] {
+            if let p = top["platform"] { throw p.error(found: "both 'platform' and 'platforms'", allowed: "one of them") }
+            for item in try list.list() {
+                let p = try Fields.choice(item, Platform.self)
+                if spec.platforms.contains(p) { throw item.error(found: "'\(p.rawValue)' twice", allowed: "each platform once") }
+                if let first = spec.platforms.first, (first == .ontap) != (p == .ontap) {
+                    throw item.error(found: "'\(p.rawValue)' with '\(first.rawValue)'",
+                                     allowed: "refs and reflink together (ontap runs other workloads, so it is compared on its own)")
+                }
+                spec.platforms.append(p)
+            }
+            guard let first = spec.platforms.first else { throw list.error(found: "an empty list", allowed: "one or more of ontap, refs, reflink") }
+            spec.platform = first
+            if spec.platforms.count == 1 { spec.platforms = [] }
+        }
+        let platforms = spec.platforms.isEmpty ? [spec.platform] : spec.platforms
+        spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platforms: platforms)
         if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
         if let volumes = top["volumes"] {
             if spec.platform != .ontap {
@@ -69,7 +85,8 @@ public enum ScenarioLoader {
     // MARK: Aggregate and volumes
 
     /// `cluster_size` (refs) and `freeing` (reflink) of the aggregate mapping.
-    static func readFileSystem(_ node: ScenarioNode, platform: Platform) throws(ScenarioError) -> FileSystemSpec {
+    static func readFileSystem(_ node: ScenarioNode, platforms: [Platform]) throws(ScenarioError) -> FileSystemSpec {
+        let platform = platforms.contains(.refs) ? Platform.refs : platforms[0]
         let f = try Fields(node, allowed: aggregateKeys)
         var fs = FileSystemSpec()
         if let c = f["cluster_size"] {
@@ -79,7 +96,7 @@ public enum ScenarioLoader {
             fs.clusterSize = bytes
         }
         if let r = f["freeing"] {
-            guard platform == .reflink else { throw r.error(found: "freeing on platform \(platform.rawValue)", allowed: "freeing only with platform: reflink") }
+            guard platforms.contains(.reflink) else { throw r.error(found: "freeing on platform \(platforms.map(\.rawValue).joined(separator: ", "))", allowed: "freeing only with platform: reflink") }
             fs.freeing = try Fields.choice(r, FreeingGranularity.self)
         }
         return fs
@@ -244,7 +261,7 @@ public enum ScenarioLoader {
     }
 
     static let backupKeys = ["type", "data_size", "change", "growth_per_year", "synthetic_full_every", "restore_points", "weekly_fulls",
-                             "monthly_fulls", "block_cloning"]
+                             "monthly_fulls", "block_cloning", "write_size"]
 
     static func readBackup(_ node: ScenarioNode) throws(ScenarioError) -> BackupSpec {
         let f = try Fields(node, allowed: backupKeys)
@@ -256,6 +273,7 @@ public enum ScenarioLoader {
         if let w = f["weekly_fulls"] { b.weeklyFulls = try w.integer(in: 0...10_000) }
         if let m = f["monthly_fulls"] { b.monthlyFulls = try m.integer(in: 0...10_000) }
         if let c = f["block_cloning"] { b.blockCloning = try c.bool() }
+        if let w = f["write_size"] { b.writeBytes = try w.bytes() }
         return b
     }
 

@@ -81,11 +81,12 @@ final class BackupDriver: WorkloadDriver {
         return true
     }
 
-    /// Writes `count` blocks of new data at `start`, in chunks of 1 Mi blocks.
+    /// Writes `count` blocks of new data at `start`, in the application's write size.
     func writeNew(_ sim: Simulation, _ file: String, at start: Int, count: Int) {
+        let chunk = max(1, spec.writeBytes / sim.blockSize)
         var done = 0
         while done < count {
-            let n = min(1 << 20, count - done)
+            let n = min(chunk, count - done)
             let first = sim.newContent(n)
             guard sim.repositoryWrite(name, file, block: start + done, contents: Array(first..<(first + UInt64(n)))) else { return }
             done += n

@@ -14,6 +14,9 @@ public struct ScenarioSpec: Sendable {
     public var horizon: SimTime
     public var sampleInterval: SimTime
     public var platform: Platform = .ontap
+    /// When the scenario is to be run on several platforms and compared (`platforms:`); the
+    /// first is also `platform`. Empty for a single platform.
+    public var platforms: [Platform] = []
     /// How reports show sizes: GiB (powers of 2) or GB (powers of 10).
     public var reportUnit: ByteUnit = .GiB
     public var aggregate: AggregateSpec
@@ -288,6 +291,8 @@ public struct BackupSpec: Sendable {
     public var weeklyFulls = 0
     public var monthlyFulls = 0
     public var blockCloning = true
+    /// Size of the backup application's writes, bytes (each is one extent on btrfs).
+    public var writeBytes = 1_048_576
     public init(dataBytes: Int, change: ChangeSpec) {
         self.dataBytes = dataBytes
         self.change = change

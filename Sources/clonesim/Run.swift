@@ -41,30 +41,52 @@ struct Run: ParsableCommand {
             let folder = (out as NSString).appendingPathComponent(spec.name)
             // Fail on an unwritable folder before spending the run.
             do { try FileOutput.write([], into: folder) } catch { throw Failure.report("--out \(out): \(error.description)") }
-            let writer: TraceWriter?
-            do { writer = try trace.map { path throws(FileOutput.Failure) in try TraceWriter(path: path) } } catch {
-                throw Failure.report("--trace: \(error.description)")
+            guard spec.platforms.count > 1 else {
+                let result = try simulate(spec)
+                try write(try RunReport.files(result), folder)
+                if !quiet { print(RunReport.headline(result, folder: folder)) }
+                continue
             }
-            let result: RunResult
-            do {
-                let simulation = try Simulation(spec, trace: writer.map { w in { w.write($0) } })
-                let bar = ProgressBar(label: spec.name, enabled: !quiet)
-                simulation.progress = { bar.show($0) }
-                result = try simulation.run()
-                bar.done()
-            } catch {
-                writer?.abandon()
-                throw Failure.report("\(spec.name): \(error.description)")
+            if trace != nil { throw Failure.report("--trace takes a scenario with one platform; '\(spec.name)' has \(spec.platforms.count)") }
+            // The same scenario on each platform: its own report in a subfolder, then the comparison.
+            var results: [RunResult] = []
+            for platform in spec.platforms {
+                var one = spec
+                one.platform = platform
+                one.platforms = []
+                let result = try simulate(one)
+                let sub = (folder as NSString).appendingPathComponent(platform.rawValue)
+                try write(try RunReport.files(result), sub)
+                if !quiet { print(RunReport.headline(result, folder: sub)) }
+                results.append(result)
             }
-            do {
-                try FileOutput.write(try RunReport.files(result), into: folder)
-                try writer?.finish()
-            } catch {
-                writer?.abandon()
-                throw Failure.report("\(error)")
-            }
-            if !quiet { print(RunReport.headline(result, folder: folder)) }
+            try write(try Comparison.files(results), folder)
+            if !quiet { print("Comparison: \((folder as NSString).appendingPathComponent("report.md"))") }
         }
+    }
+
+    /// Runs one platform's simulation, with the trace and the progress bar.
+    func simulate(_ spec: ScenarioSpec) throws -> RunResult {
+        let writer: TraceWriter?
+        do { writer = try trace.map { path throws(FileOutput.Failure) in try TraceWriter(path: path) } } catch {
+            throw Failure.report("--trace: \(error.description)")
+        }
+        do {
+            let simulation = try Simulation(spec, trace: writer.map { w in { w.write($0) } })
+            let bar = ProgressBar(label: spec.name, enabled: !quiet)
+            simulation.progress = { bar.show($0) }
+            let result = try simulation.run()
+            bar.done()
+            try writer?.finish()
+            return result
+        } catch {
+            writer?.abandon()
+            throw Failure.report("\(spec.name): \(error)")
+        }
+    }
+
+    func write(_ files: [(name: String, text: String)], _ folder: String) throws {
+        do { try FileOutput.write(files, into: folder) } catch { throw Failure.report(error.description) }
     }
 }
 

@@ -79,7 +79,7 @@ struct ScenarioLoaderTests {
     }
 
     @Test func unknownKeyWithDidYouMean() {
-        #expect(problem("horizon: 30d", "horizn: 30d") == "s.yaml:2:1: horizn: found unknown key 'horizn' (did you mean 'horizon'?); allowed: name, description, seed, generator, horizon, sample_interval, platform, report_unit, aggregate, volumes, workloads")
+        #expect(problem("horizon: 30d", "horizn: 30d") == "s.yaml:2:1: horizn: found unknown key 'horizn' (did you mean 'horizon'?); allowed: name, description, seed, generator, horizon, sample_interval, platform, platforms, report_unit, aggregate, volumes, workloads")
         #expect(problem("    mirror: true", "    mirorr: true") == "s.yaml:20:5: workloads.devtest.mirorr: found unknown key 'mirorr' (did you mean 'mirror'?); allowed: type, source, source_change, mirror, clones, refresh_every, retain_snapshots")
     }
 
@@ -137,6 +137,20 @@ struct ScenarioLoaderTests {
         change: 5%
         restore_points: 7
     """
+
+    @Test func platformsLists() throws {
+        let base = ScenarioLoaderTests.backupScenario
+        let both = try ScenarioLoader.parse(base.replacingOccurrences(of: "platform: reflink", with: "platforms: [refs, reflink]"), file: "b.yaml")
+        #expect(both.platforms == [.refs, .reflink] && both.platform == .refs && both.fileSystem.freeing == .extent)
+        func problem(_ line: String) -> String {
+            do { _ = try ScenarioLoader.parse(base.replacingOccurrences(of: "platform: reflink", with: line), file: "b.yaml"); return "no error" } catch {
+                return error.description
+            }
+        }
+        #expect(problem("platforms: [refs, ontap]") == "b.yaml:3:19: platforms.1: found 'ontap' with 'refs'; allowed: refs and reflink together (ontap runs other workloads, so it is compared on its own)")
+        #expect(problem("platforms: [refs, refs]") == "b.yaml:3:19: platforms.1: found 'refs' twice; allowed: each platform once")
+        #expect(problem("platform: refs\nplatforms: [refs]") == "b.yaml:3:11: platform: found both 'platform' and 'platforms'; allowed: one of them")
+    }
 
     @Test func checkpointsOnReFS() throws {
         let text = """
