@@ -68,29 +68,11 @@ final class BackupDriver: WorkloadDriver {
         sim.schedule(index, at: spec.change.interval, action: 0)
     }
 
-    @discardableResult
-    func create(_ sim: Simulation, _ file: String, blocks: Int) -> Bool {
-        guard var r = sim.repository else { return false }
-        sim.repository = nil
-        defer { sim.repository = r }
-        do { try r.createFile(file, blocks: blocks) } catch {
-            sim.record(name, "create_file", file, outcome: "failed", error.description)
-            return false
-        }
-        sim.trace?(TraceRecord(time: sim.now, workload: name, operation: "create_file", objects: [file]))
-        return true
-    }
+    func create(_ sim: Simulation, _ file: String, blocks: Int) -> Bool { sim.repositoryCreate(name, file, blocks: blocks) }
 
     /// Writes `count` blocks of new data at `start`, in the application's write size.
     func writeNew(_ sim: Simulation, _ file: String, at start: Int, count: Int) {
-        let chunk = max(1, spec.writeBytes / sim.blockSize)
-        var done = 0
-        while done < count {
-            let n = min(chunk, count - done)
-            let first = sim.newContent(n)
-            guard sim.repositoryWrite(name, file, block: start + done, contents: Array(first..<(first + UInt64(n)))) else { return }
-            done += n
-        }
+        sim.repositoryFill(name, file, at: start, count: count, chunk: max(1, spec.writeBytes / sim.blockSize))
     }
 
     func handle(action: Int, target: Int, in sim: Simulation) {
@@ -179,12 +161,8 @@ final class BackupDriver: WorkloadDriver {
         keep.formUnion(monthlies.suffix(spec.monthlyFulls))
         for i in files.indices where !files[i].deleted && files[i].chain < oldestChain && !keep.contains(i) {
             files[i].deleted = true
-            guard var r = sim.repository else { continue }
-            sim.repository = nil
-            do { try r.delete(files[i].name) } catch { sim.record(name, "delete_file", files[i].name, outcome: "failed", error.description) }
-            sim.repository = r
+            sim.repositoryDelete(name, files[i].name)
             sim.record(name, "retention_delete", files[i].name)
-            sim.trace?(TraceRecord(time: sim.now, workload: name, operation: "delete_file", objects: [files[i].name]))
         }
     }
 

@@ -42,14 +42,7 @@ final class CheckpointsDriver: WorkloadDriver {
     func start(_ sim: Simulation) throws(SimulationError) {
         size = Simulation.blocks(spec.diskBytes, sim.blockSize)
         guard sim.repositoryCreate(name, base, blocks: size) else { return }
-        let used = Int((spec.used * Double(size)).rounded())
-        var done = 0
-        while done < used {
-            let n = min(1 << 20, used - done)
-            let first = sim.newContent(n)
-            guard sim.repositoryWrite(name, base, block: done, contents: Array(first..<(first + UInt64(n)))) else { break }
-            done += n
-        }
+        sim.repositoryFill(name, base, at: 0, count: Int((spec.used * Double(size)).rounded()), chunk: 1 << 20)
         sim.schedule(index, at: spec.change.interval, action: Action.change.rawValue)
         sim.schedule(index, at: spec.checkpointEvery, action: Action.checkpoint.rawValue)
     }
@@ -160,6 +153,18 @@ extension Simulation {
         trace?(TraceRecord(time: now, workload: workload, operation: "create_file", objects: [file], error: failure))
         if let failure { record(workload, "create_file", file, outcome: "failed", failure) }
         return failure == nil
+    }
+
+    /// Writes `count` blocks of new data at `start` in writes of `chunk` blocks; stops at the
+    /// first refused one.
+    func repositoryFill(_ workload: String, _ file: String, at start: Int, count: Int, chunk: Int) {
+        var done = 0
+        while done < count {
+            let n = min(chunk, count - done)
+            let first = newContent(n)
+            guard repositoryWrite(workload, file, block: start + done, contents: Array(first..<(first + UInt64(n)))) else { return }
+            done += n
+        }
     }
 
     /// Deletes a repository file, traced.
