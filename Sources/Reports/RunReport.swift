@@ -68,21 +68,18 @@ public enum RunReport {
 
         md += "## Limits hit\n\n"
         let l = r.limits
-        if s.platform != .ontap {
-            md += Format.table(["limit", "count"], [
-                ["block clones refused (the data was copied)", "\(l.refusedClones)"],
-                ["failed writes", "\(l.failedWrites) (\(Format.size(l.failedWriteBlocks, s)) not written)"],
-            ], rightAligned: [1]) + "\n\n"
-        } else {
-        md += Format.table(["limit", "count"], [
-            ["blocks copied at the 1 + 255 pointer limit", "\(l.fallbackCopies) (\(Format.size(l.fallbackCopies, s)))"],
-            ["full copies made by the limit strategy", "\(l.strategyCopies)"],
-            ["clones refused", "\(l.refusedClones)"],
-            ["quotas oversubscribed by clones", l.oversubscribedQuotas.isEmpty ? "0" : l.oversubscribedQuotas.joined(separator: ", ")],
-            ["failed writes", "\(l.failedWrites) (\(Format.size(l.failedWriteBlocks, s)) not written)"],
-            ["file clones without the source's ACLs / streams", "\(l.clonesWithoutACLs) / \(l.clonesWithoutStreams)"],
-        ], rightAligned: [1]) + "\n\n"
-        }
+        let failedWrites = ["failed writes", "\(l.failedWrites) (\(Format.size(l.failedWriteBlocks, s)) not written)"]
+        let limitRows: [[String]] = s.platform != .ontap
+            ? [["block clones refused (the data was copied)", "\(l.refusedClones)"], failedWrites]
+            : [
+                ["blocks copied at the 1 + 255 pointer limit", "\(l.fallbackCopies) (\(Format.size(l.fallbackCopies, s)))"],
+                ["full copies made by the limit strategy", "\(l.strategyCopies)"],
+                ["clones refused", "\(l.refusedClones)"],
+                ["quotas oversubscribed by clones", l.oversubscribedQuotas.isEmpty ? "0" : l.oversubscribedQuotas.joined(separator: ", ")],
+                failedWrites,
+                ["file clones without the source's ACLs / streams", "\(l.clonesWithoutACLs) / \(l.clonesWithoutStreams)"],
+            ]
+        md += Format.table(["limit", "count"], limitRows, rightAligned: [1]) + "\n\n"
         let problems = r.events.filter { $0.outcome != "ok" }
         if !problems.isEmpty {
             md += "First \(min(problems.count, maxRows)) of \(problems.count) refusals, limits and alerts (all in `events.csv`):\n\n"

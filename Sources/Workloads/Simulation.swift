@@ -359,18 +359,21 @@ public final class Simulation {
         }
     }
 
-    func createFile(_ workload: String, volume: String, _ f: FileSpec) {
+    /// Creates a file and fills its `used` part; false when anything was refused.
+    @discardableResult
+    func createFile(_ workload: String, volume: String, _ f: FileSpec) -> Bool {
         let size = Self.blocks(f.sizeBytes, blockSize)
         guard perform(workload, "create_file", ["\(volume)/\(f.path)"], detail: "\(size) blocks", {
             (a: inout Aggregate) throws(ModelError) in try a.createFile(volume, f.path, sizeBlocks: size, attributes: f.attributes)
-        }) != nil else { return }
+        }) != nil else { return false }
         let used = Int((f.used * Double(size)).rounded())
         // Chunks of 1 Mi blocks keep each content array at 8 MiB.
         var start = 0
         while start < used {
             let n = min(1 << 20, used - start)
-            guard write(workload, volume: volume, path: f.path, runs: [BlockRun(start: start, count: n)], first: newContent(n)) else { return }
+            guard write(workload, volume: volume, path: f.path, runs: [BlockRun(start: start, count: n)], first: newContent(n)) else { return false }
             start += n
         }
+        return true
     }
 }

@@ -50,17 +50,18 @@ struct Run: ParsableCommand {
                 continue
             }
             if trace != nil { throw Failure.report("--trace takes a scenario with one platform; '\(spec.name)' has \(spec.platforms.count)") }
-            // The same scenario on each platform: its own report in a subfolder, then the comparison.
-            var results: [RunResult] = []
-            for platform in spec.platforms {
+            // The same scenario on each platform. Every run first, so a failure leaves no reports
+            // of some platforms without the others; then each platform's report and the comparison.
+            let results = try spec.platforms.map { platform in
                 var one = spec
                 one.platform = platform
                 one.platforms = []
-                let result = try simulate(one)
-                let sub = (folder as NSString).appendingPathComponent(platform.rawValue)
+                return try simulate(one)
+            }
+            for result in results {
+                let sub = (folder as NSString).appendingPathComponent(result.scenario.platform.rawValue)
                 try write(try RunReport.files(result), sub)
                 if !quiet { print(RunReport.headline(result, folder: sub)) }
-                results.append(result)
             }
             try write(try Comparison.files(results), folder)
             if !quiet { print("Comparison: \((folder as NSString).appendingPathComponent("report.md"))") }
