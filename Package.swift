@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strictSwift),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"], swiftSettings: optimisedModel),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: strictSwift),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Workloads", "BlockModel", "Engine"], swiftSettings: strictSwift),
         .testTarget(
             name: "ClonesimCLITests",
             dependencies: ["clonesim"],

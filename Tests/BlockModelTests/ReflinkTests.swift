@@ -120,3 +120,21 @@ struct ReflinkTests {
         #expect(f.invariantViolations().isEmpty)
     }
 }
+
+extension ReflinkTests {
+    @Test func accountingRowsCountedByHand() throws {
+        var f = try fs(.extent)
+        try f.createFile("home", "a")
+        try f.write("home", "a", block: 0, contents: Array(1...4))  // one extent of 4
+        try f.createFile("home", "b")
+        try f.cloneRange(("home", "a"), sourceOffset: 0, to: ("home", "b"), destinationOffset: 0, length: 2 * bs)
+        try f.write("home", "a", block: 0, contents: [9, 9, 9, 9])  // a: 4 new blocks; b keeps the old extent
+        let rows = f.accounting()
+        // File system: 8 allocated (the old extent whole, as b still uses 2 of its 4, plus a's 4
+        // new), 6 mapped slots.
+        #expect(rows[0].kind == .aggregate && rows[0].physicalUsed == 8 && rows[0].logicalUsed == 6)
+        // The subvolume references 6 distinct blocks, each by one file only.
+        #expect(rows[1].name == "home" && rows[1].physicalUsed == 6 && rows[1].unique == 6)
+        #expect(rows.filter { $0.kind == .file }.map { [$0.logicalUsed, $0.physicalUsed, $0.unique] } == [[4, 4, 4], [2, 2, 2]])
+    }
+}
