@@ -173,36 +173,3 @@ final class BackupDriver: WorkloadDriver {
             + "; \(kept) backup files and \(points.count) restore points kept.")
     }
 }
-
-extension Simulation {
-    /// A write into a repository file, traced; a refusal is a failed write.
-    func repositoryWrite(_ workload: String, _ file: String, block start: Int, contents: [UInt64]) -> Bool {
-        guard var r = repository else { return false }
-        repository = nil
-        defer { repository = r }
-        var failure: String?
-        do { try r.write(file, block: start, contents: contents) } catch { failure = error.description }
-        trace?(TraceRecord(time: now, workload: workload, operation: "write", objects: [file],
-                           runs: [BlockRun(start: start, count: contents.count)], firstContent: contents.first, error: failure))
-        guard let failure else { return true }
-        result.limits.failedWrites += 1
-        result.limits.failedWriteBlocks += contents.count
-        record(workload, "write", file, outcome: "failed", "\(contents.count) blocks not written: \(failure)")
-        return false
-    }
-
-    /// A block clone between repository files, traced; false (and recorded) when refused.
-    func repositoryClone(_ workload: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) -> Bool {
-        guard var r = repository else { return false }
-        repository = nil
-        defer { repository = r }
-        var failure: String?
-        do { try r.clone(source, block: s, to: destination, block: d, count: count) } catch { failure = error.description }
-        trace?(TraceRecord(time: now, workload: workload, operation: "clone_range", objects: [destination, source],
-                           runs: [BlockRun(start: d, count: count), BlockRun(start: s, count: count)], error: failure))
-        guard let failure else { return true }
-        result.limits.refusedClones += 1
-        record(workload, "clone_range", "\(destination) \(source)", outcome: "failed", failure)
-        return false
-    }
-}
