@@ -46,7 +46,7 @@ enum Chart {
         // Series.
         let (withLabel, withoutLabel) = RunReport.labels(s)
         let series: [(String, String, (Sample) -> Int)] = [
-            (s.platform == .ontap ? "full copies" : withoutLabel, "#c03030", { $0.traditionalUsed }),
+            (s.framing == .clones ? "full copies" : withoutLabel, "#c03030", { $0.traditionalUsed }),
             (withLabel, "#2060c0", { $0.physicalUsed }),
             ("clones + guarantees", "#60a060", { $0.physicalUsed + $0.reserved }),
         ]

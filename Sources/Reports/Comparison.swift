@@ -3,7 +3,7 @@ import Foundation
 import Workloads
 
 /// One scenario run on several platforms, side by side: `report.md` with a row per platform
-/// (final and peak use with block cloning, and the same without it) linking each platform's
+/// (final and peak use with cloning, and without it: full copies or no block cloning) linking each platform's
 /// own report, and `comparison.csv` with the exact bytes.
 public enum Comparison {
     public static func files(_ results: [RunResult]) throws -> [(name: String, text: String)] {
@@ -17,7 +17,8 @@ public enum Comparison {
         var md = "# \(first.name): across platforms\n\n"
         if !first.description.isEmpty { md += "\(first.description)\n\n" }
         md += "Seed \(first.seed), horizon \(Format.duration(first.horizon)); the same draws on every platform (named streams).\n\n"
-        md += Format.table(["platform", "blocks", "final use", "peak use", "final use without block cloning", "saved", "report"],
+        let (_, withoutLabel) = RunReport.labels(first)
+        md += Format.table(["platform", "blocks", "final use", "peak use", "final use \(withoutLabel)", "saved", "report"],
                            results.map { r in
                                let s = r.scenario
                                let used = final(r)?.physicalUsed ?? 0, without = final(r)?.traditionalUsed ?? 0

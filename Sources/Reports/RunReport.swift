@@ -28,7 +28,7 @@ public enum RunReport {
             + "sampled every \(Format.duration(s.sampleInterval)); aggregate of \(Format.size(s.capacityBlocks, s)).\n\n"
 
         let (withLabel, withoutLabel) = labels(s)
-        md += s.platform == .ontap ? "## Capacity: clones vs traditional full copies\n\n" : "## Capacity: \(withLabel) vs \(withoutLabel)\n\n"
+        md += s.framing == .clones ? "## Capacity: clones vs traditional full copies\n\n" : "## Capacity: \(withLabel) vs \(withoutLabel)\n\n"
         let last = r.samples.last
         let finalClones = last.map { $0.physicalUsed } ?? 0
         let finalTraditional = last.map { $0.traditionalUsed } ?? 0
@@ -41,12 +41,17 @@ public enum RunReport {
              "\(Format.size(r.traditionalPeak.blocks, s)) at \(Format.time(r.traditionalPeak.time))",
              saved(r.peak.blocks, r.traditionalPeak.blocks)],
         ]
-        if s.platform == .ontap {
-            headline.append(["unused volume guarantees at the end", last.map { Format.size($0.reserved, s) } ?? "-", "", ""])
+        if s.framing == .clones {
+            if s.platform == .ontap {
+                headline.append(["unused volume guarantees at the end", last.map { Format.size($0.reserved, s) } ?? "-", "", ""])
+            }
             md += Format.table(["", withLabel, "traditional full copies", "saved"], headline, rightAligned: [1, 2, 3]) + "\n\n"
-            md += "With clones, use is the physical blocks in the aggregate (data and clone metadata); the peak is exact, "
-                + "taken after every event. Traditionally every clone would be a full copy: its use is the logical used of every "
-                + "file and LUN, read at each sample.\n\n"
+            md += s.platform == .ontap
+                ? "With clones, use is the physical blocks in the aggregate (data and clone metadata); the peak is exact, "
+                    + "taken after every event. Traditionally every clone would be a full copy: its use is the logical used of every "
+                    + "file and LUN, read at each sample.\n\n"
+                : "With clones, use is the blocks allocated in the file system; the peak is exact, taken after every event. "
+                    + "Traditionally every clone would be a full copy: its use is the logical used of every file, read at each sample.\n\n"
         } else {
             md += Format.table(["", withLabel, withoutLabel, "saved"], headline, rightAligned: [1, 2, 3]) + "\n\n"
             md += "With block cloning, use is the blocks allocated in the repository; the peak is exact, taken after every "
@@ -69,8 +74,10 @@ public enum RunReport {
         md += "## Limits hit\n\n"
         let l = r.limits
         let failedWrites = ["failed writes", "\(l.failedWrites) (\(Format.size(l.failedWriteBlocks, s)) not written)"]
-        let limitRows: [[String]] = s.platform != .ontap
+        let limitRows: [[String]] = s.framing == .repository
             ? [["block clones refused (the data was copied)", "\(l.refusedClones)"], failedWrites]
+            : s.platform != .ontap
+            ? [["full copies made by the limit strategy", "\(l.strategyCopies)"], ["clones refused", "\(l.refusedClones)"], failedWrites]
             : [
                 ["blocks copied at the 1 + 255 pointer limit", "\(l.fallbackCopies) (\(Format.size(l.fallbackCopies, s)))"],
                 ["full copies made by the limit strategy", "\(l.strategyCopies)"],
@@ -139,7 +146,7 @@ public enum RunReport {
     /// What the two columns compare: clones against full copies (ONTAP), or a repository with
     /// and without block cloning.
     static func labels(_ s: ScenarioSummary) -> (String, String) {
-        s.platform == .ontap ? ("with clones", "with full copies") : ("with block cloning", "without block cloning")
+        s.framing == .clones ? ("with clones", "with full copies") : ("with block cloning", "without block cloning")
     }
 
     static func bytes(_ blocks: Int, _ r: RunResult) -> String { String(blocks * r.scenario.blockSize) }

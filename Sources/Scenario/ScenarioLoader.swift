@@ -54,25 +54,16 @@ public enum ScenarioLoader {
             for item in try list.list() {
                 let p = try Fields.choice(item, Platform.self)
                 if spec.platforms.contains(p) { throw item.error(found: "'\(p.rawValue)' twice", allowed: "each platform once") }
-                if let first = spec.platforms.first, (first == .ontap) != (p == .ontap) {
-                    throw item.error(found: "'\(p.rawValue)' with '\(first.rawValue)'",
-                                     allowed: "refs and reflink together (ontap runs other workloads, so it is compared on its own)")
-                }
                 spec.platforms.append(p)
             }
             guard let first = spec.platforms.first else { throw list.error(found: "an empty list", allowed: "one or more of ontap, refs, reflink") }
             spec.platform = first
             if spec.platforms.count == 1 { spec.platforms = [] }
         }
-        let platforms = spec.platforms.isEmpty ? [spec.platform] : spec.platforms
-        spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platforms: platforms)
+        spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platforms: spec.runPlatforms)
         if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
         if let volumes = top["volumes"] {
-            if spec.platform != .ontap {
-                throw volumes.error(found: "volumes on platform \(spec.platform.rawValue)",
-                                    allowed: "no volumes: on refs and reflink the aggregate is the repository file system")
-            }
-            for (volumeName, node) in try volumes.namedEntries() { spec.volumes.append(try readVolume(volumeName, node)) }
+            for (volumeName, node) in try volumes.namedEntries() { spec.volumes.append(try readVolume(volumeName, node, spec: spec)) }
         }
         if let workloads = top["workloads"] {
             for (workloadName, node) in try workloads.namedEntries() {
@@ -124,10 +115,26 @@ public enum ScenarioLoader {
         return aggregate
     }
 
-    static func readVolume(_ name: String, _ node: ScenarioNode) throws(ScenarioError) -> VolumeSpec {
+    /// Refuses `node` when a platform the scenario runs on lacks what it asks for.
+    static func only(_ allowed: Set<Platform>, _ node: ScenarioNode, _ spec: ScenarioSpec, _ what: String,
+                     _ instead: String) throws(ScenarioError) {
+        for p in spec.runPlatforms where !allowed.contains(p) {
+            throw node.error(found: "\(what) on platform \(p.rawValue)", allowed: instead)
+        }
+    }
+
+    static func readVolume(_ name: String, _ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> VolumeSpec {
         let f = try Fields(node, allowed: ["size", "guarantee", "snaplock", "qtrees", "quotas", "files"])
         let sizeNode = try f.required("size", "a positive size: \(Units.sizeHelp)")
         var volume = VolumeSpec(name: name, sizeBytes: try sizeNode.bytes())
+        if name.contains("@") || name.contains("/") {
+            throw node.error(found: "volume name '\(name)'", allowed: "a name without '@' or '/' (they name Snapshot copies and files)")
+        }
+        for key in ["guarantee", "snaplock", "qtrees", "quotas"] {
+            if let n = f[key] {
+                try only([.ontap], n, spec, "'\(key)'", "\(key) only on platform ontap (ReFS folders and reflink subvolumes have none)")
+            }
+        }
         if let g = f["guarantee"] { volume.guarantee = try Fields.choice(g, SpaceGuarantee.self) }
         if let s = f["snaplock"] { volume.snapLock = try s.bool() }
         if let qtrees = f["qtrees"] {
@@ -147,7 +154,7 @@ public enum ScenarioLoader {
         var usedBytes = 0
         if let files = f["files"] {
             for (path, fileNode) in try files.namedEntries() {
-                let file = try readFile(path, fileNode, qtrees: volume.qtrees.map(\.name))
+                let file = try readFile(path, fileNode, qtrees: volume.qtrees.map(\.name), spec: spec)
                 usedBytes += Int(Double(file.sizeBytes) * file.used)
                 if usedBytes > volume.sizeBytes {
                     throw fileNode.error(found: "files using \(usedBytes) bytes in volume '\(name)' of \(volume.sizeBytes) bytes",
@@ -161,8 +168,14 @@ public enum ScenarioLoader {
 
     static let fileKeys = ["size", "used", "kind", "reserved", "user", "group", "qtree", "acl", "streams"]
 
-    static func readFile(_ path: String, _ node: ScenarioNode, qtrees: [String]) throws(ScenarioError) -> FileSpec {
+    /// File keys that only ONTAP models (LUNs, reservations, quota charging, ACLs and streams).
+    static let ontapFileKeys = ["kind", "reserved", "user", "group", "qtree", "acl", "streams"]
+
+    static func readFile(_ path: String, _ node: ScenarioNode, qtrees: [String], spec: ScenarioSpec) throws(ScenarioError) -> FileSpec {
         let f = try Fields(node, allowed: fileKeys)
+        for key in ontapFileKeys {
+            if let n = f[key] { try only([.ontap], n, spec, "'\(key)'", "size and used (\(key) only on platform ontap)") }
+        }
         var file = FileSpec(path: path, sizeBytes: try f.required("size", "a positive size: \(Units.sizeHelp)").bytes())
         if let u = f["used"] { file.used = try u.fraction(in: 0...1) }
         if let k = f["kind"] { file.attributes.kind = try Fields.choice(k, FileKind.self) }
@@ -191,11 +204,13 @@ public enum ScenarioLoader {
         }
         let typeNode = node.child(typeEntry.value, key: "type")
         let type = try typeNode.string()
-        if ["devtest", "vdi", "events"].contains(type) && spec.platform != .ontap {
-            throw typeNode.error(found: "'\(type)' on platform \(spec.platform.rawValue)", allowed: "backup, checkpoints (devtest, vdi and events run on ontap)")
+        if type == "devtest" {
+            try only([.ontap, .reflink], typeNode, spec, "'devtest' (volume clones)",
+                     "vdi, events, backup, checkpoints (ReFS has no volume clones; devtest runs on ontap or reflink)")
         }
-        if ["backup", "checkpoints"].contains(type) && spec.platform == .ontap {
-            throw typeNode.error(found: "'\(type)' on platform ontap", allowed: "devtest, vdi, events (backup and checkpoints run on platform refs or reflink)")
+        if ["backup", "checkpoints"].contains(type) {
+            try only([.refs, .reflink], typeNode, spec, "'\(type)'",
+                     "devtest, vdi, events (backup and checkpoints run on platform refs or reflink)")
         }
         switch type {
         case "backup": return WorkloadSpec(name: name, kind: .backup(try readBackup(node)))
@@ -315,10 +330,11 @@ public enum ScenarioLoader {
         var total = 0
         for (group, g) in try clonesNode.namedEntries() {
             let gf = try Fields(g, allowed: ["count", "change", "resets"])
-            let countNode = try gf.required("count", "a whole number of clones from 1 to 255")
-            var clone = CloneGroupSpec(name: group, count: try countNode.integer(in: 1...255))
+            let ontap = spec.runPlatforms.contains(.ontap)
+            let countNode = try gf.required("count", "a whole number of clones from 1 to \(ontap ? 255 : 10_000)")
+            var clone = CloneGroupSpec(name: group, count: try countNode.integer(in: 1...(ontap ? 255 : 10_000)))
             total += clone.count
-            if total > 255 {
+            if ontap && total > 255 {
                 throw countNode.error(found: "\(total) clones of volume '\(source.name)' in all",
                                       allowed: "at most 255 clones of one volume (the 256th FlexClone volume of a parent fails)")
             }
@@ -350,11 +366,17 @@ public enum ScenarioLoader {
         if v.provisioning == .volumeClones && volume.snapLock {
             throw volumeNode.error(found: "SnapLock volume '\(volume.name)'", allowed: "a volume without SnapLock for volume clones")
         }
-        if v.desktops > 255 {
+        if v.provisioning == .volumeClones, let p = f["provisioning"] {
+            try only([.ontap, .reflink], p, spec, "volume_clones", "file_clones (ReFS has no volume clones)")
+        }
+        // Clones of one source before the strategy must act: 255 on ONTAP, 8174 on ReFS.
+        for (platform, limit) in [(Platform.ontap, 255), (.refs, 8174)] where spec.runPlatforms.contains(platform) && v.desktops > limit {
             if v.limitStrategy == .none {
-                throw desktopsNode.error(found: "\(v.desktops) desktops with limit_strategy none",
-                                         allowed: "at most 255 clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")
+                throw desktopsNode.error(found: "\(v.desktops) desktops with limit_strategy none on platform \(platform.rawValue)",
+                                         allowed: "at most \(limit) clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")
             }
+        }
+        if v.desktops > 255 && spec.runPlatforms.contains(.ontap) {
             if v.provisioning == .volumeClones && v.limitStrategy == .keepCloningSource {
                 throw desktopsNode.error(found: "\(v.desktops) volume clones of one parent with keep_cloning_source",
                                          allowed: "at most 255 (the 256th FlexClone volume fails), or limit_strategy clone_newest_copy")
@@ -406,6 +428,16 @@ public enum ScenarioLoader {
             let origin = "\((body.location.file as NSString).lastPathComponent):\(body.location.line)"
             let operation: Workloads.Operation
             switch kind {
+            case "snapshot", "delete_snapshot", "clone_volume":
+                try only([.ontap, .reflink], body, spec, "'\(kind)'", "clone_file, destroy, create_file, delete_file, write "
+                         + "(ReFS has no volume snapshots or clones)")
+            case "split", "set_quota":
+                try only([.ontap], body, spec, "'\(kind)'",
+                         kind == "split" ? "no split: a subvolume snapshot is already independent, and ReFS has no volume clones"
+                             : "no quota: quotas are only modelled on ontap")
+            default: break
+            }
+            switch kind {
             case "snapshot", "delete_snapshot":
                 let o = try Fields(body, allowed: ["volume", "name"])
                 let v = try volume(try o.required("volume", "a volume name"))
@@ -432,7 +464,7 @@ public enum ScenarioLoader {
                 let path = try o.required("path", "the new file's path").string()
                 let qtrees = spec.volumes.first { $0.name == v }?.qtrees.map(\.name) ?? []
                 let fileNode = ScenarioNode(node: stripping(body.node, ["volume", "path"]), file: body.file, path: body.path)
-                operation = .createFile(volume: v, file: try readFile(path, fileNode, qtrees: qtrees))
+                operation = .createFile(volume: v, file: try readFile(path, fileNode, qtrees: qtrees, spec: spec))
             case "delete_file":
                 let o = try Fields(body, allowed: ["volume", "path"])
                 operation = .deleteFile(volume: try volume(try o.required("volume", "a volume name")),

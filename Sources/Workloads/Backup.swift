@@ -114,7 +114,7 @@ final class BackupDriver: WorkloadDriver {
         files.append(BackupFile(name: full, chain: chain, full: true, day: k))
         guard create(sim, full, blocks: size) else { return }
         syntheticFulls += 1
-        guard spec.blockCloning, let maxRun = sim.repository?.maxCloneBlocks else {
+        guard spec.blockCloning, let maxRun = sim.storage.maxCloneRangeBlocks else {
             writeNew(sim, full, at: 0, count: size)
             setLatest(to: files.count - 1)
             sim.record(name, "synthetic_full", full, "\(size) blocks copied")

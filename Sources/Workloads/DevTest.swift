@@ -58,7 +58,7 @@ final class DevTestDriver: WorkloadDriver {
     }
 
     func start(_ sim: Simulation) throws(SimulationError) {
-        guard sim.aggregate.hasVolume(spec.source) else {
+        guard sim.storage.hasVolume(spec.source) else {
             throw SimulationError("\(name): source volume '\(spec.source)' was not created")
         }
         if spec.mirror { makeMirror(sim) }
@@ -74,15 +74,13 @@ final class DevTestDriver: WorkloadDriver {
 
     func makeMirror(_ sim: Simulation) {
         let name = "\(spec.source)-mirror"
-        guard let size = try? sim.aggregate.volumeSizeBlocks(spec.source),
-              let paths = try? sim.aggregate.filePaths(spec.source) else { return }
+        guard let size = try? sim.storage.volumeSizeBlocks(spec.source),
+              let paths = try? sim.storage.filePaths(spec.source) else { return }
         let guarantee = sim.spec.volumes.first { $0.name == spec.source }?.guarantee ?? .none
-        guard sim.perform(self.name, "create_volume", [name], detail: "full mirror of \(spec.source)", {
-            (a: inout Aggregate) throws(ModelError) in try a.createVolume(name, sizeBlocks: size, guarantee: guarantee)
+        guard sim.perform(self.name, "create_volume", [name], detail: "full mirror of \(spec.source)", { try $0.createVolume(name, sizeBlocks: size, guarantee: guarantee, snapLock: false)
         }) != nil else { return }
         for path in paths {
-            sim.perform(self.name, "copy_file", ["\(name)/\(path)", "\(spec.source)/\(path)"]) { (a: inout Aggregate) throws(ModelError) in
-                try a.copyFile(spec.source, path, toVolume: name, as: path)
+            sim.perform(self.name, "copy_file", ["\(name)/\(path)", "\(spec.source)/\(path)"]) { try $0.copyFile(spec.source, path, toVolume: name, as: path)
             }
         }
         mirror = name
@@ -90,8 +88,7 @@ final class DevTestDriver: WorkloadDriver {
 
     func takeSnapshot(_ sim: Simulation) {
         let snapshot = "\(name).refresh.\(refreshes)"
-        if sim.perform(name, "snapshot", ["\(spec.source)@\(snapshot)"], { (a: inout Aggregate) throws(ModelError) in
-            try a.createSnapshot(spec.source, snapshot)
+        if sim.perform(name, "snapshot", ["\(spec.source)@\(snapshot)"], { try $0.createSnapshot(spec.source, snapshot)
         }) != nil {
             snapshots.append(snapshot)
         }
@@ -100,8 +97,7 @@ final class DevTestDriver: WorkloadDriver {
     func createClone(_ ci: Int, _ sim: Simulation) {
         guard let base = snapshots.last else { return }
         let volume = clones[ci].volume
-        if sim.perform(name, "clone_volume", [volume, "\(spec.source)@\(base)"], { (a: inout Aggregate) throws(ModelError) in
-            try a.createVolumeClone(volume, parent: spec.source, snapshot: base)
+        if sim.perform(name, "clone_volume", [volume, "\(spec.source)@\(base)"], { try $0.cloneVolume(volume, parent: spec.source, snapshot: base)
         }) == nil {
             sim.result.limits.refusedClones += 1
         }
@@ -110,8 +106,8 @@ final class DevTestDriver: WorkloadDriver {
 
     func destroyClone(_ ci: Int, _ sim: Simulation) {
         let volume = clones[ci].volume
-        guard sim.aggregate.hasVolume(volume) else { return }
-        sim.perform(name, "destroy", [volume]) { (a: inout Aggregate) throws(ModelError) in try a.destroyVolume(volume) }
+        guard sim.storage.hasVolume(volume) else { return }
+        sim.perform(name, "destroy", [volume]) { try $0.destroyVolume(volume) }
     }
 
     func scheduleReset(_ ci: Int, _ sim: Simulation) {
@@ -132,7 +128,7 @@ final class DevTestDriver: WorkloadDriver {
         case .cloneChange:
             let g = clones[target].group
             guard let c = spec.groups[g].change, let rate = groupRates[g] else { return }
-            if sim.aggregate.hasVolume(clones[target].volume) {
+            if sim.storage.hasVolume(clones[target].volume) {
                 let fraction = rate.draw(clones[target].stream)
                 sim.change(name, volume: clones[target].volume, fraction: fraction, planners: &clones[target].planners, change: c,
                            stream: clones[target].stream)
@@ -153,8 +149,7 @@ final class DevTestDriver: WorkloadDriver {
             // Old refresh Snapshot copies beyond the retained number go, oldest first.
             while snapshots.count > spec.retainSnapshots + 1 {
                 let old = snapshots.removeFirst()
-                sim.perform(name, "delete_snapshot", ["\(spec.source)@\(old)"]) { (a: inout Aggregate) throws(ModelError) in
-                    try a.deleteSnapshot(spec.source, old)
+                sim.perform(name, "delete_snapshot", ["\(spec.source)@\(old)"]) { try $0.deleteSnapshot(spec.source, old)
                 }
             }
             if let r = spec.refreshEvery { sim.schedule(index, at: sim.now + r, action: action) }

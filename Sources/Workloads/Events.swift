@@ -30,39 +30,35 @@ final class EventsDriver: WorkloadDriver {
         let op = timed.operation
         let blockSize = sim.blockSize
         let ok: Bool
-        func run<T>(_ objects: [String], _ body: (inout Aggregate) throws(ModelError) -> T) -> Bool {
+        func run<T>(_ objects: [String], _ body: (inout any Storage) throws -> T) -> Bool {
             sim.perform(name, op.name, objects, detail: timed.origin, body) != nil
         }
         switch op {
         case .snapshot(let v, let s):
-            ok = run(["\(v)@\(s)"]) { (a: inout Aggregate) throws(ModelError) in try a.createSnapshot(v, s) }
+            ok = run(["\(v)@\(s)"]) { try $0.createSnapshot(v, s) }
         case .deleteSnapshot(let v, let s):
-            ok = run(["\(v)@\(s)"]) { (a: inout Aggregate) throws(ModelError) in try a.deleteSnapshot(v, s) }
+            ok = run(["\(v)@\(s)"]) { try $0.deleteSnapshot(v, s) }
         case .cloneVolume(let n, let p, let s):
-            ok = run([n, s.map { "\(p)@\($0)" } ?? p]) { (a: inout Aggregate) throws(ModelError) in
-                try a.createVolumeClone(n, parent: p, snapshot: s)
+            ok = run([n, s.map { "\(p)@\($0)" } ?? p]) { try $0.cloneVolume(n, parent: p, snapshot: s)
             }
             if !ok { sim.result.limits.refusedClones += 1 }
         case .cloneFile(let v, let src, let dst):
-            let result = sim.perform(name, op.name, ["\(v)/\(dst)", "\(v)/\(src)"], detail: timed.origin) {
-                (a: inout Aggregate) throws(ModelError) in try a.cloneFile(v, src, to: dst)
+            let result = sim.perform(name, op.name, ["\(v)/\(dst)", "\(v)/\(src)"], detail: timed.origin) { try $0.cloneFile(v, src, as: dst)
             }
             ok = result != nil
             if let result { sim.noteLimits(name, "\(v)/\(dst)", result) } else { sim.result.limits.refusedClones += 1 }
         case .split(let v):
-            let estimate = (try? sim.aggregate.splitEstimate(v)) ?? 0
-            ok = sim.perform(name, op.name, [v], detail: "\(timed.origin) estimate \(estimate) blocks", {
-                (a: inout Aggregate) throws(ModelError) in try a.splitClone(v)
+            let estimate = (try? sim.storage.splitEstimate(v)) ?? 0
+            ok = sim.perform(name, op.name, [v], detail: "\(timed.origin) estimate \(estimate) blocks", { try $0.splitClone(v)
             }) != nil
         case .destroy(let v):
-            ok = run([v]) { (a: inout Aggregate) throws(ModelError) in try a.destroyVolume(v) }
+            ok = run([v]) { try $0.destroyVolume(v) }
         case .createFile(let v, let f):
             ok = sim.createFile(name, volume: v, f)
         case .deleteFile(let v, let p):
-            ok = run(["\(v)/\(p)"]) { (a: inout Aggregate) throws(ModelError) in try a.deleteFile(v, p) }
+            ok = run(["\(v)/\(p)"]) { try $0.deleteFile(v, p) }
         case .setQuota(let v, let target, let limit):
-            ok = run([v, target]) { (a: inout Aggregate) throws(ModelError) in
-                try a.setQuota(v, target: target, limitBlocks: Simulation.blocks(limit, blockSize))
+            ok = run([v, target]) { try $0.setQuota(v, target: target, limitBlocks: Simulation.blocks(limit, blockSize))
             }
         case .write(let v, let p, let bytes, let pattern, let writeSize):
             ok = write(sim, v, p, blocks: Simulation.blocks(bytes, blockSize), pattern: pattern, writeSize: writeSize, origin: timed.origin)
@@ -73,7 +69,7 @@ final class EventsDriver: WorkloadDriver {
     func write(_ sim: Simulation, _ v: String, _ p: String, blocks: Int, pattern: WritePattern, writeSize: RandomVariable,
                origin: String) -> Bool {
         let key = "\(v)/\(p)"
-        guard let size = try? sim.aggregate.fileSizeBlocks(v, p) else {
+        guard let size = try? sim.storage.fileSizeBlocks(v, p) else {
             sim.record(name, "write", key, outcome: "failed", "unknown object: no file or LUN '\(p)' in volume '\(v)'")
             return false
         }

@@ -28,6 +28,9 @@ public struct ScenarioSummary: Sendable {
     public var seed: UInt64
     public var generator: String
     public var platform: Platform
+    /// What the report compares: clones with full copies, or a repository with and without
+    /// block cloning.
+    public var framing: Framing
     public var horizon: SimTime
     public var sampleInterval: SimTime
     public var blockSize: Int
@@ -36,6 +39,10 @@ public struct ScenarioSummary: Sendable {
     public var reportUnit: ByteUnit
     /// One line per modelling assumption the report should state.
     public var assumptions: [String]
+}
+
+public enum Framing: String, Sendable {
+    case clones, repository
 }
 
 /// The state of the aggregate at one sample time.

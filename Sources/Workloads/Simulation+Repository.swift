@@ -1,30 +1,39 @@
-/// File operations on the `refs` / `reflink` repository, each traced, and a refusal recorded
-/// as a failed event (the file-level counterpart of `perform` and `write`).
+import BlockModel
+
+/// File operations of the repository workloads (backup, checkpoints) on the `repo` volume of
+/// the storage, each traced, and a refusal recorded as a failed event (the file-level
+/// counterpart of `perform` and `write`).
 extension Simulation {
-    /// Applies `body` to the repository (in place) and traces it; returns the refusal, if any.
+    /// The volume (ReFS folder, reflink subvolume) that holds repository files.
+    static let repositoryVolume = "repo"
+
+    /// Applies `body` to the storage and traces it; returns the refusal, if any.
     func onRepository(_ workload: String, _ operation: String, _ objects: [String], runs: [BlockRun] = [], firstContent: UInt64? = nil,
-                      _ body: (inout Repository) throws(Repository.Refusal) -> Void) -> String? {
-        guard var r = repository else { return "no repository on platform \(spec.platform.rawValue)" }
-        repository = nil  // so the file system is uniquely referenced and changed in place
+                      _ body: (inout any Storage) throws -> Void) -> String? {
         var failure: String?
-        do { try body(&r) } catch { failure = error.description }
-        repository = r
+        do { try body(&storage) } catch { failure = refusalText(error) }
         trace?(TraceRecord(time: now, workload: workload, operation: operation, objects: objects, runs: runs,
                            firstContent: firstContent, error: failure))
         return failure
     }
 
-    /// Creates an empty sparse repository file of `blocks`; false when refused.
+    /// Creates an empty sparse repository file of `blocks` (and the repository volume with the
+    /// first); false when refused.
     @discardableResult
     func repositoryCreate(_ workload: String, _ file: String, blocks: Int) -> Bool {
-        guard let failure = onRepository(workload, "create_file", [file], { (r) throws(Repository.Refusal) in try r.createFile(file, blocks: blocks) })
-        else { return true }
+        let volume = Self.repositoryVolume
+        if !storage.hasVolume(volume) {
+            try? storage.createVolume(volume, sizeBlocks: storage.capacityBlocks, guarantee: .none, snapLock: false)
+        }
+        guard let failure = onRepository(workload, "create_file", [file], {
+            try $0.createFile(volume, file, sizeBlocks: blocks, attributes: FileAttributes())
+        }) else { return true }
         record(workload, "create_file", file, outcome: "failed", failure)
         return false
     }
 
     func repositoryDelete(_ workload: String, _ file: String) {
-        if let failure = onRepository(workload, "delete_file", [file], { (r) throws(Repository.Refusal) in try r.delete(file) }) {
+        if let failure = onRepository(workload, "delete_file", [file], { try $0.deleteFile(Self.repositoryVolume, file) }) {
             record(workload, "delete_file", file, outcome: "failed", failure)
         }
     }
@@ -33,8 +42,8 @@ extension Simulation {
     @discardableResult
     func repositoryWrite(_ workload: String, _ file: String, block start: Int, contents: [UInt64]) -> Bool {
         guard let failure = onRepository(workload, "write", [file], runs: [BlockRun(start: start, count: contents.count)],
-                                         firstContent: contents.first, { (r) throws(Repository.Refusal) in
-                                             try r.write(file, block: start, contents: contents)
+                                         firstContent: contents.first, {
+                                             try $0.write(Self.repositoryVolume, file, at: start, contents: contents)
                                          }) else { return true }
         result.limits.failedWrites += 1
         result.limits.failedWriteBlocks += contents.count
@@ -58,7 +67,7 @@ extension Simulation {
     func repositoryClone(_ workload: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) -> Bool {
         guard let failure = onRepository(workload, "clone_range", [destination, source],
                                          runs: [BlockRun(start: d, count: count), BlockRun(start: s, count: count)], {
-                                             (r) throws(Repository.Refusal) in try r.clone(source, block: s, to: destination, block: d, count: count)
+                                             try $0.cloneRange(Self.repositoryVolume, source, block: s, to: destination, block: d, count: count)
                                          }) else { return true }
         result.limits.refusedClones += 1
         record(workload, "clone_range", "\(destination) \(source)", outcome: "failed", failure)

@@ -34,10 +34,8 @@ protocol WorkloadDriver: AnyObject {
 /// counters, trace) and the run goes on, as a real system would.
 public final class Simulation {
     public let spec: ScenarioSpec
-    var aggregate: Aggregate
-    /// The ReFS volume or reflink file system of the `refs` / `reflink` platforms (nil on ONTAP,
-    /// whose aggregate is then the storage).
-    var repository: Repository?
+    /// The platform's storage: an ONTAP aggregate, a ReFS volume or a reflink file system.
+    var storage: any Storage
     var engine = Engine<SimEvent>()
     let seeds: StreamSeeds
     var result: RunResult
@@ -52,38 +50,32 @@ public final class Simulation {
 
     static let samplePriority = 1_000
 
-    public init(_ spec: ScenarioSpec, trace: ((TraceRecord) -> Void)? = nil) throws(SimulationError) {
+    public convenience init(_ spec: ScenarioSpec, trace: ((TraceRecord) -> Void)? = nil) throws(SimulationError) {
+        try self.init(spec, storage: try Self.storage(spec), trace: trace)
+    }
+
+    /// A run on the given storage (tests give one with a smaller limit than the real profile).
+    init(_ spec: ScenarioSpec, storage: any Storage, trace: ((TraceRecord) -> Void)? = nil) throws(SimulationError) {
         self.spec = spec
         self.trace = trace
         let generator: Generator
         do { generator = try Generator.named(spec.generator) } catch { throw SimulationError(error.description) }
         seeds = StreamSeeds(seed: spec.seed, generator: generator)
-        let profile = ONTAPProfile()
-        if spec.platform != .ontap {
-            repository = try Repository(platform: spec.platform, name: spec.aggregate.name, capacityBytes: spec.aggregate.capacityBytes,
-                                        settings: spec.fileSystem)
-        }
-        var aggregate = Aggregate(name: spec.aggregate.name,
-                                  capacityBlocks: repository == nil ? Self.blocks(spec.aggregate.capacityBytes, profile.blockSize) : 1,
-                                  profile: profile)
-        // The debug invariant check after every operation is O(everything): a long run checks
-        // at each sample instead (see `takeSample`).
-        aggregate.checksInvariants = false
-        self.aggregate = aggregate
+        self.storage = storage
+        let framing = Self.framing(spec)
         result = RunResult(scenario: ScenarioSummary(
             name: spec.name, description: spec.description, seed: spec.seed, generator: spec.generator, platform: spec.platform,
-            horizon: spec.horizon, sampleInterval: spec.sampleInterval, blockSize: repository?.blockSize ?? profile.blockSize,
-            capacityBlocks: repository?.capacityBlocks ?? aggregate.capacityBlocks, alertLevels: spec.aggregate.alerts,
-            reportUnit: spec.reportUnit, assumptions: repository.map { Self.assumptions($0, spec.fileSystem) } ?? Self.assumptions(profile)))
+            framing: framing, horizon: spec.horizon, sampleInterval: spec.sampleInterval, blockSize: storage.blockSize,
+            capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
+            assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
         for (index, w) in spec.workloads.enumerated() {
-            let onFiles: Bool = switch w.kind {
-            case .backup, .checkpoints: true
-            default: false
-            }
-            if onFiles != (repository != nil) {
-                throw SimulationError("workload '\(w.name)' cannot run on platform '\(spec.platform.rawValue)': "
-                    + (onFiles ? "backup and checkpoints run on refs or reflink" : "devtest, vdi and events run on ontap"))
+            switch (w.kind, spec.platform) {
+            case (.backup, .ontap), (.checkpoints, .ontap):
+                throw SimulationError("workload '\(w.name)' cannot run on platform 'ontap': backup and checkpoints run on refs or reflink")
+            case (.devtest, .refs):
+                throw SimulationError("workload '\(w.name)' cannot run on platform 'refs': devtest clones volumes, and ReFS has no volume clones")
+            default: break
             }
             switch w.kind {
             case .devtest(let d): drivers.append(try DevTestDriver(name: w.name, index: index, spec: d, sim: self))
@@ -92,6 +84,76 @@ public final class Simulation {
             case .backup(let b): drivers.append(try BackupDriver(name: w.name, index: index, spec: b, sim: self))
             case .checkpoints(let c): drivers.append(try CheckpointsDriver(name: w.name, index: index, spec: c, sim: self))
             }
+        }
+    }
+
+    /// The platform's storage, empty.
+    static func storage(_ spec: ScenarioSpec) throws(SimulationError) -> any Storage {
+        let capacity = spec.aggregate.capacityBytes
+        switch spec.platform {
+        case .ontap:
+            let profile = ONTAPProfile()
+            var aggregate = Aggregate(name: spec.aggregate.name, capacityBlocks: blocks(capacity, profile.blockSize), profile: profile)
+            // The debug invariant check after every operation is O(everything): a long run checks
+            // at each sample instead (see `takeSample`).
+            aggregate.checksInvariants = false
+            return aggregate
+        case .refs:
+            do {
+                return ReFSStorage(try ReFSVolume(name: spec.aggregate.name, capacityBytes: capacity, clusterSize: spec.fileSystem.clusterSize,
+                                                  version: spec.fileSystem.refsVersion))
+            } catch { throw SimulationError(error.description) }
+        case .reflink:
+            return ReflinkStorage(ReflinkFileSystem(name: spec.aggregate.name, capacityBytes: capacity,
+                                                    profile: ReflinkProfile(freeing: spec.fileSystem.freeing)))
+        }
+    }
+
+    /// Backup and checkpoints compare a repository with and without block cloning; the other
+    /// workloads compare clones with full copies.
+    static func framing(_ spec: ScenarioSpec) -> Framing {
+        spec.workloads.contains {
+            switch $0.kind {
+            case .backup, .checkpoints: true
+            default: false
+            }
+        } ? .repository : .clones
+    }
+
+    static func assumptions(_ storage: any Storage, _ fs: FileSystemSpec, _ framing: Framing) -> [String] {
+        switch storage {
+        case let a as Aggregate: return assumptions(a.profile)
+        case let r as ReFSStorage:
+            let v = r.volume
+            return assumptions("ReFS \(v.version) volume with \(v.clusterSize)-byte clusters; block clones share clusters, at most "
+                + "\(v.profile.maxReferencesPerCluster) file regions per cluster, each clone shorter than 4 GiB", framing,
+                volumes: "volumes are top-level folders of the one ReFS volume (sizes not enforced); a file clone is block clones of the whole file, "
+                    + "refused past the cluster limit; ReFS has no volume snapshots or clones")
+        default:
+            return assumptions("Linux reflink file system with 4096-byte blocks, freeing by \(fs.freeing.rawValue) "
+                + "(\(fs.freeing == .block ? "XFS" : "btrfs bookend extents"))", framing,
+                volumes: "volumes are subvolumes (sizes not enforced); a Snapshot copy is a subvolume snapshot and a volume clone a writable "
+                    + "snapshot of it; a file clone is a reflink, with no sharing limit")
+        }
+    }
+
+    static func assumptions(_ platform: String, _ framing: Framing, volumes: String) -> [String] {
+        switch framing {
+        case .repository:
+            [
+                "Platform \(platform); sizes are rounded up to whole blocks.",
+                "Backup files are sparse; writes of new data allocate new blocks.",
+                "Without block cloning every synthetic full is a physical copy: the use is the logical used of every backup file.",
+                "Used capacity for alerts is the blocks allocated in the repository.",
+            ]
+        case .clones:
+            [
+                "Platform \(platform); sizes are rounded up to whole blocks.",
+                "On this platform \(volumes).",
+                "Files are sparse; changed data is new unique data and every write of a shared block allocates a new one.",
+                "Traditional alternative: every clone is a full physical copy: its use is the logical used of every file.",
+                "Used capacity for alerts is the blocks allocated in the file system.",
+            ]
         }
     }
 
@@ -107,22 +169,8 @@ public final class Simulation {
         ]
     }
 
-    static func assumptions(_ r: Repository, _ fs: FileSystemSpec) -> [String] {
-        let platform: String = switch r.kind {
-        case .borrowed: "?"
-        case .refs(let v): "ReFS \(v.version) volume with \(v.clusterSize)-byte clusters; block clones share clusters, at most \(v.profile.maxReferencesPerCluster) file regions per cluster, each clone shorter than 4 GiB"
-        case .reflink: "Linux reflink file system with 4096-byte blocks, freeing by \(fs.freeing.rawValue) (\(fs.freeing == .block ? "XFS" : "btrfs bookend extents"))"
-        }
-        return [
-            "Platform \(platform); sizes are rounded up to whole blocks.",
-            "Backup files are sparse; writes of new data allocate new blocks.",
-            "Without block cloning every synthetic full is a physical copy: the use is the logical used of every backup file.",
-            "Used capacity for alerts is the blocks allocated in the repository.",
-        ]
-    }
-
     static func blocks(_ bytes: Int, _ blockSize: Int) -> Int { (bytes + blockSize - 1) / blockSize }
-    var blockSize: Int { repository?.blockSize ?? aggregate.blockSize }
+    var blockSize: Int { storage.blockSize }
     public var now: SimTime { engine.now }
 
     // MARK: Running
@@ -151,11 +199,8 @@ public final class Simulation {
             }
         }
         for d in drivers { d.finish(self) }
-        if let repository {
-            result.objects = repository.accounting()
-            return result
-        }
-        result.objects = aggregate.accounting()
+        result.objects = storage.accounting()
+        guard let aggregate = storage as? Aggregate else { return result }
         let totals = aggregate.totals
         result.limits.fallbackCopies = totals.fallbackCopies
         result.limits.oversubscribedQuotas = totals.oversubscribedQuotas
@@ -170,12 +215,10 @@ public final class Simulation {
     }
 
     func takeSample() {
-        let s = repository.map { r in
-            Sample(time: engine.now, physicalUsed: r.usedBlocks, reserved: 0, logicalUsed: r.logicalUsedBlocks,
-                   free: r.capacityBlocks - r.usedBlocks, volumes: 1, files: r.fileCount, snapshots: 0)
-        } ?? Sample(time: engine.now, physicalUsed: aggregate.physicalUsedBlocks, reserved: aggregate.reservedBlocks,
-                       logicalUsed: aggregate.logicalUsedBlocks, free: aggregate.freeBlocks,
-                       volumes: aggregate.volumeNames.count, files: aggregate.fileCount, snapshots: aggregate.snapshotCount)
+        let used = storage.physicalUsedBlocks, reserved = storage.reservedBlocks
+        let s = Sample(time: engine.now, physicalUsed: used, reserved: reserved, logicalUsed: storage.logicalUsedBlocks,
+                       free: storage.capacityBlocks - used - reserved, volumes: storage.volumeCount, files: storage.fileCount,
+                       snapshots: storage.snapshotCount)
         result.samples.append(s)
         if s.traditionalUsed > result.traditionalPeak.blocks { result.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time) }
         let levels = spec.aggregate.alerts
@@ -188,7 +231,7 @@ public final class Simulation {
         // The full check is O(everything): about eight times a run, and at the end.
         let samples = Int(spec.horizon.nanoseconds / max(1, spec.sampleInterval.nanoseconds)) + 1
         if (result.samples.count - 1) % max(1, samples / 8) == 0 || engine.now == spec.horizon {
-            let problems = repository?.invariantViolations() ?? aggregate.invariantViolations()
+            let problems = storage.invariantViolations()
             precondition(problems.isEmpty, "model invariants broken at \(engine.now): \(problems.prefix(5))")
         }
         #endif
@@ -196,9 +239,9 @@ public final class Simulation {
 
     /// Peak and alert levels after every event: exact simulated times, O(guaranteed volumes).
     func checkAlerts() {
-        let physical = repository?.usedBlocks ?? aggregate.physicalUsedBlocks
+        let physical = storage.physicalUsedBlocks
         if physical > result.peak.blocks { result.peak = Peak(blocks: physical, time: engine.now) }
-        let used = physical + (repository == nil ? aggregate.reservedBlocks : 0)
+        let used = physical + storage.reservedBlocks
         let capacity = result.scenario.capacityBlocks
         let levels = spec.aggregate.alerts
         while nextAlert < levels.count, Double(used) >= levels[nextAlert] * Double(capacity) {
@@ -247,26 +290,27 @@ public final class Simulation {
     /// into a failed event. Returns nil when the model refused.
     @discardableResult
     func perform<T>(_ workload: String, _ operation: String, _ objects: [String], log: Bool = true, detail: String = "",
-                    _ body: (inout Aggregate) throws(ModelError) -> T) -> T? {
+                    _ body: (inout any Storage) throws -> T) -> T? {
         do {
-            let value = try body(&aggregate)
+            let value = try body(&storage)
             if log { record(workload, operation, objects.joined(separator: " "), detail) }
             trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects))
             return value
         } catch {
-            record(workload, operation, objects.joined(separator: " "), outcome: "failed", "\(error.rule): \(error.description)")
-            trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects,
-                               error: "\(error.rule): \(error.description)"))
+            let text = refusalText(error)
+            record(workload, operation, objects.joined(separator: " "), outcome: "failed", text)
+            trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects, error: text))
             return nil
         }
     }
 
     /// Dates the limits a file clone hit: blocks copied at the pointer limit, quotas it
     /// oversubscribed.
-    func noteLimits(_ workload: String, _ object: String, _ clone: Aggregate.FileCloneResult) {
+    func noteLimits(_ workload: String, _ object: String, _ clone: CloneOutcome) {
         if clone.copiedBlocks > 0 {
+            // Only ONTAP copies at a pointer limit.
             record(workload, "fallback_copy", object, outcome: "limit",
-                   "\(clone.copiedBlocks) blocks already had \(aggregate.profile.maxPointersPerBlock) pointers: copied")
+                   "\(clone.copiedBlocks) blocks already had \(ONTAPProfile().maxPointersPerBlock) pointers: copied")
         }
         for quota in clone.oversubscribedQuotas {
             record(workload, "quota_oversubscribed", object, outcome: "limit", "the clone pushed \(quota) over its limit")
@@ -281,13 +325,13 @@ public final class Simulation {
         let total = runs.reduce(0) { $0 + $1.count }
         guard total > 0 else { return true }
         let object = "\(volume)/\(path)"
-        var failure: ModelError?
+        var failure: (any Error)?
         var written = 0
         if runs.count <= 4 || total / runs.count >= 64 {
             var content = first
             for run in runs {
                 let contents = Array(content..<(content + UInt64(run.count)))
-                do { try aggregate.write(volume, path, at: run.start, contents: contents) } catch {
+                do { try storage.write(volume, path, at: run.start, contents: contents) } catch {
                     failure = error
                     break
                 }
@@ -299,15 +343,15 @@ public final class Simulation {
             indices.reserveCapacity(total)
             for run in runs { indices.append(contentsOf: run.start..<(run.start + run.count)) }
             let contents = Array(first..<(first + UInt64(total)))
-            do { try aggregate.write(volume, path, indices: indices, contents: contents); written = total } catch { failure = error }
+            do { try storage.write(volume, path, indices: indices, contents: contents); written = total } catch { failure = error }
         }
         trace?(TraceRecord(time: engine.now, workload: workload, operation: "write", objects: [object], runs: runs,
-                           firstContent: first, error: failure.map { "\($0.rule): \($0.description)" }))
+                           firstContent: first, error: failure.map(refusalText)))
         guard let failure else { return true }
         result.limits.failedWrites += 1
         result.limits.failedWriteBlocks += total - written
         record(workload, "write", object, outcome: "failed",
-               "\(total - written) of \(total) blocks not written: \(failure.rule): \(failure.description)")
+               "\(total - written) of \(total) blocks not written: \(refusalText(failure))")
         return false
     }
 
@@ -315,10 +359,10 @@ public final class Simulation {
     /// `paths`) with new data planned by the given planners (one per path, created on demand).
     func change(_ workload: String, volume: String, paths only: [String]? = nil, fraction: Double,
                 planners: inout [String: WritePlanner], change: ChangeSpec, stream: RandomStream, mirror: String? = nil) {
-        guard let paths = only ?? (try? aggregate.filePaths(volume)) else { return }
+        guard let paths = only ?? (try? storage.filePaths(volume)) else { return }
         let f = min(max(fraction, 0), 1)
         for path in paths {
-            guard let size = try? aggregate.fileSizeBlocks(volume, path), size > 0 else { continue }
+            guard let size = try? storage.fileSizeBlocks(volume, path), size > 0 else { continue }
             let blocks = Int((f * Double(size)).rounded())
             guard blocks > 0 else { continue }
             if planners[path] == nil { planners[path] = try? planner(change, "\(workload) write size") }
@@ -339,21 +383,17 @@ public final class Simulation {
         for v in spec.volumes {
             let size = Self.blocks(v.sizeBytes, blockSize)
             guard perform("setup", "create_volume", [v.name], detail: "\(size) blocks, guarantee \(v.guarantee.rawValue)", {
-                (a: inout Aggregate) throws(ModelError) in try a.createVolume(v.name, sizeBlocks: size, guarantee: v.guarantee, snapLock: v.snapLock)
+                try $0.createVolume(v.name, sizeBlocks: size, guarantee: v.guarantee, snapLock: v.snapLock)
             }) != nil else { continue }
             // Sizes are converted before the closures, which must not read the aggregate they change.
             let blockSize = blockSize
             for q in v.qtrees {
                 let limit = q.limitBytes.map { Self.blocks($0, blockSize) }
-                perform("setup", "create_qtree", ["\(v.name)/\(q.name)"]) { (a: inout Aggregate) throws(ModelError) in
-                    try a.createQtree(v.name, q.name, limitBlocks: limit)
-                }
+                perform("setup", "create_qtree", ["\(v.name)/\(q.name)"]) { try $0.createQtree(v.name, q.name, limitBlocks: limit) }
             }
             for q in v.quotas {
                 let limit = Self.blocks(q.limitBytes, blockSize)
-                perform("setup", "set_quota", [v.name, q.target]) { (a: inout Aggregate) throws(ModelError) in
-                    try a.setQuota(v.name, target: q.target, limitBlocks: limit)
-                }
+                perform("setup", "set_quota", [v.name, q.target]) { try $0.setQuota(v.name, target: q.target, limitBlocks: limit) }
             }
             for f in v.files { createFile("setup", volume: v.name, f) }
         }
@@ -364,7 +404,7 @@ public final class Simulation {
     func createFile(_ workload: String, volume: String, _ f: FileSpec) -> Bool {
         let size = Self.blocks(f.sizeBytes, blockSize)
         guard perform(workload, "create_file", ["\(volume)/\(f.path)"], detail: "\(size) blocks", {
-            (a: inout Aggregate) throws(ModelError) in try a.createFile(volume, f.path, sizeBlocks: size, attributes: f.attributes)
+            try $0.createFile(volume, f.path, sizeBlocks: size, attributes: f.attributes)
         }) != nil else { return false }
         let used = Int((f.used * Double(size)).rounded())
         // Chunks of 1 Mi blocks keep each content array at 8 MiB.

@@ -17,6 +17,8 @@ public struct ScenarioSpec: Sendable {
     /// When the scenario is to be run on several platforms and compared (`platforms:`); the
     /// first is also `platform`. Empty for a single platform.
     public var platforms: [Platform] = []
+    /// Every platform the scenario runs on.
+    public var runPlatforms: [Platform] { platforms.isEmpty ? [platform] : platforms }
     /// How reports show sizes: GiB (powers of 2) or GB (powers of 10).
     public var reportUnit: ByteUnit = .GiB
     public var aggregate: AggregateSpec

@@ -58,7 +58,7 @@ final class VDIDriver: WorkloadDriver {
         rewrite.writeSize = .constant(65536)
         imagePlanner = try sim.planner(rewrite, "\(name).recompose")
         imageStream = sim.stream("\(name)/image")
-        let limit = sim.aggregate.profile.maxClonesPerVolume
+        let limit = sim.storage.maxClonesPerSource
         if spec.desktops > limit
             && (spec.limitStrategy == .none || (spec.provisioning == .volumeClones && spec.limitStrategy == .keepCloningSource)) {
             throw SimulationError("\(name): \(spec.desktops) desktops exceed the limit of \(limit) clones of one source")
@@ -72,7 +72,7 @@ final class VDIDriver: WorkloadDriver {
     }
 
     func start(_ sim: Simulation) throws(SimulationError) {
-        guard (try? sim.aggregate.fileSizeBlocks(spec.volume, spec.image)) != nil else {
+        guard (try? sim.storage.fileSizeBlocks(spec.volume, spec.image)) != nil else {
             throw SimulationError("\(name): image '\(spec.image)' is not a file of volume '\(spec.volume)'")
         }
         sources = [Source(volume: spec.volume, path: spec.image)]
@@ -85,40 +85,36 @@ final class VDIDriver: WorkloadDriver {
     }
 
     func imageBytes(_ sim: Simulation) -> Int {
-        ((try? sim.aggregate.fileSizeBlocks(spec.volume, spec.image)) ?? 0) * sim.blockSize
+        ((try? sim.storage.fileSizeBlocks(spec.volume, spec.image)) ?? 0) * sim.blockSize
     }
 
     /// A Snapshot copy of `volume` for this generation's volume clones.
     func baseSnapshot(_ volume: String, _ sim: Simulation) -> String? {
         let snapshot = "\(name).base.\(generation)"
-        return sim.perform(name, "snapshot", ["\(volume)@\(snapshot)"]) { (a: inout Aggregate) throws(ModelError) in
-            try a.createSnapshot(volume, snapshot)
+        return sim.perform(name, "snapshot", ["\(volume)@\(snapshot)"]) { try $0.createSnapshot(volume, snapshot)
         } != nil ? snapshot : nil
     }
 
     /// The source the next clone comes from, making a new full copy when the current one
     /// has had its 255 clones and the strategy says so.
     func currentSource(_ sim: Simulation) -> Int {
-        let limit = sim.aggregate.profile.maxClonesPerVolume
+        let limit = sim.storage.maxClonesPerSource
         guard spec.limitStrategy == .cloneNewestCopy, sources[sources.count - 1].clones >= limit else { return sources.count - 1 }
         copies += 1
         sim.result.limits.strategyCopies += 1
         if volumeClones {
             let copy = "\(spec.volume)-copy-\(copies)"
-            guard let size = try? sim.aggregate.volumeSizeBlocks(spec.volume),
-                  sim.perform(name, "create_volume", [copy], detail: "full copy of \(spec.volume) (limit strategy)", {
-                      (a: inout Aggregate) throws(ModelError) in try a.createVolume(copy, sizeBlocks: size)
+            guard let size = try? sim.storage.volumeSizeBlocks(spec.volume),
+                  sim.perform(name, "create_volume", [copy], detail: "full copy of \(spec.volume) (limit strategy)", { try $0.createVolume(copy, sizeBlocks: size, guarantee: .none, snapLock: false)
                   }) != nil else { return sources.count - 1 }
-            for path in (try? sim.aggregate.filePaths(spec.volume)) ?? [] {
-                sim.perform(name, "copy_file", ["\(copy)/\(path)", "\(spec.volume)/\(path)"]) { (a: inout Aggregate) throws(ModelError) in
-                    try a.copyFile(spec.volume, path, toVolume: copy, as: path)
+            for path in (try? sim.storage.filePaths(spec.volume)) ?? [] {
+                sim.perform(name, "copy_file", ["\(copy)/\(path)", "\(spec.volume)/\(path)"]) { try $0.copyFile(spec.volume, path, toVolume: copy, as: path)
                 }
             }
             sources.append(Source(volume: copy, path: spec.image, snapshot: baseSnapshot(copy, sim)))
         } else {
             let copy = "\(spec.image).copy-\(copies)"
-            guard sim.perform(name, "copy_file", ["\(spec.volume)/\(copy)", "\(spec.volume)/\(spec.image)"], detail: "limit strategy", {
-                (a: inout Aggregate) throws(ModelError) in try a.copyFile(spec.volume, spec.image, toVolume: spec.volume, as: copy)
+            guard sim.perform(name, "copy_file", ["\(spec.volume)/\(copy)", "\(spec.volume)/\(spec.image)"], detail: "limit strategy", { try $0.copyFile(spec.volume, spec.image, toVolume: spec.volume, as: copy)
             }) != nil else { return sources.count - 1 }
             sources.append(Source(volume: spec.volume, path: copy))
         }
@@ -133,12 +129,10 @@ final class VDIDriver: WorkloadDriver {
         let ok: Bool
         if volumeClones {
             guard let snapshot = source.snapshot else { return false }
-            ok = sim.perform(name, "clone_volume", [desktop, "\(source.volume)@\(snapshot)"]) { (a: inout Aggregate) throws(ModelError) in
-                try a.createVolumeClone(desktop, parent: source.volume, snapshot: snapshot)
+            ok = sim.perform(name, "clone_volume", [desktop, "\(source.volume)@\(snapshot)"]) { try $0.cloneVolume(desktop, parent: source.volume, snapshot: snapshot)
             } != nil
         } else {
-            let result = sim.perform(name, "clone_file", ["\(source.volume)/\(desktop)", "\(source.volume)/\(source.path)"]) {
-                (a: inout Aggregate) throws(ModelError) in try a.cloneFile(source.volume, source.path, to: desktop)
+            let result = sim.perform(name, "clone_file", ["\(source.volume)/\(desktop)", "\(source.volume)/\(source.path)"]) { try $0.cloneFile(source.volume, source.path, as: desktop)
             }
             ok = result != nil
             if let result { sim.noteLimits(name, "\(source.volume)/\(desktop)", result) }
@@ -159,10 +153,9 @@ final class VDIDriver: WorkloadDriver {
         let desktop = desktops[i].name
         let volume = sources[s].volume
         if volumeClones {
-            sim.perform(name, "destroy", [desktop]) { (a: inout Aggregate) throws(ModelError) in try a.destroyVolume(desktop) }
+            sim.perform(name, "destroy", [desktop]) { try $0.destroyVolume(desktop) }
         } else {
-            sim.perform(name, "delete_file", ["\(volume)/\(desktop)"]) { (a: inout Aggregate) throws(ModelError) in
-                try a.deleteFile(volume, desktop)
+            sim.perform(name, "delete_file", ["\(volume)/\(desktop)"]) { try $0.deleteFile(volume, desktop)
             }
         }
         sources[s].clones -= 1
@@ -206,7 +199,7 @@ final class VDIDriver: WorkloadDriver {
     /// A new image version: `imageChange` of the image rewritten in place, a new base for
     /// volume clones, and every desktop scheduled to move to it.
     func recompose(_ sim: Simulation) {
-        guard let r = spec.recompose, let size = try? sim.aggregate.fileSizeBlocks(spec.volume, spec.image) else { return }
+        guard let r = spec.recompose, let size = try? sim.storage.fileSizeBlocks(spec.volume, spec.image) else { return }
         let blocks = Int((r.imageChange * Double(size)).rounded())
         let runs = imagePlanner.plan(blocks: blocks, size: size, stream: imageStream)
         sim.write(name, volume: spec.volume, path: spec.image, runs: runs, first: sim.newContent(blocks))
@@ -226,17 +219,14 @@ final class VDIDriver: WorkloadDriver {
             let source = sources[s]
             if volumeClones {
                 if source.volume == spec.volume, let snapshot = source.snapshot {
-                    sim.perform(name, "delete_snapshot", ["\(source.volume)@\(snapshot)"]) { (a: inout Aggregate) throws(ModelError) in
-                        try a.deleteSnapshot(source.volume, snapshot)
+                    sim.perform(name, "delete_snapshot", ["\(source.volume)@\(snapshot)"]) { try $0.deleteSnapshot(source.volume, snapshot)
                     }
-                } else if sim.aggregate.hasVolume(source.volume) {
-                    sim.perform(name, "destroy", [source.volume]) { (a: inout Aggregate) throws(ModelError) in
-                        try a.destroyVolume(source.volume)
+                } else if sim.storage.hasVolume(source.volume) {
+                    sim.perform(name, "destroy", [source.volume]) { try $0.destroyVolume(source.volume)
                     }
                 }
             } else if source.path != spec.image {
-                sim.perform(name, "delete_file", ["\(source.volume)/\(source.path)"]) { (a: inout Aggregate) throws(ModelError) in
-                    try a.deleteFile(source.volume, source.path)
+                sim.perform(name, "delete_file", ["\(source.volume)/\(source.path)"]) { try $0.deleteFile(source.volume, source.path)
                 }
             }
         }
@@ -244,8 +234,16 @@ final class VDIDriver: WorkloadDriver {
 
     func finish(_ sim: Simulation) {
         let live = desktops.filter { $0.source != nil }.count
-        sim.result.notes.append("\(name): \(live) of \(desktops.count) desktops as \(volumeClones ? "FlexClone volumes" : "FlexClone files")"
-            + " of '\(spec.volume)/\(spec.image)'; \(copies) full copies made for the 255 limit (\(spec.limitStrategy.rawValue))"
+        let kind = switch (sim.spec.platform, volumeClones) {
+        case (.ontap, true): "FlexClone volumes"
+        case (.ontap, false): "FlexClone files"
+        case (.refs, _): "block clones"
+        case (.reflink, true): "subvolume snapshots"
+        case (.reflink, false): "reflinks"
+        }
+        let limit = sim.storage.maxClonesPerSource == Int.max ? "no limit" : "the limit of \(sim.storage.maxClonesPerSource) clones of one source"
+        sim.result.notes.append("\(name): \(live) of \(desktops.count) desktops as \(kind)"
+            + " of '\(spec.volume)/\(spec.image)'; \(copies) full copies made for \(limit) (\(spec.limitStrategy.rawValue))"
             + (spec.recompose != nil ? "; recompose to image version \(generation), \(moved) desktops moved." : "."))
     }
 }

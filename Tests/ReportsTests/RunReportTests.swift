@@ -8,9 +8,11 @@ import Testing
 struct RunReportTests {
     static let gib = 262_144
 
-    func result(_ platform: Platform = .ontap) -> RunResult {
+    /// A hand-built run; the framing is the repository one off ONTAP unless given.
+    func result(_ platform: Platform = .ontap, framing: Framing? = nil) -> RunResult {
         var r = RunResult(scenario: ScenarioSummary(
-            name: "t", description: "", seed: 1, generator: "mt19937", platform: platform, horizon: .days(2),
+            name: "t", description: "", seed: 1, generator: "mt19937", platform: platform,
+            framing: framing ?? (platform == .ontap ? .clones : .repository), horizon: .days(2),
             sampleInterval: .days(1), blockSize: 4096, capacityBlocks: 4 * Self.gib, alertLevels: [0.25, 0.9], reportUnit: .GiB,
             assumptions: ["One assumption."]))
         r.samples = [
@@ -79,6 +81,20 @@ struct RunReportTests {
         #expect(table(md, after: "## Capacity").map(\.first) == ["final use", "final use, share of the aggregate", "peak use"])
         #expect(table(md, after: "## Limits hit") == [["block clones refused (the data was copied)", "0"],
                                                       ["failed writes", "2 (0.25 GiB not written)"]])
+    }
+
+    /// Clone workloads on a file system: the clones-vs-copies framing, without ONTAP's
+    /// guarantee row and pointer, quota and ACL limits.
+    @Test func cloneWorkloadsOnAFileSystemKeepTheClonesFraming() {
+        var r = result(.reflink, framing: .clones)
+        r.limits.strategyCopies = 1
+        r.limits.refusedClones = 3
+        let md = RunReport.markdown(r)
+        #expect(md.contains("## Capacity: clones vs traditional full copies"))
+        #expect(table(md, after: "## Capacity").map(\.first) == ["final use", "final use, share of the aggregate", "peak use"])
+        #expect(table(md, after: "## Limits hit") == [["full copies made by the limit strategy", "1"], ["clones refused", "3"],
+                                                      ["failed writes", "2 (0.25 GiB not written)"]])
+        #expect(Comparison.markdown([r]).contains("| final use with full copies |"))
     }
 
     @Test func csvFilesHoldExactBytes() throws {

@@ -112,7 +112,7 @@ struct ScenarioLoaderTests {
     }
 
     @Test func workloadsThatCannotFit() {
-        #expect(problem("    desktops: 100", "    desktops: 300\n    limit_strategy: none") == "s.yaml:31:15: workloads.desktops.desktops: found 300 desktops with limit_strategy none; allowed: at most 255 clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")
+        #expect(problem("    desktops: 100", "    desktops: 300\n    limit_strategy: none") == "s.yaml:31:15: workloads.desktops.desktops: found 300 desktops with limit_strategy none on platform ontap; allowed: at most 255 clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")
         #expect(problem("    desktops: 100", "    desktops: 300\n    provisioning: volume_clones\n    limit_strategy: keep_cloning_source") == "s.yaml:31:15: workloads.desktops.desktops: found 300 volume clones of one parent with keep_cloning_source; allowed: at most 255 (the 256th FlexClone volume fails), or limit_strategy clone_newest_copy")
         #expect(problem("        count: 3", "        count: 200\n      test:\n        count: 56") == "s.yaml:26:16: workloads.devtest.clones.test.count: found 256 clones of volume 'prod' in all; allowed: at most 255 clones of one volume (the 256th FlexClone volume of a parent fails)")
         #expect(problem("db.dat: { size: 100GB, used: 100% }", "db.dat: { size: 300GB, used: 100% }") == "s.yaml:11:15: volumes.prod.files.db.dat: found files using 300000000000 bytes in volume 'prod' of 200000000000 bytes; allowed: files whose used parts fit in the volume's size")
@@ -120,9 +120,35 @@ struct ScenarioLoaderTests {
 
     @Test func workloadsAndPlatformsMustMatch() {
         #expect(problem("horizon: 30d", "horizon: 30d\nplatform: netapp") == "s.yaml:3:11: platform: found 'netapp'; allowed: ontap, refs, reflink")
-        #expect(problem("horizon: 30d", "horizon: 30d\nplatform: refs") == "s.yaml:9:3: volumes: found volumes on platform refs; allowed: no volumes: on refs and reflink the aggregate is the repository file system")
+        #expect(problem("horizon: 30d", "horizon: 30d\nplatform: refs") == "s.yaml:19:11: workloads.devtest.type: found 'devtest' (volume clones) on platform refs; allowed: vdi, events, backup, checkpoints (ReFS has no volume clones; devtest runs on ontap or reflink)")
         #expect(problem("  capacity: 10TiB", "  capacity: 10TiB\n  cluster_size: 64KiB") == "s.yaml:6:17: aggregate.cluster_size: found cluster_size on platform ontap; allowed: cluster_size only with platform: refs")
         #expect(problem("    type: events", "    type: backup") == "s.yaml:35:11: workloads.whatif.type: found 'backup' on platform ontap; allowed: devtest, vdi, events (backup and checkpoints run on platform refs or reflink)")
+    }
+
+    /// The valid scenario on another platform, with more edits.
+    func onPlatform(_ platform: String, _ edits: [(String, String)] = []) -> String {
+        var text = validScenario.replacingOccurrences(of: "horizon: 30d", with: "horizon: 30d\nplatform: \(platform)")
+        for (old, new) in edits {
+            precondition(text.contains(old), "test edit does not apply: \(old)")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        do { _ = try ScenarioLoader.parse(text, file: "s.yaml"); return "no error" } catch { return error.description }
+    }
+
+    /// devtest, vdi and events run on reflink (subvolumes); on ReFS only file clones. Whatever
+    /// a platform lacks is refused at its key, naming the platform.
+    @Test func clonesWorkloadsOnFileSystems() {
+        #expect(onPlatform("reflink") == "no error")
+        #expect(onPlatform("reflink", [("    size: 200GB\n", "    size: 200GB\n    guarantee: volume\n")]) == "s.yaml:11:16: volumes.prod.guarantee: found 'guarantee' on platform reflink; allowed: guarantee only on platform ontap (ReFS folders and reflink subvolumes have none)")
+        #expect(onPlatform("reflink", [("db.dat: { size: 100GB, used: 100% }", "db.dat: { size: 100GB, used: 100%, kind: lun }")]) == "s.yaml:12:48: volumes.prod.files.db.dat.kind: found 'kind' on platform reflink; allowed: size and used (kind only on platform ontap)")
+        #expect(onPlatform("reflink", [("        snapshot: { volume: prod, name: s1 }", "        split: { volume: prod }")]) == "s.yaml:39:16: workloads.whatif.operations.0.split: found 'split' on platform reflink; allowed: no split: a subvolume snapshot is already independent, and ReFS has no volume clones")
+        let noDevtest = ("  devtest:\n    type: devtest\n    source: prod\n    mirror: true\n    refresh_every: 7d\n    clones:\n      dev:\n        count: 3\n        change: { rate: { distribution: lognormal, mean: 2%, sd: 1% }, pattern: hotspot, write_size: 64KiB }\n        resets: { distribution: exponential, mean: 3d }\n", "")
+        #expect(onPlatform("refs", [noDevtest]) == "s.yaml:29:19: workloads.whatif.operations.0.snapshot: found 'snapshot' on platform refs; allowed: clone_file, destroy, create_file, delete_file, write (ReFS has no volume snapshots or clones)")
+        #expect(onPlatform("refs", [noDevtest, ("    desktops: 100\n", "    desktops: 100\n    provisioning: volume_clones\n")]) == "s.yaml:23:19: workloads.desktops.provisioning: found volume_clones on platform refs; allowed: file_clones (ReFS has no volume clones)")
+        // ReFS allows 8174 clones of one source (8175 regions per cluster), not ONTAP's 255.
+        #expect(onPlatform("refs", [noDevtest, ("    desktops: 100\n", "    desktops: 8175\n    limit_strategy: none\n")]) == "s.yaml:22:15: workloads.desktops.desktops: found 8175 desktops with limit_strategy none on platform refs; allowed: at most 8174 clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")
+        #expect(onPlatform("refs", [noDevtest, ("    desktops: 100\n", "    desktops: 8174\n    limit_strategy: none\n"),
+                                    ("      - at: 1d\n        snapshot: { volume: prod, name: s1 }\n      - at: 2d\n        clone_volume: { name: what1, parent: prod, snapshot: s1 }\n      - at: 3d\n        write: { volume: what1,", "      - at: 3d\n        write: { volume: prod,")]) == "no error")
     }
 
     static let backupScenario = """
@@ -147,7 +173,8 @@ struct ScenarioLoaderTests {
                 return error.description
             }
         }
-        #expect(problem("platforms: [refs, ontap]") == "b.yaml:3:19: platforms.1: found 'ontap' with 'refs'; allowed: refs and reflink together (ontap runs other workloads, so it is compared on its own)")
+        // A backup has no ONTAP form: listing ontap names the workload's type.
+        #expect(problem("platforms: [reflink, ontap]") == "b.yaml:7:11: workloads.job.type: found 'backup' on platform ontap; allowed: devtest, vdi, events (backup and checkpoints run on platform refs or reflink)")
         #expect(problem("platforms: [refs, refs]") == "b.yaml:3:19: platforms.1: found 'refs' twice; allowed: each platform once")
         #expect(problem("platform: refs\nplatforms: [refs]") == "b.yaml:3:11: platform: found both 'platform' and 'platforms'; allowed: one of them")
     }
@@ -182,10 +209,12 @@ struct ScenarioLoaderTests {
         guard case .backup(let b) = spec.workloads[0].kind else { Issue.record("kind"); return }
         #expect(b.dataBytes == 107_374_182_400 && b.restorePoints == 7 && b.syntheticFullEvery == 7 && b.blockCloning)
         #expect(b.change.rate.distribution == .constant(value: 0.05))
-        let devtest = Self.backupScenario.replacingOccurrences(of: "type: backup", with: "type: devtest")
+        let devtest = Self.backupScenario.replacingOccurrences(of: "platform: reflink", with: "platform: refs")
+            .replacingOccurrences(of: ", freeing: extent", with: "")
+            .replacingOccurrences(of: "type: backup", with: "type: devtest")
         #expect(throws: ScenarioError.self) { try ScenarioLoader.parse(devtest, file: "b.yaml") }
         do { _ = try ScenarioLoader.parse(devtest, file: "b.yaml") } catch {
-            #expect(error.description == "b.yaml:7:11: workloads.job.type: found 'devtest' on platform reflink; allowed: backup, checkpoints (devtest, vdi and events run on ontap)")
+            #expect(error.description == "b.yaml:7:11: workloads.job.type: found 'devtest' (volume clones) on platform refs; allowed: vdi, events, backup, checkpoints (ReFS has no volume clones; devtest runs on ontap or reflink)")
         }
     }
 }

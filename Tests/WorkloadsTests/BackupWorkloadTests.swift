@@ -66,8 +66,8 @@ import Testing
         let block = 262_144, day = 13_107  // 1 GiB and 5% of it
         // End: chain 1 (full2 + inc3 + inc4), chain 2 (full4 + inc5 + inc6), full6 — fulls are clones.
         let files = result.objects.filter { $0.kind == .file }.map(\.name)
-        #expect(files == ["aggr1/job-00002.vbk", "aggr1/job-00003.vib", "aggr1/job-00004.vbk", "aggr1/job-00004.vib",
-                          "aggr1/job-00005.vib", "aggr1/job-00006.vbk", "aggr1/job-00006.vib"])
+        #expect(files == ["aggr1/repo/job-00002.vbk", "aggr1/repo/job-00003.vib", "aggr1/repo/job-00004.vbk", "aggr1/repo/job-00004.vib",
+                          "aggr1/repo/job-00005.vib", "aggr1/repo/job-00006.vbk", "aggr1/repo/job-00006.vib"])
         // Physical: the blocks still referenced. After day 5 the first full's unchanged blocks
         // live on in full2; blocks 0..<2·day were replaced by inc1, inc2 (gone) but full2 holds them.
         #expect(result.samples.last?.physicalUsed == block + 4 * day)

@@ -31,7 +31,7 @@ import Testing
                                              copyDuration: .seconds(2), cloneDuration: .seconds(1)))
         // The base disk reads the merged data; the last checkpoint's disk is empty.
         let files = result.objects.filter { $0.kind == .file }
-        let folder = platform == .refs ? "aggr1" : "repo"  // the ReFS volume, or the reflink subvolume
+        let folder = platform == .refs ? "aggr1/repo" : "repo"  // a folder of the ReFS volume, or the reflink subvolume
         #expect(files.map(\.name) == ["\(folder)/vm-3.avhdx", "\(folder)/vm.vhdx"])
         #expect(files.map(\.physicalUsed) == [0, 1000])
     }

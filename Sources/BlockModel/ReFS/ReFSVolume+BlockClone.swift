@@ -71,8 +71,13 @@ extension ReFSVolume {
 
     /// Content identities of a file, cluster by cluster (nil for holes), up to its end of file.
     public func contents(_ path: String) throws(ReFSError) -> [UInt64?] {
+        try contents(path, clusters: 0..<clusters(try file(path).endOfFile))
+    }
+
+    /// Content identities of some clusters (nil for holes and past the end of file).
+    public func contents(_ path: String, clusters range: Range<Int>) throws(ReFSError) -> [UInt64?] {
         let f = try file(path)
-        return (0..<clusters(f.endOfFile)).map { c in
+        return range.map { c in
             let b = c < f.map.blockCount ? store.read(f.map, c) : BlockStore.hole
             return b == BlockStore.hole ? nil : store.contentOf(b)
         }
@@ -86,6 +91,9 @@ extension ReFSVolume {
     }
 
     public var filePaths: [String] { files.keys.sorted() }
+
+    /// A file's end of file, in bytes.
+    public func endOfFile(_ path: String) throws(ReFSError) -> Int { try file(path).endOfFile }
 
     /// Figures for the volume, then each file by path (MODEL.md §0), in clusters.
     public func accounting() -> [ObjectFigures] {

@@ -38,7 +38,10 @@ public struct ReflinkFileSystem: Sendable {
     public var freeBlocks: Int { store.freeBlocks }
     /// Blocks mapped by files, counted once per file slot. O(files).
     public var logicalUsedBlocks: Int { subvolumes.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.map.mappedBlocks } } }
+    /// Blocks mapped by the files of one subvolume (0 for an unknown one).
+    public func logicalUsedBlocks(_ sub: String) -> Int { subvolumes[sub]?.values.reduce(0) { $0 + $1.map.mappedBlocks } ?? 0 }
     public var fileCount: Int { subvolumes.values.reduce(0) { $0 + $1.count } }
+    public func fileCount(_ sub: String) -> Int { subvolumes[sub]?.count ?? 0 }
     public var subvolumeCount: Int { subvolumes.count }
     var extents: Bool { profile.freeing == .extent }
 
@@ -165,10 +168,18 @@ public struct ReflinkFileSystem: Sendable {
 
     public func size(_ sub: String, _ path: String) throws(ReflinkError) -> Int { try file(sub, path).size }
 
+    /// The files of a subvolume, by path (none for an unknown one).
+    public func filePaths(_ sub: String) -> [String] { subvolumes[sub]?.keys.sorted() ?? [] }
+
     /// Content identities block by block up to the size (nil for holes).
     public func contents(_ sub: String, _ path: String) throws(ReflinkError) -> [UInt64?] {
+        try contents(sub, path, blocks: 0..<blocks(try file(sub, path).size))
+    }
+
+    /// Content identities of some blocks (nil for holes and past the size).
+    public func contents(_ sub: String, _ path: String, blocks range: Range<Int>) throws(ReflinkError) -> [UInt64?] {
         let f = try file(sub, path)
-        return (0..<blocks(f.size)).map { k in
+        return range.map { k in
             let b = k < f.map.blockCount ? store.read(f.map, k) : BlockStore.hole
             return b == BlockStore.hole ? nil : store.contentOf(b)
         }
