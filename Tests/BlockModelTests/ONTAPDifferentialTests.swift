@@ -15,6 +15,13 @@ struct NaiveONTAP {
         var base: String?
         var children: [String] = []
         var metadata: [String: Int] = [:]
+        /// File identities by path (the model's owner numbers: one per file created).
+        var fileIDs: [String: Int] = [:]
+        var dedup: DedupMode?
+        var scanned = false
+        var changelog: [(file: Int, offset: Int)] = []
+        var fingerprints: [UInt64: (block: Int, file: Int, offset: Int)] = [:]
+        var dedupMetadata = 0
     }
 
     let profile: ONTAPProfile
@@ -25,6 +32,12 @@ struct NaiveONTAP {
     var owner: [Int: Int] = [:]
     var content: [Int: UInt64] = [:]
     var fallbackCopies = 0
+    var nextFileID = 0
+
+    mutating func newFileID() -> Int {
+        nextFileID += 1
+        return nextFileID
+    }
 
     mutating func newBlock(_ value: UInt64, owner volumeID: Int) -> Int {
         nextBlock += 1
@@ -55,6 +68,7 @@ struct NaiveONTAP {
     mutating func createFile(_ volume: String, _ path: String, size: Int) -> String? {
         guard vols[volume]!.files[path] == nil else { return "alreadyExists" }
         vols[volume]!.files[path] = Array(repeating: nil, count: size)
+        vols[volume]!.fileIDs[path] = newFileID()
         return nil
     }
 
@@ -62,6 +76,12 @@ struct NaiveONTAP {
         let id = vols[volume]!.id
         for (k, value) in values.enumerated() {
             vols[volume]!.files[path]![start + k] = newBlock(value, owner: id)
+        }
+        let file = vols[volume]!.fileIDs[path]!
+        switch vols[volume]!.dedup {
+        case .postProcess?: vols[volume]!.changelog += (start..<(start + values.count)).map { (file, $0) }
+        case .inline?: dedupSlots(volume, (start..<(start + values.count)).map { (file, $0) })
+        case nil: break
         }
         return nil
     }
@@ -92,6 +112,8 @@ struct NaiveONTAP {
         vols[parent]!.children.append(name)
         var v = Vol(id: nextVolumeID, files: files, parent: parent, base: base)
         v.metadata = [:]
+        for path in files.keys.sorted() { v.fileIDs[path] = newFileID() }
+        v.dedup = vols[parent]!.dedup
         nextVolumeID += 1
         vols[name] = v
         order.append(name)
@@ -148,12 +170,66 @@ struct NaiveONTAP {
             }
         }
         v.files[destination] = clone
+        v.fileIDs[destination] = newFileID()
         v.metadata[destination] = Int((Double(clone.count) * profile.fileCloneMetadataFraction).rounded(.up))
         vols[volume] = v
         return nil
     }
 
+    mutating func setDedup(_ volume: String, _ mode: DedupMode?) -> String? {
+        vols[volume]!.dedup = mode
+        vols[volume]!.scanned = false
+        vols[volume]!.changelog = []
+        vols[volume]!.fingerprints = [:]
+        vols[volume]!.dedupMetadata = 0
+        return nil
+    }
+
+    /// A post-process run: the change log (or every mapped slot the first time) by file and
+    /// offset, then metadata as a fraction of the volume's own live blocks.
+    mutating func runDedup(_ volume: String) -> String? {
+        guard vols[volume]!.dedup != nil else { return "invalidArgument" }
+        var entries = vols[volume]!.changelog
+        if !vols[volume]!.scanned {
+            entries = []
+            for (path, map) in vols[volume]!.files {
+                for (i, b) in map.enumerated() where b != nil { entries.append((vols[volume]!.fileIDs[path]!, i)) }
+            }
+            vols[volume]!.scanned = true
+        }
+        vols[volume]!.changelog = []
+        dedupSlots(volume, entries.sorted { ($0.file, $0.offset) < ($1.file, $1.offset) })
+        let id = vols[volume]!.id
+        let own = live.filter { owner[$0] == id }.count
+        vols[volume]!.dedupMetadata = Int((profile.dedupMetadataFraction * Double(own)).rounded(.up))
+        return nil
+    }
+
+    /// Each slot in turn: a duplicate goes to the recorded donor when that donor is still at
+    /// its slot and has fewer than the pointer limit in the active file system; otherwise (no
+    /// donor, a stale one, a full one) the slot's block becomes the donor.
+    mutating func dedupSlots(_ volume: String, _ slots: [(file: Int, offset: Int)]) {
+        var v = vols[volume]!
+        let paths = Dictionary(uniqueKeysWithValues: v.fileIDs.map { ($0.value, $0.key) })
+        for (file, offset) in slots {
+            guard let path = paths[file], let map = v.files[path], offset < map.count, let b = map[offset] else { continue }
+            let c = content[b]!
+            if c == 0 && !profile.dedupZeroBlocks { continue }
+            if let d = v.fingerprints[c], let dp = paths[d.file], let dm = v.files[dp], d.offset < dm.count, dm[d.offset] == d.block {
+                if d.block == b { continue }
+                let pointers = v.files.values.reduce(0) { $0 + $1.filter { $0 == d.block }.count }
+                if pointers < profile.maxPointersPerBlock {
+                    v.files[path]![offset] = d.block
+                    continue
+                }
+            }
+            v.fingerprints[c] = (b, file, offset)
+        }
+        vols[volume] = v
+    }
+
     mutating func deleteFile(_ volume: String, _ path: String) -> String? {
+        vols[volume]!.fileIDs[path] = nil
         vols[volume]!.files[path] = nil
         vols[volume]!.metadata[path] = nil
         return nil
@@ -194,7 +270,7 @@ struct NaiveONTAP {
                 out["\(name)@\(s)"] = [f.0, f.1, f.2, 0, -1]
             }
         }
-        let metadata = order.reduce(0) { $0 + vols[$1]!.metadata.values.reduce(0, +) }
+        let metadata = order.reduce(0) { $0 + vols[$1]!.metadata.values.reduce(0, +) + vols[$1]!.dedupMetadata }
         out["aggr"] = [aggregateLogical, liveBlocks.count + metadata, liveBlocks.count + metadata,
                        liveBlocks.subtracting(afsAll).count, liveBlocks.count + metadata]
         return out
@@ -232,6 +308,8 @@ struct ONTAPDifferentialTests {
         profile.maxPointersPerBlock = 4
         profile.maxClonesPerVolume = 3
         profile.maxSnapshotsPerVolume = 4
+        // Few distinct contents, so writes make duplicates for the dedup runs.
+        let distinct: UInt64 = seed % 2 == 0 ? 7 : 300
         var rng = LCG(state: seed &* 7919 &+ 1)
         var model = Aggregate(name: "aggr", capacityBlocks: 10_000_000, profile: profile)
         var naive = NaiveONTAP(profile: profile)
@@ -251,14 +329,23 @@ struct ONTAPDifferentialTests {
             func run(_ body: () throws -> Void) {
                 do { try body() } catch let e as ModelError { actual = Self.caseName(e) } catch { actual = "\(error)" }
             }
-            switch rng.below(12) {
+            switch rng.below(14) {
+            case 12:
+                let mode = [DedupMode.postProcess, .inline, nil][rng.below(3)]
+                op = "dedup \(mode?.rawValue ?? "off") on \(volume)"
+                expected = naive.setDedup(volume, mode)
+                run { try model.setDedup(volume, mode: mode) }
+            case 13:
+                op = "dedup run on \(volume)"
+                expected = naive.runDedup(volume)
+                run { _ = try model.runDedup(volume) }
             case 0...3 where !files.isEmpty:
                 let path = rng.pick(files)!
                 let size = naive.vols[volume]!.files[path]!.count
                 let count = 1 + rng.below(rng.below(2) == 0 ? 5 : 400)
                 let start = rng.below(max(1, size - count + 1))
                 let n = min(count, size - start)
-                let values = (0..<n).map { _ in rng.next() }
+                let values = (0..<n).map { _ in rng.next() % distinct }
                 op = "write \(n) at \(start) into \(volume)/\(path)"
                 expected = naive.write(volume, path, at: start, values)
                 run { try model.write(volume, path, at: start, contents: values) }

@@ -77,7 +77,8 @@ extension Aggregate {
         contents.withUnsafeBufferPointer {
             store.writeRun(&f.map, at: start, contents: $0, owner: f.owner, replaced: &replaced, collectReplaced: collect)
         }
-        for old in replaced { v.sharing.decrement(old) }
+        for old in replaced { v.dropPointer(old) }
+        logWrites(&v, &f, start..<(start + contents.count))
         v.files[path] = f
         volumes[volume] = v
         checkAfterOperation()
@@ -117,8 +118,9 @@ extension Aggregate {
         let collect = !v.sharing.isEmpty
         for k in order {
             let old = store.overwrite(&f.map, indices[k], content: contents[k], owner: f.owner)
-            if collect && old != BlockStore.hole { v.sharing.decrement(old) }
+            if collect && old != BlockStore.hole { v.dropPointer(old) }
         }
+        logWrites(&v, &f, indices)
         v.files[path] = f
         volumes[volume] = v
         checkAfterOperation()
@@ -144,7 +146,9 @@ extension Aggregate {
     public mutating func deleteFile(_ volume: String, _ path: String) throws(ModelError) {
         var v = try self.volume(volume)
         let f = try file(v, path)
-        if !v.sharing.isEmpty {
+        if v.dedupSaved > 0 {
+            store.forEachBlock(f.map) { _, block in v.dropPointer(block) }
+        } else if !v.sharing.isEmpty {
             var sharing = v.sharing
             v.sharing = SharingCounts()  // so `sharing` is uniquely referenced and changed in place
             store.forEachLeaf(f.map) { _, slots in sharing.decrement(slots, hole: BlockStore.hole) }
@@ -258,7 +262,7 @@ extension Aggregate {
             volumes[volume]!.reservedLUNs.removeAll { $0 == destination }
             volumes[volume]!.metadataBlocks -= metadata
             metadataTotal -= metadata
-            for block in sharedSlots { volumes[volume]!.sharing.decrement(block) }
+            for block in sharedSlots { volumes[volume]!.dropPointer(block) }
             store.release(clone.map)
             throw .outOfSpace(volume: volume, neededBlocks: metadata + copied + 1, availableBlocks: metadata + copied,
                               inAggregate: true)
@@ -321,6 +325,11 @@ extension Aggregate {
                                    collectReplaced: false)
                 }
             }
+        }
+        if dv.dedup != nil {
+            var offsets: [Int] = []
+            store.forEachBlock(copy.map) { i, _ in offsets.append(i) }
+            logWrites(&dv, &copy, offsets)
         }
         dv.files[destination] = copy
         if reserved { dv.reservedLUNs.append(destination) }

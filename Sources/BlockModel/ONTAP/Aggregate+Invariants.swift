@@ -27,6 +27,12 @@ extension Aggregate {
                                               scratch: &scratch)
             }
             if charged(v) > v.sizeBlocks { problems.append("volume \(name) charged \(charged(v)) > size \(v.sizeBlocks)") }
+            // Dedup's share of each block's extra pointers, and their total.
+            let dedup = v.dedupExtra.nonzero
+            if dedup.reduce(0, { $0 + $1.extra }) != v.dedupSaved { problems.append("volume \(name): dedup savings differ from its pointers") }
+            for (b, extra) in dedup where extra > v.sharing[b] {
+                problems.append("volume \(name): block \(b) has \(extra) dedup pointers of \(v.sharing[b]) extra")
+            }
             if let p = v.parentVolume {
                 guard let parent = volumes[p], let base = v.parentSnapshot, let snap = parent.snapshots[base] else {
                     problems.append("clone \(name): parent \(p) or its base Snapshot copy is missing")
@@ -41,7 +47,7 @@ extension Aggregate {
             }
         }
         if physicalUsedBlocks + reservedBlocks + freeBlocks != capacityBlocks { problems.append("used + reserved + free != capacity") }
-        let metadata = volumes.values.reduce(0) { $0 + $1.metadataBlocks }
+        let metadata = volumes.values.reduce(0) { $0 + $1.metadataBlocks + ($1.dedup?.metadataBlocks ?? 0) }
         if metadata != metadataTotal { problems.append("metadata total \(metadataTotal) != \(metadata)") }
         for (name, v) in volumes {
             if v.metadataBlocks != v.files.values.reduce(0, { $0 + $1.metadataBlocks }) {

@@ -45,7 +45,8 @@ extension Aggregate {
             copy.map = store.copy(copy.map)
             files[path] = copy
         }
-        v.snapshots[snapshot] = SnapshotCopy(name: snapshot, files: files, sharing: v.sharing)
+        v.snapshots[snapshot] = SnapshotCopy(name: snapshot, files: files, sharing: v.sharing, dedupExtra: v.dedupExtra,
+                                             dedupSaved: v.dedupSaved)
         v.snapshotOrder.append(snapshot)
         volumes[volume] = v
     }
@@ -101,6 +102,10 @@ extension Aggregate {
         clone.qtrees = p.qtrees
         clone.quotas = p.quotas
         clone.sharing = snap.sharing
+        // A clone of a deduplicated volume inherits its savings (and its dedup setting). [seed]
+        clone.dedupExtra = snap.dedupExtra
+        clone.dedupSaved = snap.dedupSaved
+        if let mode = p.dedup?.mode { clone.dedup = DedupState(mode: mode) }
         for path in snap.files.keys.sorted() {
             var f = snap.files[path]!
             f.map = store.copy(f.map)
@@ -144,7 +149,7 @@ extension Aggregate {
         volumes[name] = nil
         volumeOrder.removeAll { $0 == name }
         guaranteedVolumes.removeAll { $0 == name }
-        metadataTotal -= v.metadataBlocks
+        metadataTotal -= v.metadataBlocks + (v.dedup?.metadataBlocks ?? 0)
         checkAfterOperation()
     }
 
@@ -213,6 +218,8 @@ extension Aggregate {
                         copies[block] = copy
                         v.sharing.set(copy, v.sharing[block])
                         v.sharing.set(block, 0)
+                        v.dedupExtra.set(copy, v.dedupExtra[block])
+                        v.dedupExtra.set(block, 0)
                         store.set(&f.map, i, to: copy)
                     }
                 }

@@ -107,6 +107,9 @@ struct SnapshotCopy: Sendable {
     var name: String
     var files: [String: StoredFile]
     var sharing: SharingCounts
+    /// The volume's dedup share of `sharing` and its total, when the copy was made.
+    var dedupExtra = SharingCounts()
+    var dedupSaved = 0
     /// Clone volumes this Snapshot copy backs (it is locked while there are any).
     var clones: [String] = []
 }
@@ -135,6 +138,22 @@ struct Volume: Sendable {
     var metadataBlocks = 0
     /// Paths of space-reserved LUNs (their unused reservations are charged to the volume).
     var reservedLUNs: [String] = []
+    /// Dedup settings and state (nil: dedup off).
+    var dedup: DedupState?
+    /// Pointers beyond the first that dedup made, per block (never above `sharing`), and their
+    /// total: the blocks dedup saves in this volume. A clone starts with its Snapshot copy's.
+    var dedupExtra = SharingCounts()
+    var dedupSaved = 0
+
+    /// One active-file-system pointer to `block` gone. The dedup share drops with it when it
+    /// would exceed what is left (a pointer lost is counted against clones first).
+    mutating func dropPointer(_ block: BlockStore.Block) {
+        guard sharing.decrement(block) else { return }
+        if dedupSaved > 0 && dedupExtra[block] > sharing[block] {
+            dedupExtra.decrement(block)
+            dedupSaved -= 1
+        }
+    }
 
     var sortedFilePaths: [String] { files.keys.sorted() }
 }

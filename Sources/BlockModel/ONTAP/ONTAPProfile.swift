@@ -16,6 +16,15 @@ public struct ONTAPProfile: Sendable, Equatable {
     /// A split deletes the clone's own Snapshot copies (FAS systems; AFF shares blocks
     /// instead, not modelled yet). [vendor]
     public var splitDeletesCloneSnapshots = true
+    /// Dedup metadata (fingerprint database and change logs) as a fraction of the volume's
+    /// physical data. [vendor: "up to 7 percent of the total physical data"]
+    public var dedupMetadataFraction = 0.07
+    /// Blocks a post-process dedup run processes per second (it sets each run's duration).
+    /// [choice: 100 MiB/s per volume]
+    public var dedupBlocksPerSecond = 25_600.0
+    /// Zero-filled blocks (content identity 0) are deduplicated like any other content; when
+    /// false a run leaves them alone. [choice]
+    public var dedupZeroBlocks = true
 
     public init() {}
 }

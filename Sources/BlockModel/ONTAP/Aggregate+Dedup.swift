@@ -1,0 +1,179 @@
+/// How a volume deduplicates (MODEL.md §1, Deduplication).
+public enum DedupMode: String, Sendable, CaseIterable {
+    /// A run (scheduled by the caller, e.g. nightly) processes the blocks written since the last.
+    case postProcess = "post_process"
+    /// Each write is deduplicated as it is applied.
+    case inline
+}
+
+/// A volume's dedup state: the change log of written slots and the fingerprint database.
+struct DedupState: Sendable {
+    var mode: DedupMode
+    /// Slots written since the last run, as `owner << 32 | offset`.
+    var changelog: [UInt64] = []
+    var fingerprints = FingerprintTable()
+    /// False until the first run, which fingerprints all the volume's data (as `sis start -s`).
+    var scanned = false
+    /// Fingerprint database and change logs, in blocks (a fraction of the physical data).
+    var metadataBlocks = 0
+
+    init(mode: DedupMode) { self.mode = mode }
+}
+
+/// What one dedup run (or an inline write) did.
+public struct DedupRun: Sendable, Equatable {
+    /// Blocks fingerprinted.
+    public var processedBlocks = 0
+    /// Blocks pointed at a donor with the same content.
+    public var duplicates = 0
+    /// Blocks the aggregate got back (fewer than `duplicates` while Snapshot copies hold the
+    /// replaced blocks).
+    public var freedBlocks = 0
+    /// Times a donor had 1 + 255 pointers, so the duplicate became the next donor.
+    public var fullDonors = 0
+    /// Dedup metadata of the volume after the run.
+    public var metadataBlocks = 0
+    /// Run time at the profile's throughput.
+    public var seconds = 0.0
+
+    public init() {}
+}
+
+extension Aggregate {
+    /// Turns dedup on (`mode`) or off (nil, dropping its metadata; savings made stay).
+    public mutating func setDedup(_ volume: String, mode: DedupMode?) throws(ModelError) {
+        var v = try self.volume(volume)
+        if let old = v.dedup { metadataTotal -= old.metadataBlocks }
+        v.dedup = mode.map { DedupState(mode: $0) }
+        volumes[volume] = v
+        checkAfterOperation()
+    }
+
+    public func dedupMode(_ volume: String) throws(ModelError) -> DedupMode? { try self.volume(volume).dedup?.mode }
+
+    /// Blocks dedup saves in the volume: pointers it added that still stand.
+    public func dedupSavedBlocks(_ volume: String) throws(ModelError) -> Int { try self.volume(volume).dedupSaved }
+
+    /// Dedup metadata blocks of the volume.
+    public func dedupMetadataBlocks(_ volume: String) throws(ModelError) -> Int { try self.volume(volume).dedup?.metadataBlocks ?? 0 }
+
+    /// Written slots waiting for the next post-process run.
+    public func pendingDedupBlocks(_ volume: String) throws(ModelError) -> Int { try self.volume(volume).dedup?.changelog.count ?? 0 }
+
+    /// A post-process run: fingerprints the blocks written since the last run (everything, the
+    /// first time) and points each duplicate at a donor, freeing it when nothing else holds it.
+    /// - Throws: `invalidArgument` when dedup is off on the volume.
+    /// - Complexity: O(blocks processed) plus O(files).
+    public mutating func runDedup(_ volume: String) throws(ModelError) -> DedupRun {
+        var v = try self.volume(volume)
+        guard var state = v.dedup else { throw .invalidArgument("dedup is not enabled on volume '\(volume)'") }
+        volumes[volume] = nil
+        v.dedup = nil
+        let liveBefore = store.liveBlocks
+        var entries: [UInt64] = []
+        if state.scanned {
+            swap(&entries, &state.changelog)
+        } else {
+            for path in v.sortedFilePaths {
+                let f = v.files[path]!
+                store.forEachBlock(f.map) { i, _ in entries.append(UInt64(f.owner) << 32 | UInt64(i)) }
+            }
+            state.changelog = []
+            state.scanned = true
+        }
+        // By file, then offset: deterministic, and each file is taken out once.
+        entries.sort()
+        let paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) })
+        var run = DedupRun()
+        var k = 0
+        while k < entries.count {
+            let owner = UInt32(entries[k] >> 32)
+            var end = k
+            while end < entries.count && UInt32(entries[end] >> 32) == owner { end += 1 }
+            if let path = paths[owner] {
+                var f = v.files.removeValue(forKey: path)!
+                dedupSlots(&v, &f, entries[k..<end].lazy.map { Int(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }, &state.fingerprints, &run)
+                v.files[path] = f
+            }
+            k = end
+        }
+        // Metadata follows the physical data, within the free space.
+        let target = Int((profile.dedupMetadataFraction * Double(store.owned(byGroup: v.group))).rounded(.up))
+        let metadata = min(target, state.metadataBlocks + max(0, capacityBlocks - physicalUsedBlocks - reservedBlocks))
+        metadataTotal += metadata - state.metadataBlocks
+        state.metadataBlocks = metadata
+        run.metadataBlocks = metadata
+        run.freedBlocks = liveBefore - store.liveBlocks
+        run.seconds = Double(run.processedBlocks) / profile.dedupBlocksPerSecond
+        v.dedup = state
+        volumes[volume] = v
+        checkAfterOperation()
+        return run
+    }
+
+    /// After a write to `f` (taken out of `v`): notes the slots for the next run, or
+    /// deduplicates them now in inline mode.
+    mutating func logWrites(_ v: inout Volume, _ f: inout StoredFile, _ offsets: some Sequence<Int>) {
+        guard var state = v.dedup else { return }
+        v.dedup = nil
+        switch state.mode {
+        case .postProcess:
+            for i in offsets { state.changelog.append(UInt64(f.owner) << 32 | UInt64(i)) }
+        case .inline:
+            var run = DedupRun()
+            dedupSlots(&v, &f, offsets, &state.fingerprints, &run)
+        }
+        v.dedup = state
+    }
+
+    /// Fingerprints the given slots of `f` and points each duplicate at its donor. A donor must
+    /// still be where it was seen (that slot of the active file system still maps it) and have
+    /// fewer than 1 + 255 pointers; otherwise this block becomes the donor.
+    mutating func dedupSlots(_ v: inout Volume, _ f: inout StoredFile, _ offsets: some Sequence<Int>,
+                             _ fingerprints: inout FingerprintTable, _ run: inout DedupRun) {
+        let limit = profile.maxPointersPerBlock - 1
+        var paths: [UInt32: String]?  // the other files by owner, built when a donor is in one
+        for i in offsets where i < f.sizeBlocks {
+            let b = store.read(f.map, i)
+            guard b != BlockStore.hole else { continue }
+            let content = store.contentOf(b)
+            if content == 0 && !profile.dedupZeroBlocks { continue }
+            run.processedBlocks += 1
+            // A stale donor (its slot rewritten, its block id perhaps reused) is replaced.
+            if let donor = fingerprints[content], holds(v, f, donor, &paths) && store.contentOf(donor.block) == content {
+                if donor.block != b {
+                    if v.sharing[donor.block] < limit {
+                        store.set(&f.map, i, to: donor.block)
+                        v.sharing.increment(donor.block)
+                        v.dedupExtra.increment(donor.block)
+                        v.dedupSaved += 1
+                        v.dropPointer(b)
+                        run.duplicates += 1
+                        continue
+                    }
+                    run.fullDonors += 1
+                } else {
+                    continue  // already the donor's block
+                }
+            }
+            fingerprints.set(content, FingerprintTable.Donor(block: b, owner: f.owner, offset: UInt32(i)))
+        }
+    }
+
+    /// True when the active file system still maps `donor.block` where the donor was seen
+    /// (`f` is out of `v` while it is processed).
+    func holds(_ v: Volume, _ f: StoredFile, _ donor: FingerprintTable.Donor, _ paths: inout [UInt32: String]?) -> Bool {
+        let map: BlockMap
+        let size: Int
+        if donor.owner == f.owner {
+            map = f.map
+            size = f.sizeBlocks
+        } else {
+            if paths == nil { paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) }) }
+            guard let path = paths?[donor.owner], let g = v.files[path] else { return false }
+            map = g.map
+            size = g.sizeBlocks
+        }
+        return Int(donor.offset) < size && store.read(map, Int(donor.offset)) == donor.block
+    }
+}

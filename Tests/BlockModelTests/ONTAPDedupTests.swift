@@ -1,0 +1,142 @@
+import Testing
+@testable import BlockModel
+
+/// Deduplication on the ONTAP profile (MODEL.md §1, Deduplication), on cases counted by hand.
+/// The dedup metadata is ceil(7% × the volume's own live blocks) after each run.
+@Suite struct ONTAPDedupTests {
+    func aggregate(_ mode: DedupMode? = nil) throws -> Aggregate {
+        var a = Aggregate(name: "aggr", capacityBlocks: 100_000)
+        try a.createVolume("v", sizeBlocks: 50_000)
+        if let mode { try a.setDedup("v", mode: mode) }
+        return a
+    }
+
+    /// 600 blocks of one content: 1 + 255 pointers per block, so donors of 256, 256 and 88.
+    @Test func sixHundredIdenticalBlocksBecomeThree() throws {
+        var a = try aggregate(.postProcess)
+        try a.createFile("v", "f", sizeBlocks: 600)
+        try a.write("v", "f", at: 0, contents: Array(repeating: 42, count: 600))
+        let pending = try a.pendingDedupBlocks("v")
+        #expect(a.physicalUsedBlocks == 600 && pending == 600)
+        let run = try a.runDedup("v")
+        var expected = DedupRun()
+        expected.processedBlocks = 600
+        expected.duplicates = 597
+        expected.freedBlocks = 597
+        expected.fullDonors = 2
+        expected.metadataBlocks = 1  // ceil(0.07 × 3)
+        expected.seconds = 600 / 25_600
+        #expect(run == expected)
+        #expect(a.store.liveBlocks == 3 && a.physicalUsedBlocks == 4)
+        // Pointers per physical block, in the order the donors filled.
+        var pointers: [BlockStore.Block: Int] = [:]
+        for b in a.store.contents(a.volumes["v"]!.files["f"]!.map) { pointers[b, default: 0] += 1 }
+        #expect(pointers.values.sorted() == [88, 256, 256])
+        #expect(try a.dedupSavedBlocks("v") == 597)
+        #expect(try a.contents("v", "f") == Array(repeating: 42, count: 600))
+        #expect(a.invariantViolations().isEmpty)
+    }
+
+    /// The same case inline: the write ends with the three blocks, no run needed.
+    @Test func inlineDedupAtWriteTime() throws {
+        var a = try aggregate(.inline)
+        try a.createFile("v", "f", sizeBlocks: 600)
+        try a.write("v", "f", at: 0, contents: Array(repeating: 42, count: 600))
+        let saved = try a.dedupSavedBlocks("v"), pending = try a.pendingDedupBlocks("v")
+        #expect(a.store.liveBlocks == 3 && saved == 597 && pending == 0)
+    }
+
+    /// Two files: f holds contents 0..<100 where 50..<100 repeat 0..<50; g repeats 0..<20
+    /// and adds 20 new ones. 50 + 20 duplicates: 200 logical blocks on 130 physical.
+    @Test(arguments: [DedupMode.postProcess, .inline])
+    func knownDuplicatesGiveExactSavings(mode: DedupMode) throws {
+        var a = try aggregate(mode)
+        try a.createFile("v", "f", sizeBlocks: 100)
+        try a.createFile("v", "g", sizeBlocks: 100)
+        try a.write("v", "f", at: 0, contents: (0..<100).map { UInt64(1000 + $0 % 50) })
+        try a.write("v", "g", at: 0, contents: (0..<40).map { UInt64(1000 + $0 % 20) } + (0..<20).map { UInt64(2000 + $0) })
+        if mode == .postProcess {
+            #expect(a.store.liveBlocks == 160)
+            let run = try a.runDedup("v")
+            #expect(run.processedBlocks == 160 && run.duplicates == 90 && run.freedBlocks == 90)
+        }
+        // f: 50 distinct; g's first 40 are duplicates of f's first 20 (twice); 20 new.
+        let saved = try a.dedupSavedBlocks("v")
+        #expect(a.store.liveBlocks == 70 && saved == 90)
+        let rows = Dictionary(uniqueKeysWithValues: a.accounting().map { ($0.name, $0) })
+        #expect(rows["v"]?.logicalUsed == 160 && rows["v"]?.physicalUsed == 70)
+        #expect(rows["v/g"]?.physicalUsed == 40 && rows["v/g"]?.unique == 20)
+        #expect(try a.contents("v", "g").prefix(3) == [1000, 1001, 1002])
+    }
+
+    /// Blocks a Snapshot copy holds are pointed at their donor but stay allocated until the
+    /// Snapshot copy goes.
+    @Test func snapshotsHoldTheReplacedBlocks() throws {
+        var a = try aggregate(.postProcess)
+        try a.createFile("v", "f", sizeBlocks: 10)
+        try a.write("v", "f", at: 0, contents: Array(repeating: 7, count: 10))
+        try a.createSnapshot("v", "s")
+        let run = try a.runDedup("v")
+        #expect(run.duplicates == 9 && run.freedBlocks == 0 && a.store.liveBlocks == 10)
+        try a.deleteSnapshot("v", "s")
+        #expect(a.store.liveBlocks == 1)
+    }
+
+    /// A clone volume of a deduplicated volume starts with its savings; deduplicating the
+    /// clone's own writes changes no figure of the parent. [seed]
+    @Test func aCloneInheritsSavingsAndItsDedupLeavesTheParentAlone() throws {
+        var a = try aggregate(.postProcess)
+        try a.createFile("v", "f", sizeBlocks: 600)
+        try a.write("v", "f", at: 0, contents: Array(repeating: 42, count: 300) + (0..<300).map { UInt64(5000 + $0) })
+        _ = try a.runDedup("v")
+        #expect(try a.dedupSavedBlocks("v") == 298)  // 300 identical: donors of 256 and 44
+        try a.createVolumeClone("c", parent: "v")
+        let inherited = try a.dedupSavedBlocks("c"), mode = try a.dedupMode("c")
+        #expect(inherited == 298 && mode == .postProcess)
+        let clone = try #require(a.accounting().first { $0.name == "c" })
+        #expect(clone.logicalUsed - clone.physicalUsed == 298)
+        // The clone rewrites 100 unique blocks (310..<410) with copies of the 10 contents it
+        // still holds at 300..<310, shared with the parent: each becomes a pointer to those.
+        try a.write("c", "f", at: 310, contents: (0..<100).map { UInt64(5000 + $0 % 10) })
+        let parentBefore = a.accounting().filter { $0.name == "v" || $0.name.hasPrefix("v/") || $0.name.hasPrefix("v@") }
+        let run = try a.runDedup("c")
+        #expect(run.duplicates == 100)  // the first run scans the clone's 600 slots
+        let parentAfter = a.accounting().filter { $0.name == "v" || $0.name.hasPrefix("v/") || $0.name.hasPrefix("v@") }
+        #expect(parentBefore == parentAfter)
+        let cloneSaved = try a.dedupSavedBlocks("c"), parentSaved = try a.dedupSavedBlocks("v")
+        #expect(cloneSaved == 398 && parentSaved == 298)
+        #expect(a.invariantViolations().isEmpty)
+    }
+
+    /// A donor whose slot was rewritten is not used: the next duplicate becomes the donor.
+    @Test func aStaleDonorIsReplaced() throws {
+        var a = try aggregate(.postProcess)
+        try a.createFile("v", "f", sizeBlocks: 4)
+        try a.write("v", "f", at: 0, contents: [9, 1])
+        _ = try a.runDedup("v")
+        try a.write("v", "f", at: 0, contents: [2])  // the donor of 9 is gone
+        try a.write("v", "f", at: 2, contents: [9, 9])
+        let run = try a.runDedup("v")
+        #expect(run.duplicates == 1 && a.store.liveBlocks == 3)
+        #expect(try a.contents("v", "f") == [2, 1, 9, 9])
+    }
+
+    /// Zero blocks are deduplicated unless the profile says not to.
+    @Test(arguments: [true, false])
+    func zeroBlocksFollowTheSetting(dedupZeros: Bool) throws {
+        var profile = ONTAPProfile()
+        profile.dedupZeroBlocks = dedupZeros
+        var a = Aggregate(name: "aggr", capacityBlocks: 1000, profile: profile)
+        try a.createVolume("v", sizeBlocks: 500)
+        try a.setDedup("v", mode: .postProcess)
+        try a.createFile("v", "f", sizeBlocks: 20)
+        try a.write("v", "f", at: 0, contents: Array(repeating: 0, count: 10) + Array(repeating: 3, count: 10))
+        _ = try a.runDedup("v")
+        #expect(a.store.liveBlocks == (dedupZeros ? 2 : 11))
+    }
+
+    @Test func aRunNeedsDedupOn() throws {
+        var a = try aggregate()
+        #expect(throws: ModelError.invalidArgument("dedup is not enabled on volume 'v'")) { try a.runDedup("v") }
+    }
+}
