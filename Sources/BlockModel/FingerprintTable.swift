@@ -13,8 +13,12 @@ public struct FingerprintTable: Sendable {
 
     /// Marks an empty slot; no content identity takes this value.
     static let empty = UInt64.max
-    var keys: [UInt64] = []
-    var donors: [Donor] = []
+    /// Key and donor side by side, so a probe touches one cache line.
+    struct Entry: Sendable {
+        var key: UInt64
+        var donor: Donor
+    }
+    var entries: [Entry] = []
     public private(set) var count = 0
 
     public init() {}
@@ -22,38 +26,48 @@ public struct FingerprintTable: Sendable {
     @inline(__always)
     func slot(_ key: UInt64) -> Int {
         // Fibonacci hashing: content identities are often consecutive.
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - keys.count.trailingZeroBitCount))
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - entries.count.trailingZeroBitCount))
     }
 
     public subscript(key: UInt64) -> Donor? {
-        guard !keys.isEmpty else { return nil }
-        var i = slot(key)
-        let mask = keys.count - 1
-        while keys[i] != Self.empty {
-            if keys[i] == key { return donors[i] }
-            i = (i + 1) & mask
+        guard !entries.isEmpty else { return nil }
+        return entries.withUnsafeBufferPointer { e in
+            var i = slot(key)
+            let mask = e.count - 1
+            while e[i].key != Self.empty {
+                if e[i].key == key { return e[i].donor }
+                i = (i + 1) & mask
+            }
+            return nil
         }
-        return nil
     }
 
     /// Sets the donor of `key` (a new donor replaces a full or stale one).
     public mutating func set(_ key: UInt64, _ donor: Donor) {
         precondition(key != Self.empty, "reserved content identity")
-        if (count + 1) * 2 > keys.count { grow() }
-        var i = slot(key)
-        let mask = keys.count - 1
-        while keys[i] != Self.empty && keys[i] != key { i = (i + 1) & mask }
-        if keys[i] == Self.empty { count += 1 }
-        keys[i] = key
-        donors[i] = donor
+        if (count + 1) * 2 > entries.count { grow() }
+        let i = entries.withUnsafeBufferPointer { e in
+            var i = slot(key)
+            let mask = e.count - 1
+            while e[i].key != Self.empty && e[i].key != key { i = (i + 1) & mask }
+            return i
+        }
+        if entries[i].key == Self.empty { count += 1 }
+        entries[i] = Entry(key: key, donor: donor)
     }
 
-    mutating func grow() {
-        let oldKeys = keys, oldDonors = donors
-        let size = max(1024, keys.count * 2)
-        keys = [UInt64](repeating: Self.empty, count: size)
-        donors = [Donor](repeating: Donor(block: 0, owner: 0, offset: 0), count: size)
+    /// Room for `n` fingerprints without growing on the way (a run knows how many it may add).
+    public mutating func reserve(_ n: Int) {
+        var size = max(1024, entries.count)
+        while n * 2 > size { size *= 2 }
+        if size > entries.count { grow(to: size) }
+    }
+
+    mutating func grow(to size: Int? = nil) {
+        let old = entries
+        entries = [Entry](repeating: Entry(key: Self.empty, donor: Donor(block: 0, owner: 0, offset: 0)),
+                          count: size ?? max(1024, entries.count * 2))
         count = 0
-        for (k, key) in oldKeys.enumerated() where key != Self.empty { set(key, oldDonors[k]) }
+        for e in old where e.key != Self.empty { set(e.key, e.donor) }
     }
 }

@@ -71,20 +71,26 @@ extension Aggregate {
         v.dedup = nil
         let liveBefore = store.liveBlocks
         var entries: [UInt64] = []
+        var run = DedupRun()
+        let paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) })
         if state.scanned {
             swap(&entries, &state.changelog)
+            // By file, then offset: deterministic, and each file is taken out once. A log
+            // written in that order (one file, ascending) needs no sort.
+            if zip(entries, entries.dropFirst()).contains(where: { $0 > $1 }) { entries.sort() }
+            state.fingerprints.reserve(state.fingerprints.count + entries.count)
         } else {
-            for path in v.sortedFilePaths {
-                let f = v.files[path]!
-                store.forEachBlock(f.map) { i, _ in entries.append(UInt64(f.owner) << 32 | UInt64(i)) }
-            }
+            // The first run: every slot of every file, by file (owner order) and offset.
+            state.fingerprints.reserve(state.fingerprints.count + v.files.values.reduce(0) { $0 + $1.map.mappedBlocks })
             state.changelog = []
             state.scanned = true
+            for owner in paths.keys.sorted() {
+                let path = paths[owner]!
+                var f = v.files.removeValue(forKey: path)!
+                dedupSlots(&v, &f, 0..<f.sizeBlocks, &state.fingerprints, &run)
+                v.files[path] = f
+            }
         }
-        // By file, then offset: deterministic, and each file is taken out once.
-        entries.sort()
-        let paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) })
-        var run = DedupRun()
         var k = 0
         while k < entries.count {
             let owner = UInt32(entries[k] >> 32)
