@@ -5,9 +5,10 @@ import Testing
 
 /// The events workload on a case small enough to count by hand (4 KiB blocks).
 @Suite struct EventsWorkloadTests {
-    func scenario(_ operations: [TimedOperation]) -> ScenarioSpec {
+    func scenario(_ operations: [TimedOperation], platform: Platform = .ontap) -> ScenarioSpec {
         var spec = ScenarioSpec(name: "events", horizon: .days(4), sampleInterval: .days(1),
                                 aggregate: AggregateSpec(capacityBytes: 10_000 * 4096))
+        spec.platform = platform
         spec.aggregate.alerts = [0.2, 0.25]
         var volume = VolumeSpec(name: "v", sizeBytes: 4000 * 4096)
         volume.files = [FileSpec(path: "f", sizeBytes: 1000 * 4096)]

@@ -30,17 +30,9 @@ import Testing
         #expect(result.events.allSatisfy { $0.outcome == "ok" })
     }
 
+    /// The events tests' case (a 1000-block file in a 4000-block volume) on another platform.
     func eventsScenario(_ platform: Platform, _ operations: [TimedOperation]) -> ScenarioSpec {
-        var spec = ScenarioSpec(name: "events", horizon: .days(4), sampleInterval: .days(1),
-                                aggregate: AggregateSpec(capacityBytes: 10_000 * 4096))
-        spec.platform = platform
-        var volume = VolumeSpec(name: "v", sizeBytes: 4000 * 4096)
-        volume.files = [FileSpec(path: "f", sizeBytes: 1000 * 4096)]
-        spec.volumes = [volume]
-        var events = EventsSpec()
-        events.operations = operations
-        spec.workloads = [WorkloadSpec(name: "w", kind: .events(events))]
-        return spec
+        EventsWorkloadTests().scenario(operations, platform: platform)
     }
 
     static let write100 = Operation.write(volume: "c", path: "f", bytes: 100 * 4096, pattern: .sequential,
