@@ -25,9 +25,7 @@ final class BackupDriver: WorkloadDriver {
     let name: String
     let index: Int
     let spec: BackupSpec
-    let stream: RandomStream
-    let rate: Sampler
-    var planner: WritePlanner
+    var change: ChangeDraws
     /// Blocks in the protected data set now.
     var size: Int
     let initialSize: Int
@@ -47,9 +45,7 @@ final class BackupDriver: WorkloadDriver {
         self.name = name
         self.index = index
         self.spec = spec
-        stream = sim.stream(name)
-        rate = try sim.sampler(spec.change.rate, "\(name).change")
-        planner = try sim.planner(spec.change, "\(name).change")
+        change = try ChangeDraws(spec.change, stream: sim.stream(name), what: "\(name).change", sim: sim)
         initialSize = Simulation.blocks(spec.dataBytes, sim.blockSize)
         size = initialSize
     }
@@ -82,8 +78,7 @@ final class BackupDriver: WorkloadDriver {
         let years = sim.now.days / 365
         let grown = max(size, Int((Double(initialSize) * pow(1 + spec.growthPerYear, years)).rounded()))
         // The changed blocks, each once, in order; then the grown ones.
-        let f = min(max(rate.draw(stream), 0), 1)
-        let runs = planner.plan(blocks: Int((f * Double(size)).rounded()), size: size, stream: stream)
+        let runs = change.next(size: size)
         var changed = [Bool](repeating: false, count: size)
         for run in runs { for b in run.start..<(run.start + run.count) { changed[b] = true } }
         var blocks = changed.indices.filter { changed[$0] }

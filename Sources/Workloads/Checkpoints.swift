@@ -22,9 +22,7 @@ final class CheckpointsDriver: WorkloadDriver {
     let name: String
     let index: Int
     let spec: CheckpointsSpec
-    let stream: RandomStream
-    let rate: Sampler
-    var planner: WritePlanner
+    var change: ChangeDraws
     var size = 0
     var base: String { "\(name).vhdx" }
     var chain: [Differencing] = []
@@ -34,9 +32,7 @@ final class CheckpointsDriver: WorkloadDriver {
         self.name = name
         self.index = index
         self.spec = spec
-        stream = sim.stream(name)
-        rate = try sim.sampler(spec.change.rate, "\(name).change")
-        planner = try sim.planner(spec.change, "\(name).change")
+        change = try ChangeDraws(spec.change, stream: sim.stream(name), what: "\(name).change", sim: sim)
     }
 
     func start(_ sim: Simulation) throws(SimulationError) {
@@ -50,8 +46,7 @@ final class CheckpointsDriver: WorkloadDriver {
     func handle(action: Int, target: Int, in sim: Simulation) {
         switch Action(rawValue: action) {
         case .change:
-            let f = min(max(rate.draw(stream), 0), 1)
-            let runs = planner.plan(blocks: Int((f * Double(size)).rounded()), size: size, stream: stream)
+            let runs = change.next(size: size)
             write(runs, sim)
             sim.schedule(index, at: sim.now + spec.change.interval, action: action)
         case .checkpoint:

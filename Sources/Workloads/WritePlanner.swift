@@ -67,3 +67,23 @@ public struct WritePlanner {
         return runs
     }
 }
+
+/// One object's change over time from its own stream: each interval a fraction drawn from the
+/// rate (clamped to 0...1), then that many blocks placed by the planner.
+struct ChangeDraws {
+    let stream: RandomStream
+    let rate: Sampler
+    var planner: WritePlanner
+
+    init(_ change: ChangeSpec, stream: RandomStream, what: String, sim: Simulation) throws(SimulationError) {
+        self.stream = stream
+        rate = try sim.sampler(change.rate, what)
+        planner = try sim.planner(change, what)
+    }
+
+    /// The runs one interval writes in an object of `size` blocks.
+    mutating func next(size: Int) -> [BlockRun] {
+        let f = min(max(rate.draw(stream), 0), 1)
+        return planner.plan(blocks: Int((f * Double(size)).rounded()), size: size, stream: stream)
+    }
+}
