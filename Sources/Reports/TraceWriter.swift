@@ -13,6 +13,7 @@ public final class TraceWriter {
         var objects: [String]
         var runs: [[Int]]?
         var first_content: UInt64?
+        var contents: [UInt64]?
         var result: String
     }
 
@@ -38,6 +39,7 @@ public final class TraceWriter {
     public func write(_ r: TraceRecord) {
         let line = Line(t: r.time.seconds, time_ns: r.time.nanoseconds, workload: r.workload, op: r.operation, objects: r.objects,
                         runs: r.runs.isEmpty ? nil : r.runs.map { [$0.start, $0.count] }, first_content: r.firstContent,
+                        contents: r.contents,
                         result: r.error ?? "ok")
         // Encoding plain strings and numbers cannot fail.
         guard let data = try? encoder.encode(line) else { return }

@@ -23,7 +23,7 @@ public enum ScenarioLoader {
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> ScenarioSpec {
         let root = try ScenarioNode.parse(text, file: file)
         let top = try Fields(root, allowed: ["name", "description", "seed", "generator", "horizon", "sample_interval", "platform", "platforms",
-                                            "report_unit", "aggregate", "volumes", "workloads"])
+                                            "report_unit", "aggregate", "content_pools", "volumes", "workloads"])
         let nameNode = try top.required("name", "a scenario name (letters, digits, '-', '_', '.')")
         let name = try nameNode.string()
         if name.isEmpty || name.hasPrefix(".") || !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
@@ -62,6 +62,7 @@ public enum ScenarioLoader {
         }
         spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platforms: spec.runPlatforms)
         if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
+        if let pools = top["content_pools"] { spec.contentPools = try readContentPools(pools) }
         if let volumes = top["volumes"] {
             for (volumeName, node) in try volumes.namedEntries() { spec.volumes.append(try readVolume(volumeName, node, spec: spec)) }
         }
@@ -166,7 +167,7 @@ public enum ScenarioLoader {
         return volume
     }
 
-    static let fileKeys = ["size", "used", "kind", "reserved", "user", "group", "qtree", "acl", "streams"]
+    static let fileKeys = ["size", "used", "content", "kind", "reserved", "user", "group", "qtree", "acl", "streams"]
 
     /// File keys that only ONTAP models (LUNs, reservations, quota charging, ACLs and streams).
     static let ontapFileKeys = ["kind", "reserved", "user", "group", "qtree", "acl", "streams"]
@@ -178,6 +179,7 @@ public enum ScenarioLoader {
         }
         var file = FileSpec(path: path, sizeBytes: try f.required("size", "a positive size: \(Units.sizeHelp)").bytes())
         if let u = f["used"] { file.used = try u.fraction(in: 0...1) }
+        if let c = f["content"] { file.content = try readContent(c, contentContext(spec)) }
         if let k = f["kind"] { file.attributes.kind = try Fields.choice(k, FileKind.self) }
         if let r = f["reserved"] { file.attributes.spaceReserved = try r.bool() }
         if let u = f["user"] { file.attributes.user = try u.string() }
@@ -242,10 +244,11 @@ public enum ScenarioLoader {
         return RandomVariable(d, truncation: t)
     }
 
-    static func readChange(_ node: ScenarioNode) throws(ScenarioError) -> ChangeSpec {
+    /// A change spec; `content` says whether and how a `content` key may appear (nil: not here).
+    static func readChange(_ node: ScenarioNode, content: ContentContext?) throws(ScenarioError) -> ChangeSpec {
         // Shorthand: `change: 10%` or a bare distribution of the rate.
         if case .scalar = node.node { return ChangeSpec(rate: try randomVariable(node)) }
-        let f = try Fields(node, allowed: ["rate", "every", "pattern", "hotspot", "write_size"])
+        let f = try Fields(node, allowed: ["rate", "every", "pattern", "hotspot", "write_size", "content"])
         var change = ChangeSpec(rate: try randomVariable(try f.required("rate", "a percentage of the object's size or a distribution of it")))
         if let e = f["every"] { change.interval = try e.duration() }
         if let w = f["write_size"] { change.writeSize = try randomVariable(w, .bytes) }
@@ -272,6 +275,12 @@ public enum ScenarioLoader {
         if let h = f["hotspot"], patternName != "hotspot" {
             throw h.error(found: "hotspot settings with pattern '\(patternName)'", allowed: "hotspot only with pattern: hotspot")
         }
+        if let c = f["content"] {
+            guard let content else {
+                throw c.error(found: "a content model in this workload", allowed: "content in devtest, vdi and events writes and in files (backup and checkpoints write unique data)")
+            }
+            change.content = try readContent(c, content)
+        }
         return change
     }
 
@@ -281,7 +290,7 @@ public enum ScenarioLoader {
     static func readBackup(_ node: ScenarioNode) throws(ScenarioError) -> BackupSpec {
         let f = try Fields(node, allowed: backupKeys)
         var b = BackupSpec(dataBytes: try f.required("data_size", "the protected data set's size").bytes(),
-                           change: try readChange(try f.required("change", "the daily change rate, a percentage or distribution")))
+                           change: try readChange(try f.required("change", "the daily change rate, a percentage or distribution"), content: nil))
         if let g = f["growth_per_year"] { b.growthPerYear = try g.fraction(in: 0...10) }
         if let s = f["synthetic_full_every"] { b.syntheticFullEvery = try s.integer(in: 1...10_000) }
         if let r = f["restore_points"] { b.restorePoints = try r.integer(in: 1...100_000) }
@@ -297,7 +306,7 @@ public enum ScenarioLoader {
     static func readCheckpoints(_ node: ScenarioNode) throws(ScenarioError) -> CheckpointsSpec {
         let f = try Fields(node, allowed: checkpointKeys)
         var c = CheckpointsSpec(diskBytes: try f.required("disk_size", "the virtual disk's size").bytes(),
-                                change: try readChange(try f.required("change", "the guest's writes: a rate of the disk per interval")))
+                                change: try readChange(try f.required("change", "the guest's writes: a rate of the disk per interval"), content: nil))
         if let u = f["used"] { c.used = try u.fraction(in: 0...1) }
         if let e = f["checkpoint_every"] { c.checkpointEvery = try e.duration() }
         if let k = f["keep"] { c.keep = try k.integer(in: 0...1000) }
@@ -322,7 +331,7 @@ public enum ScenarioLoader {
         let source = try volumeReference(sourceNode, spec)
         var d = DevTestSpec(source: source.name)
         if source.snapLock { throw sourceNode.error(found: "SnapLock volume '\(source.name)'", allowed: "a volume without SnapLock (SnapLock volumes cannot be cloned)") }
-        if let c = f["source_change"] { d.sourceChange = try readChange(c) }
+        if let c = f["source_change"] { d.sourceChange = try readChange(c, content: contentContext(spec)) }
         if let m = f["mirror"] { d.mirror = try m.bool() }
         if let r = f["refresh_every"] { d.refreshEvery = try r.duration() }
         if let r = f["retain_snapshots"] { d.retainSnapshots = try r.integer(in: 0...253) }
@@ -338,7 +347,7 @@ public enum ScenarioLoader {
                 throw countNode.error(found: "\(total) clones of volume '\(source.name)' in all",
                                       allowed: "at most 255 clones of one volume (the 256th FlexClone volume of a parent fails)")
             }
-            if let c = gf["change"] { clone.change = try readChange(c) }
+            if let c = gf["change"] { clone.change = try readChange(c, content: contentContext(spec)) }
             if let r = gf["resets"] { clone.resetInterval = try randomVariable(r, .seconds) }
             d.groups.append(clone)
         }
@@ -388,7 +397,7 @@ public enum ScenarioLoader {
             v.customizeTime = try c.string() == "0" ? .zero : try c.duration()
         }
         if let p = f["parallel"] { v.parallel = try p.integer(in: 1...10_000) }
-        if let c = f["change"] { v.change = try readChange(c) }
+        if let c = f["change"] { v.change = try readChange(c, content: contentContext(spec, golden: true)) }
         if let r = f["refresh_every"] { v.refreshEvery = try r.duration() }
         if let r = f["recompose"] {
             let rf = try Fields(r, allowed: ["at", "image_change"])
@@ -470,14 +479,15 @@ public enum ScenarioLoader {
                 operation = .deleteFile(volume: try volume(try o.required("volume", "a volume name")),
                                         path: try o.required("path", "a file path").string())
             case "write":
-                let o = try Fields(body, allowed: ["volume", "file", "size", "pattern", "write_size", "hotspot"])
+                let o = try Fields(body, allowed: ["volume", "file", "size", "pattern", "write_size", "hotspot", "content"])
                 let v = try volume(try o.required("volume", "a volume name"))
                 let path = try o.required("file", "a file path").string()
                 let bytes = try o.required("size", "the amount of data to write: \(Units.sizeHelp)").bytes()
                 var changeNode = stripping(body.node, ["volume", "file", "size"])
                 changeNode = adding(changeNode, "rate", "0")
-                let change = try readChange(ScenarioNode(node: changeNode, file: body.file, path: body.path))
-                operation = .write(volume: v, path: path, bytes: bytes, pattern: change.pattern, writeSize: change.writeSize)
+                let change = try readChange(ScenarioNode(node: changeNode, file: body.file, path: body.path), content: contentContext(spec))
+                operation = .write(volume: v, path: path, bytes: bytes, pattern: change.pattern, writeSize: change.writeSize,
+                                   content: change.content)
             default:  // set_quota
                 let o = try Fields(body, allowed: ["volume", "target", "limit"])
                 let v = try volume(try o.required("volume", "a volume name"))

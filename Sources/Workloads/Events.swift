@@ -60,14 +60,15 @@ final class EventsDriver: WorkloadDriver {
         case .setQuota(let v, let target, let limit):
             ok = run([v, target]) { try $0.setQuota(v, target: target, limitBlocks: Simulation.blocks(limit, blockSize))
             }
-        case .write(let v, let p, let bytes, let pattern, let writeSize):
-            ok = write(sim, v, p, blocks: Simulation.blocks(bytes, blockSize), pattern: pattern, writeSize: writeSize, origin: timed.origin)
+        case .write(let v, let p, let bytes, let pattern, let writeSize, let content):
+            ok = write(sim, v, p, blocks: Simulation.blocks(bytes, blockSize), pattern: pattern, writeSize: writeSize, content: content,
+                       origin: timed.origin)
         }
         if ok { applied += 1 } else { failed += 1 }
     }
 
     func write(_ sim: Simulation, _ v: String, _ p: String, blocks: Int, pattern: WritePattern, writeSize: RandomVariable,
-               origin: String) -> Bool {
+               content: ContentSpec?, origin: String) -> Bool {
         let key = "\(v)/\(p)"
         guard let size = try? sim.storage.fileSizeBlocks(v, p) else {
             sim.record(name, "write", key, outcome: "failed", "unknown object: no file or LUN '\(p)' in volume '\(v)'")
@@ -81,7 +82,7 @@ final class EventsDriver: WorkloadDriver {
         guard var planner = planners[key] else { return false }
         let runs = planner.plan(blocks: blocks, size: size, stream: stream)
         planners[key] = planner
-        let ok = sim.write(name, volume: v, path: p, runs: runs, first: sim.newContent(blocks))
+        let ok = sim.write(name, volume: v, path: p, runs: runs, content: content)
         if ok { sim.record(name, "write", key, "\(origin) \(blocks) blocks, \(pattern.name)") }
         return ok
     }

@@ -47,6 +47,11 @@ public final class Simulation {
     var nextContent: UInt64 = 1
     var nextAlert = 0
     var nextTraditionalAlert = 0
+    /// Content pools by name, and each object's content draws (by `volume/path`).
+    var pools: [String: ContentPool] = [:]
+    var contentDraws: [String: ContentDraws] = [:]
+    var privateNamespaces: [String: Int] = [:]
+    var nextNamespace = 0
 
     static let samplePriority = 1_000
 
@@ -69,6 +74,12 @@ public final class Simulation {
             capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
             assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
+        for p in spec.contentPools {
+            nextNamespace += 1
+            do { pools[p.name] = try ContentPool(p, blockSize: storage.blockSize, namespace: nextNamespace) } catch {
+                throw SimulationError("content pool '\(p.name)': \(error.description)")
+            }
+        }
         for (index, w) in spec.workloads.enumerated() {
             switch (w.kind, spec.platform) {
             case (.backup, .ontap), (.checkpoints, .ontap):
@@ -322,31 +333,60 @@ public final class Simulation {
     /// runs out, as on a real system); scattered short writes go as one burst.
     @discardableResult
     func write(_ workload: String, volume: String, path: String, runs: [BlockRun], first: UInt64) -> Bool {
+        write(workload, volume: volume, path: path, runs: runs, contents: .consecutive(first))
+    }
+
+    /// Writes `runs` with contents drawn by `content` (unique data when nil), `golden` being
+    /// the file a `golden` share copies.
+    @discardableResult
+    func write(_ workload: String, volume: String, path: String, runs: [BlockRun], content: ContentSpec?,
+               golden: (volume: String, path: String)? = nil) -> Bool {
+        write(workload, volume: volume, path: path, runs: runs, contents: contents(runs, volume: volume, path: path, content, golden: golden))
+    }
+
+    /// Where written blocks' contents come from: consecutive new identities, or drawn ones.
+    enum Contents {
+        case consecutive(UInt64)
+        case drawn([UInt64])
+
+        func slice(_ from: Int, _ count: Int) -> [UInt64] {
+            switch self {
+            case .consecutive(let first): Array((first + UInt64(from))..<(first + UInt64(from + count)))
+            case .drawn(let all): Array(all[from..<(from + count)])
+            }
+        }
+    }
+
+    @discardableResult
+    func write(_ workload: String, volume: String, path: String, runs: [BlockRun], contents: Contents) -> Bool {
         let total = runs.reduce(0) { $0 + $1.count }
         guard total > 0 else { return true }
         let object = "\(volume)/\(path)"
         var failure: (any Error)?
         var written = 0
         if runs.count <= 4 || total / runs.count >= 64 {
-            var content = first
             for run in runs {
-                let contents = Array(content..<(content + UInt64(run.count)))
-                do { try storage.write(volume, path, at: run.start, contents: contents) } catch {
+                do { try storage.write(volume, path, at: run.start, contents: contents.slice(written, run.count)) } catch {
                     failure = error
                     break
                 }
-                content += UInt64(run.count)
                 written += run.count
             }
         } else {
             var indices: [Int] = []
             indices.reserveCapacity(total)
             for run in runs { indices.append(contentsOf: run.start..<(run.start + run.count)) }
-            let contents = Array(first..<(first + UInt64(total)))
-            do { try storage.write(volume, path, indices: indices, contents: contents); written = total } catch { failure = error }
+            do { try storage.write(volume, path, indices: indices, contents: contents.slice(0, total)); written = total } catch { failure = error }
         }
-        trace?(TraceRecord(time: engine.now, workload: workload, operation: "write", objects: [object], runs: runs,
-                           firstContent: first, error: failure.map(refusalText)))
+        if let trace {
+            var record = TraceRecord(time: engine.now, workload: workload, operation: "write", objects: [object], runs: runs,
+                                     error: failure.map(refusalText))
+            switch contents {
+            case .consecutive(let first): record.firstContent = first
+            case .drawn(let all): record.contents = all
+            }
+            trace(record)
+        }
         guard let failure else { return true }
         result.limits.failedWrites += 1
         result.limits.failedWriteBlocks += total - written
@@ -355,10 +395,43 @@ public final class Simulation {
         return false
     }
 
+    /// The contents of a write of `runs` to `volume/path`: consecutive new identities without
+    /// a content model, otherwise drawn from the object's own content stream.
+    func contents(_ runs: [BlockRun], volume: String, path: String, _ content: ContentSpec?,
+                  golden: (volume: String, path: String)?) -> Contents {
+        let total = runs.reduce(0) { $0 + $1.count }
+        guard let content else { return .consecutive(newContent(total)) }
+        let key = "\(volume)/\(path)"
+        let draws: ContentDraws
+        if let d = contentDraws[key] {
+            draws = d
+        } else {
+            draws = ContentDraws(content, stream: stream("content/\(key)"), pools: content.pools.compactMap { share in
+                guard let pool = pools[share.pool] else { return nil }
+                return (pool, pool.spec.scope == .shared ? pool.namespace : privateNamespace(share.pool, key))
+            })
+            contentDraws[key] = draws
+        }
+        return .drawn(draws.contents(runs, next: &nextContent) { run in
+            guard let golden else { return [] }
+            return (try? storage.contents(golden.volume, golden.path, blocks: run.start..<(run.start + run.count))) ?? []
+        })
+    }
+
+    /// The namespace of `pool` private to one object, assigned on first use.
+    func privateNamespace(_ pool: String, _ object: String) -> Int {
+        let key = "\(pool)\u{0}\(object)"
+        if let n = privateNamespaces[key] { return n }
+        nextNamespace += 1
+        privateNamespaces[key] = nextNamespace
+        return nextNamespace
+    }
+
     /// Overwrites `fraction` (drawn by the caller) of each file of `volume` (all its files, or
     /// `paths`) with new data planned by the given planners (one per path, created on demand).
     func change(_ workload: String, volume: String, paths only: [String]? = nil, fraction: Double,
-                planners: inout [String: WritePlanner], change: ChangeSpec, stream: RandomStream, mirror: String? = nil) {
+                planners: inout [String: WritePlanner], change: ChangeSpec, stream: RandomStream, mirror: String? = nil,
+                golden: (volume: String, path: String)? = nil) {
         guard let paths = only ?? (try? storage.filePaths(volume)) else { return }
         let f = min(max(fraction, 0), 1)
         for path in paths {
@@ -369,9 +442,9 @@ public final class Simulation {
             guard var p = planners[path] else { continue }
             let runs = p.plan(blocks: blocks, size: size, stream: stream)
             planners[path] = p
-            let first = newContent(blocks)
-            write(workload, volume: volume, path: path, runs: runs, first: first)
-            if let mirror { write(workload, volume: mirror, path: path, runs: runs, first: first) }
+            let contents = contents(runs, volume: volume, path: path, change.content, golden: golden)
+            write(workload, volume: volume, path: path, runs: runs, contents: contents)
+            if let mirror { write(workload, volume: mirror, path: path, runs: runs, contents: contents) }
         }
     }
 
@@ -411,7 +484,7 @@ public final class Simulation {
         var start = 0
         while start < used {
             let n = min(1 << 20, used - start)
-            guard write(workload, volume: volume, path: f.path, runs: [BlockRun(start: start, count: n)], first: newContent(n)) else { return false }
+            guard write(workload, volume: volume, path: f.path, runs: [BlockRun(start: start, count: n)], content: f.content) else { return false }
             start += n
         }
         return true

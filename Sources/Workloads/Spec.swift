@@ -24,6 +24,8 @@ public struct ScenarioSpec: Sendable {
     public var aggregate: AggregateSpec
     /// Settings of the ReFS volume or reflink file system (platforms `refs` and `reflink`).
     public var fileSystem = FileSystemSpec()
+    /// Content pools that writes may draw from (`content_pools`).
+    public var contentPools: [ContentPoolSpec] = []
     public var volumes: [VolumeSpec] = []
     public var workloads: [WorkloadSpec] = []
 
@@ -85,8 +87,10 @@ public struct FileSpec: Sendable {
     public var path: String
     public var sizeBytes: Int
     public var attributes = FileAttributes()
-    /// Fraction of the file written with unique data before the run starts.
+    /// Fraction of the file written before the run starts.
     public var used: Double = 1
+    /// What that data contains (nil: unique data).
+    public var content: ContentSpec?
     public init(path: String, sizeBytes: Int) {
         self.path = path
         self.sizeBytes = sizeBytes
@@ -124,12 +128,14 @@ public enum WritePattern: Sendable, Equatable {
 }
 
 /// How an object changes: every `interval`, a fraction drawn from `rate` of its size is
-/// overwritten with new unique data, in writes whose sizes (bytes) are drawn from `writeSize`.
+/// overwritten with new data, in writes whose sizes (bytes) are drawn from `writeSize`.
 public struct ChangeSpec: Sendable {
     public var rate: RandomVariable
     public var interval: SimTime = .days(1)
     public var pattern: WritePattern = .uniform
     public var writeSize: RandomVariable = .constant(4096)
+    /// What the new data contains (nil: unique data).
+    public var content: ContentSpec?
     public init(rate: RandomVariable) { self.rate = rate }
 }
 
@@ -256,7 +262,7 @@ public enum Operation: Sendable {
     case createFile(volume: String, file: FileSpec)
     case deleteFile(volume: String, path: String)
     /// Writes `bytes` of new data into a file with a pattern and write size.
-    case write(volume: String, path: String, bytes: Int, pattern: WritePattern, writeSize: RandomVariable)
+    case write(volume: String, path: String, bytes: Int, pattern: WritePattern, writeSize: RandomVariable, content: ContentSpec? = nil)
     case setQuota(volume: String, target: String, limitBytes: Int)
 
     public var name: String {

@@ -28,6 +28,8 @@ protocol Storage {
     func volumeSizeBlocks(_ volume: String) throws -> Int
     func filePaths(_ volume: String) throws -> [String]
     func fileSizeBlocks(_ volume: String, _ path: String) throws -> Int
+    /// Content identities of some blocks of a file (nil for holes and past the end).
+    func contents(_ volume: String, _ path: String, blocks: Range<Int>) throws -> [UInt64?]
 
     mutating func createVolume(_ name: String, sizeBlocks: Int, guarantee: SpaceGuarantee, snapLock: Bool) throws
     mutating func destroyVolume(_ name: String) throws
@@ -188,6 +190,9 @@ struct ReFSStorage: FileSystemStorage {
     func fileSizeBlocks(_ folder: String, _ path: String) throws -> Int {
         (try volume.endOfFile(key(folder, path)) + blockSize - 1) / blockSize
     }
+    func contents(_ folder: String, _ path: String, blocks: Range<Int>) throws -> [UInt64?] {
+        try volume.contents(key(folder, path), clusters: blocks)
+    }
 
     mutating func createVolume(_ name: String, sizeBlocks: Int, guarantee: SpaceGuarantee, snapLock: Bool) throws {
         guard folders[name] == nil else { throw ReFSError.alreadyExists("folder '\(name)' already exists on volume '\(volume.name)'") }
@@ -287,6 +292,7 @@ struct ReflinkStorage: FileSystemStorage {
         return fs.filePaths(name)
     }
     func fileSizeBlocks(_ sub: String, _ path: String) throws -> Int { (try fs.size(sub, path) + blockSize - 1) / blockSize }
+    func contents(_ sub: String, _ path: String, blocks: Range<Int>) throws -> [UInt64?] { try fs.contents(sub, path, blocks: blocks) }
 
     mutating func createVolume(_ name: String, sizeBlocks: Int, guarantee: SpaceGuarantee, snapLock: Bool) throws {
         try fs.createSubvolume(name)

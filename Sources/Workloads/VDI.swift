@@ -175,7 +175,8 @@ final class VDIDriver: WorkloadDriver {
                 let fraction = rate.draw(desktops[i].stream)
                 let volume = volumeClones ? desktops[i].name : sources[s].volume
                 sim.change(name, volume: volume, paths: volumeClones ? nil : [desktops[i].name], fraction: fraction,
-                           planners: &desktops[i].planners, change: c, stream: desktops[i].stream)
+                           planners: &desktops[i].planners, change: c, stream: desktops[i].stream,
+                           golden: (sources[s].volume, sources[s].path))
             }
             sim.schedule(index, at: sim.now + c.interval, action: action, target: i)
         case .refresh:

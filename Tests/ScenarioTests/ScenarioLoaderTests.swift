@@ -79,7 +79,7 @@ struct ScenarioLoaderTests {
     }
 
     @Test func unknownKeyWithDidYouMean() {
-        #expect(problem("horizon: 30d", "horizn: 30d") == "s.yaml:2:1: horizn: found unknown key 'horizn' (did you mean 'horizon'?); allowed: name, description, seed, generator, horizon, sample_interval, platform, platforms, report_unit, aggregate, volumes, workloads")
+        #expect(problem("horizon: 30d", "horizn: 30d") == "s.yaml:2:1: horizn: found unknown key 'horizn' (did you mean 'horizon'?); allowed: name, description, seed, generator, horizon, sample_interval, platform, platforms, report_unit, aggregate, content_pools, volumes, workloads")
         #expect(problem("    mirror: true", "    mirorr: true") == "s.yaml:20:5: workloads.devtest.mirorr: found unknown key 'mirorr' (did you mean 'mirror'?); allowed: type, source, source_change, mirror, clones, refresh_every, retain_snapshots")
     }
 

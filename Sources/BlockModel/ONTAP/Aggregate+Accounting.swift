@@ -61,6 +61,15 @@ extension Aggregate {
         contentIdentities(try file(self.volume(volume), path).map)
     }
 
+    /// Content identities of some slots of a file (nil for holes and past the size).
+    public func contents(_ volume: String, _ path: String, blocks range: Range<Int>) throws(ModelError) -> [UInt64?] {
+        let f = try file(self.volume(volume), path)
+        return range.map { k in
+            let b = k < f.sizeBlocks ? store.read(f.map, k) : BlockStore.hole
+            return b == BlockStore.hole ? nil : store.contentOf(b)
+        }
+    }
+
     /// Content identities of a file in a Snapshot copy.
     public func contents(_ volume: String, snapshot: String, _ path: String) throws(ModelError) -> [UInt64?] {
         let v = try self.volume(volume)
