@@ -14,7 +14,7 @@ public enum RunReport {
             ("timeseries.csv", try timeseriesCSV(r)),
             ("objects.csv", try objectsCSV(r)),
             ("events.csv", try eventsCSV(r)),
-        ]
+        ] + (try dedupFiles(r))
     }
 
     /// Most rows the Markdown tables show; the CSV files have them all.
@@ -122,6 +122,8 @@ public enum RunReport {
             md += "A copy-based merge reads every block of the differencing disk and writes it into the parent at the copy "
                 + "throughput; block cloning remaps them, one call per run of consecutive blocks.\n\n"
         }
+
+        md += dedupMarkdown(r)
 
         if !r.notes.isEmpty {
             md += "## Workloads\n\n" + r.notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n"

@@ -61,6 +61,7 @@ public enum ScenarioLoader {
             if spec.platforms.count == 1 { spec.platforms = [] }
         }
         spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platforms: spec.runPlatforms)
+        try readDedupSettings(try top.required("aggregate", "a mapping with 'capacity'"), &spec)
         if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
         if let pools = top["content_pools"] { spec.contentPools = try readContentPools(pools) }
         if let volumes = top["volumes"] {
@@ -94,7 +95,8 @@ public enum ScenarioLoader {
         return fs
     }
 
-    static let aggregateKeys = ["name", "capacity", "alerts", "cluster_size", "freeing"]
+    static let aggregateKeys = ["name", "capacity", "alerts", "cluster_size", "freeing", "dedup_metadata", "dedup_throughput",
+                                "dedup_zero_blocks"]
 
     static func readAggregate(_ node: ScenarioNode) throws(ScenarioError) -> AggregateSpec {
         let f = try Fields(node, allowed: aggregateKeys)
@@ -125,7 +127,7 @@ public enum ScenarioLoader {
     }
 
     static func readVolume(_ name: String, _ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> VolumeSpec {
-        let f = try Fields(node, allowed: ["size", "guarantee", "snaplock", "qtrees", "quotas", "files"])
+        let f = try Fields(node, allowed: ["size", "guarantee", "snaplock", "qtrees", "quotas", "dedup", "files"])
         let sizeNode = try f.required("size", "a positive size: \(Units.sizeHelp)")
         var volume = VolumeSpec(name: name, sizeBytes: try sizeNode.bytes())
         if name.contains("@") || name.contains("/") {
@@ -152,6 +154,7 @@ public enum ScenarioLoader {
                 volume.quotas.append((target, try limit.bytes()))
             }
         }
+        if let d = f["dedup"] { volume.dedup = try readDedup(d, spec) }
         var usedBytes = 0
         if let files = f["files"] {
             for (path, fileNode) in try files.namedEntries() {

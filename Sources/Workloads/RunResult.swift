@@ -18,6 +18,11 @@ public struct RunResult: Sendable {
     public var provisioning: [Provisioning] = []
     /// Checkpoint merges, in order.
     public var merges: [Merge] = []
+    /// Post-process dedup runs, in order.
+    public var dedupRuns: [DedupRecord] = []
+    /// Each volume's savings at the end, split into clone and dedup savings (when any volume
+    /// deduplicates).
+    public var volumeSavings: [VolumeSavings] = []
     /// Workload-specific lines for the report's summary (one per fact).
     public var notes: [String] = []
 }
@@ -124,4 +129,28 @@ public struct Merge: Sendable, Equatable {
     public var copyBytes: Int
     public var copyDuration: SimTime
     public var cloneDuration: SimTime
+}
+
+/// One post-process dedup run of one volume.
+public struct DedupRecord: Sendable, Equatable {
+    public var time: SimTime
+    public var volume: String
+    public var run: DedupRun
+    public var duration: SimTime
+    /// The window the run had, if the schedule sets one.
+    public var window: SimTime?
+    public var overran: Bool { window.map { duration > $0 } ?? false }
+}
+
+/// A volume's savings at the end of the run. Savings are logical used − charged; dedup
+/// savings are the pointers dedup added that still stand; the rest are clone savings.
+public struct VolumeSavings: Sendable, Equatable {
+    public var volume: String
+    public var dedup: DedupMode?
+    public var logicalUsed: Int
+    public var charged: Int
+    public var dedupSaved: Int
+    public var dedupMetadata: Int
+    public var savings: Int { logicalUsed - charged }
+    public var cloneSavings: Int { savings - dedupSaved }
 }

@@ -74,6 +74,7 @@ public final class Simulation {
             capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
             assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
+        if spec.volumes.contains(where: { $0.dedup != nil }) { result.scenario.assumptions.append(Self.dedupAssumption(spec)) }
         for p in spec.contentPools {
             nextNamespace += 1
             do { pools[p.name] = try ContentPool(p, blockSize: storage.blockSize, namespace: nextNamespace) } catch {
@@ -96,6 +97,7 @@ public final class Simulation {
             case .checkpoints(let c): drivers.append(try CheckpointsDriver(name: w.name, index: index, spec: c, sim: self))
             }
         }
+        if spec.volumes.contains(where: { $0.dedup != nil }) { drivers.append(DedupDriver(index: drivers.count, volumes: spec.volumes)) }
     }
 
     /// The platform's storage, empty.
@@ -103,7 +105,10 @@ public final class Simulation {
         let capacity = spec.aggregate.capacityBytes
         switch spec.platform {
         case .ontap:
-            let profile = ONTAPProfile()
+            var profile = ONTAPProfile()
+            profile.dedupMetadataFraction = spec.aggregate.dedupMetadata
+            profile.dedupBlocksPerSecond = spec.aggregate.dedupThroughput / Double(profile.blockSize)
+            profile.dedupZeroBlocks = spec.aggregate.dedupZeroBlocks
             var aggregate = Aggregate(name: spec.aggregate.name, capacityBlocks: blocks(capacity, profile.blockSize), profile: profile)
             // The debug invariant check after every operation is O(everything): a long run checks
             // at each sample instead (see `takeSample`).
@@ -111,12 +116,16 @@ public final class Simulation {
             return aggregate
         case .refs:
             do {
-                return ReFSStorage(try ReFSVolume(name: spec.aggregate.name, capacityBytes: capacity, clusterSize: spec.fileSystem.clusterSize,
-                                                  version: spec.fileSystem.refsVersion))
+                var refs = ReFSStorage(try ReFSVolume(name: spec.aggregate.name, capacityBytes: capacity, clusterSize: spec.fileSystem.clusterSize,
+                                                      version: spec.fileSystem.refsVersion))
+                refs.dedupBlocksPerSecond = spec.aggregate.dedupThroughput / Double(refs.blockSize)
+                return refs
             } catch { throw SimulationError(error.description) }
         case .reflink:
-            return ReflinkStorage(ReflinkFileSystem(name: spec.aggregate.name, capacityBytes: capacity,
-                                                    profile: ReflinkProfile(freeing: spec.fileSystem.freeing)))
+            var reflink = ReflinkStorage(ReflinkFileSystem(name: spec.aggregate.name, capacityBytes: capacity,
+                                                           profile: ReflinkProfile(freeing: spec.fileSystem.freeing)))
+            reflink.dedupBlocksPerSecond = spec.aggregate.dedupThroughput / Double(reflink.blockSize)
+            return reflink
         }
     }
 
@@ -180,6 +189,26 @@ public final class Simulation {
         ]
     }
 
+    static func dedupAssumption(_ spec: ScenarioSpec) -> String {
+        let a = spec.aggregate
+        let rate = "\(Int((a.dedupThroughput / 1_048_576).rounded())) MiB/s"
+        switch spec.platform {
+        case .ontap:
+            return "Deduplication within each volume, inline at writes or in post-process runs over the blocks written since the last "
+                + "run (every block the first time) at \(rate); fingerprint metadata is \(percent(a.dedupMetadata)) of the volume's "
+                + "physical data, counted in aggregate use; a block takes 1 + 255 pointers, then the next copy becomes the donor; zero "
+                + "blocks are \(a.dedupZeroBlocks ? "" : "not ")deduplicated. Clones inherit the setting and the savings."
+        case .refs:
+            return "Deduplication as ReFS deduplication jobs (Windows Server 2025): post-process over the clusters written since the "
+                + "last job (every cluster the first time) at \(rate), within the volume's folder, sharing clusters as block clone does (at "
+                + "most 8175 references a cluster); the job's own metadata is not modelled."
+        case .reflink:
+            return "Deduplication as a duperemove-style scan of the blocks written since the last scan (every block the first time; "
+                + "a hash file keeps the others' fingerprints) at \(rate), issuing FIDEDUPERANGE calls of at most 16 MiB within the subvolume; no sharing limit; the hash file is "
+                + "not modelled. Clones (writable snapshots) inherit the setting and the savings."
+        }
+    }
+
     static func blocks(_ bytes: Int, _ blockSize: Int) -> Int { (bytes + blockSize - 1) / blockSize }
     var blockSize: Int { storage.blockSize }
     public var now: SimTime { engine.now }
@@ -211,6 +240,13 @@ public final class Simulation {
         }
         for d in drivers { d.finish(self) }
         result.objects = storage.accounting()
+        if spec.volumes.contains(where: { $0.dedup != nil }) {
+            result.volumeSavings = storage.volumeNames.map { v in
+                let (logical, charged) = storage.usage(of: v, in: result.objects)
+                return VolumeSavings(volume: v, dedup: (try? storage.dedupMode(v)) ?? nil, logicalUsed: logical, charged: charged,
+                                     dedupSaved: (try? storage.dedupSavedBlocks(v)) ?? 0, dedupMetadata: (try? storage.dedupMetadataBlocks(v)) ?? 0)
+            }
+        }
         guard let aggregate = storage as? Aggregate else { return result }
         let totals = aggregate.totals
         result.limits.fallbackCopies = totals.fallbackCopies
@@ -458,6 +494,9 @@ public final class Simulation {
             guard perform("setup", "create_volume", [v.name], detail: "\(size) blocks, guarantee \(v.guarantee.rawValue)", {
                 try $0.createVolume(v.name, sizeBlocks: size, guarantee: v.guarantee, snapLock: v.snapLock)
             }) != nil else { continue }
+            if let d = v.dedup {
+                perform("setup", "set_dedup", [v.name], detail: d.mode.rawValue) { try $0.setDedup(v.name, mode: d.mode) }
+            }
             // Sizes are converted before the closures, which must not read the aggregate they change.
             let blockSize = blockSize
             for q in v.qtrees {

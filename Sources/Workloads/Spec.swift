@@ -64,6 +64,12 @@ public struct AggregateSpec: Sendable {
     public var capacityBytes: Int
     /// Used-capacity fractions that raise an alert when crossed, ascending.
     public var alerts: [Double] = [0.8, 0.9]
+    /// Dedup settings of the platform: fingerprint metadata as a fraction of the physical data
+    /// (ONTAP), throughput of a post-process run in bytes per second, and whether zero blocks
+    /// are deduplicated (ONTAP).
+    public var dedupMetadata = 0.07
+    public var dedupThroughput = 100.0 * 1_048_576
+    public var dedupZeroBlocks = true
     public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 }
 
@@ -77,10 +83,22 @@ public struct VolumeSpec: Sendable {
     /// "user:NAME" / "group:NAME" → hard limit in bytes.
     public var quotas: [(target: String, limitBytes: Int)] = []
     public var files: [FileSpec] = []
+    /// Deduplication of the volume (nil: off). Clones of the volume inherit it.
+    public var dedup: DedupSpec?
     public init(name: String, sizeBytes: Int) {
         self.name = name
         self.sizeBytes = sizeBytes
     }
+}
+
+/// How a volume deduplicates: inline at every write, or post-process runs from `start`
+/// every `every`, each expected to finish within `window`.
+public struct DedupSpec: Sendable {
+    public var mode: DedupMode = .postProcess
+    public var start: SimTime = .zero
+    public var every: SimTime = .days(1)
+    public var window: SimTime?
+    public init(mode: DedupMode = .postProcess) { self.mode = mode }
 }
 
 public struct FileSpec: Sendable {

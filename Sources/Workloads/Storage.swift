@@ -7,7 +7,7 @@ import BlockModel
 ///
 /// Errors are the platform's own (`ModelError`, `ReFSError`, `ReflinkError`): `refusalText`
 /// renders them for the events table.
-protocol Storage {
+protocol Storage: DedupStorage {
     var blockSize: Int { get }
     var capacityBlocks: Int { get }
     /// Blocks allocated: data, and clone metadata on ONTAP.
@@ -155,11 +155,16 @@ extension FileSystemStorage {
 /// One ReFS volume. A scenario's volumes are top-level folders on it (block clone works only
 /// within one volume), so a file is `folder/path`; folder sizes are not enforced. ReFS has no
 /// volume snapshots or clones: those throw `Unsupported`.
-struct ReFSStorage: FileSystemStorage {
+struct ReFSStorage: FileSystemDedupStorage {
     var volume: ReFSVolume
     /// Folder sizes as declared, in creation order.
     var folders: [String: Int] = [:]
     var platform: Platform { .refs }
+    var dedup: [String: FileSystemDedup] = [:]
+    var clonedFrom: [String: String] = [:]
+    var dedupBlocksPerSecond = 25_600.0
+    var maxDedupeBlocks: Int { maxCloneRangeBlocks ?? 1 }
+    var volumeNames: [String] { folders.keys.sorted() }
 
     init(_ volume: ReFSVolume) { self.volume = volume }
 
@@ -201,6 +206,7 @@ struct ReFSStorage: FileSystemStorage {
     mutating func destroyVolume(_ name: String) throws {
         for path in try filePaths(name) { try volume.deleteFile(key(name, path)) }
         folders[name] = nil
+        dedup[name] = nil
     }
     func createSnapshot(_ volume: String, _ snapshot: String) throws { throw unsupported("ReFS has no volume snapshots") }
     func deleteSnapshot(_ volume: String, _ snapshot: String) throws { throw unsupported("ReFS has no volume snapshots") }
@@ -212,7 +218,10 @@ struct ReFSStorage: FileSystemStorage {
         try volume.createFile(key(folder, path), sparse: true)
         try volume.setEndOfFile(key(folder, path), bytes: sizeBlocks * blockSize)
     }
-    mutating func deleteFile(_ folder: String, _ path: String) throws { try volume.deleteFile(key(folder, path)) }
+    mutating func deleteFile(_ folder: String, _ path: String) throws {
+        try volume.deleteFile(key(folder, path))
+        dedup[folder]?.deleted(path)
+    }
 
     /// Block clones of the whole file, each under 4 GiB; a refused one removes the new file.
     mutating func cloneFile(_ folder: String, _ source: String, as destination: String) throws -> CloneOutcome {
@@ -239,6 +248,7 @@ struct ReFSStorage: FileSystemStorage {
     }
     mutating func write(_ folder: String, _ path: String, at start: Int, contents: [UInt64]) throws {
         try volume.write(key(folder, path), cluster: start, contents: contents)
+        dedup[folder]?.wrote(path, start..<(start + contents.count))
     }
     mutating func write(_ folder: String, _ path: String, indices: [Int], contents: [UInt64]) throws {
         let name = volume.name
@@ -249,6 +259,19 @@ struct ReFSStorage: FileSystemStorage {
     mutating func cloneRange(_ folder: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
         try volume.blockClone(source: key(folder, source), sourceOffset: s * blockSize, destination: key(folder, destination),
                               destinationOffset: d * blockSize, length: count * blockSize)
+        dedup[folder]?.wrote(destination, d..<(d + count))
+    }
+    func physicalBlocks(_ folder: String, _ path: String, blocks: Range<Int>) throws -> [UInt32?] {
+        try volume.volumeClusters(key(folder, path), clusters: blocks)
+    }
+    /// A dedup job shares clusters as a block clone does, under the same reference limit.
+    mutating func dedupe(_ folder: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
+        try cloneRange(folder, source, block: s, to: destination, block: d, count: count)
+    }
+    /// A folder's files: ReFS has no folder row.
+    func usage(of folder: String, in rows: [ObjectFigures]) -> (logical: Int, charged: Int) {
+        let prefix = "\(volume.name)/\(folder)/"
+        return rows.filter { $0.kind == .file && $0.name.hasPrefix(prefix) }.reduce((0, 0)) { ($0.0 + $1.logicalUsed, $0.1 + $1.charged) }
     }
 
     func accounting() -> [ObjectFigures] { volume.accounting() }
@@ -260,10 +283,16 @@ struct ReFSStorage: FileSystemStorage {
 /// A reflink file system: a scenario's volumes are subvolumes, a Snapshot copy `s` of `v` is
 /// the subvolume snapshot `v@s`, and a volume clone is a writable snapshot of one. Subvolume
 /// sizes are not enforced (no qgroups).
-struct ReflinkStorage: FileSystemStorage {
+struct ReflinkStorage: FileSystemDedupStorage {
     var fs: ReflinkFileSystem
     var sizes: [String: Int] = [:]
     var platform: Platform { .reflink }
+    var dedup: [String: FileSystemDedup] = [:]
+    var clonedFrom: [String: String] = [:]
+    var dedupBlocksPerSecond = 25_600.0
+    /// btrfs caps one FIDEDUPERANGE at 16 MiB.
+    var maxDedupeBlocks: Int { (16 << 20) / blockSize }
+    var volumeNames: [String] { sizes.keys.sorted() }
 
     init(_ fs: ReflinkFileSystem) { self.fs = fs }
 
@@ -302,6 +331,8 @@ struct ReflinkStorage: FileSystemStorage {
         _ = try size(name)
         try fs.deleteSubvolume(name)
         sizes[name] = nil
+        dedup[name] = nil
+        clonedFrom[name] = nil
     }
     mutating func createSnapshot(_ volume: String, _ snapshot: String) throws {
         _ = try size(volume)
@@ -314,12 +345,18 @@ struct ReflinkStorage: FileSystemStorage {
         let size = try size(parent)
         try fs.snapshot(snapshot.map { Self.snapshotName(parent, $0) } ?? parent, as: name)
         sizes[name] = size
+        // As on ONTAP, a clone keeps its parent's dedup setting and savings.
+        dedup[name] = dedup[parent]
+        clonedFrom[name] = parent
     }
     mutating func createFile(_ sub: String, _ path: String, sizeBlocks: Int, attributes: FileAttributes) throws {
         try fs.createFile(sub, path)
         try fs.truncate(sub, path, bytes: sizeBlocks * blockSize)
     }
-    mutating func deleteFile(_ sub: String, _ path: String) throws { try fs.deleteFile(sub, path) }
+    mutating func deleteFile(_ sub: String, _ path: String) throws {
+        try fs.deleteFile(sub, path)
+        dedup[sub]?.deleted(path)
+    }
     /// FICLONE onto a new empty file.
     mutating func cloneFile(_ sub: String, _ source: String, as destination: String) throws -> CloneOutcome {
         _ = try fs.size(sub, source)
@@ -336,6 +373,7 @@ struct ReflinkStorage: FileSystemStorage {
     }
     mutating func write(_ sub: String, _ path: String, at start: Int, contents: [UInt64]) throws {
         try fs.write(sub, path, block: start, contents: contents)
+        dedup[sub]?.wrote(path, start..<(start + contents.count))
     }
     mutating func write(_ sub: String, _ path: String, indices: [Int], contents: [UInt64]) throws {
         try writeScattered(sub, path, indices: indices, contents: contents, free: fs.freeBlocks) {
@@ -345,6 +383,18 @@ struct ReflinkStorage: FileSystemStorage {
     mutating func cloneRange(_ sub: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
         try fs.cloneRange((sub, source), sourceOffset: s * blockSize, to: (sub, destination), destinationOffset: d * blockSize,
                           length: count * blockSize)
+        dedup[sub]?.wrote(destination, d..<(d + count))
+    }
+    func physicalBlocks(_ sub: String, _ path: String, blocks: Range<Int>) throws -> [UInt32?] {
+        try fs.physicalBlocks(sub, path, blocks: blocks)
+    }
+    /// FIDEDUPERANGE: the kernel compares the ranges and shares them only when equal.
+    mutating func dedupe(_ sub: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
+        let length = count * blockSize
+        guard try fs.dedupeRange((sub, source), sourceOffset: s * blockSize, to: (sub, destination), destinationOffset: d * blockSize,
+                                 length: length) == length else {
+            throw ReflinkError.invalid("FIDEDUPERANGE: the ranges differ (FILE_DEDUPE_RANGE_DIFFERS)")
+        }
     }
 
     func accounting() -> [ObjectFigures] { fs.accounting() }

@@ -80,7 +80,9 @@ struct NaiveONTAP {
         let file = vols[volume]!.fileIDs[path]!
         switch vols[volume]!.dedup {
         case .postProcess?: vols[volume]!.changelog += (start..<(start + values.count)).map { (file, $0) }
-        case .inline?: dedupSlots(volume, (start..<(start + values.count)).map { (file, $0) })
+        case .inline?:
+            dedupSlots(volume, (start..<(start + values.count)).map { (file, $0) })
+            updateMetadata(volume)
         case nil: break
         }
         return nil
@@ -199,10 +201,16 @@ struct NaiveONTAP {
         }
         vols[volume]!.changelog = []
         dedupSlots(volume, entries.sorted { ($0.file, $0.offset) < ($1.file, $1.offset) })
+        updateMetadata(volume)
+        return nil
+    }
+
+    /// Dedup metadata: a fraction of the volume's own live blocks (after every run, and after
+    /// every inline write).
+    mutating func updateMetadata(_ volume: String) {
         let id = vols[volume]!.id
         let own = live.filter { owner[$0] == id }.count
         vols[volume]!.dedupMetadata = Int((profile.dedupMetadataFraction * Double(own)).rounded(.up))
-        return nil
     }
 
     /// Each slot in turn: a duplicate goes to the recorded donor when that donor is still at

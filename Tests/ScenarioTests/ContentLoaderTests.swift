@@ -51,3 +51,42 @@ struct ContentLoaderTests {
             == "s.yaml:8:28: content_pools.os.scope: found 'global'; allowed: shared, private")
     }
 }
+
+/// `dedup` on volumes and the aggregate's dedup settings.
+struct DedupLoaderTests {
+    func parse(_ edits: [(String, String)]) throws(ScenarioError) -> ScenarioSpec {
+        var text = validScenario
+        for (old, new) in edits {
+            precondition(text.contains(old), "test edit does not apply: \(old)")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        return try ScenarioLoader.parse(text, file: "s.yaml")
+    }
+
+    func problem(_ edits: [(String, String)]) -> String {
+        do { _ = try parse(edits); return "no error" } catch { return error.description }
+    }
+
+    @Test func scheduleAndSettingsReadAsWritten() throws {
+        let spec = try parse([("    size: 200GB", "    size: 200GB\n    dedup: { mode: post_process, start: 23h, every: 1d, window: 6h }"),
+                              ("    size: 2TiB", "    size: 2TiB\n    dedup: inline"),
+                              ("  alerts: [80%, 90%]", "  alerts: [80%, 90%]\n  dedup_metadata: 5%\n  dedup_throughput: 200MiB/s\n  dedup_zero_blocks: false")])
+        let d = spec.volumes[0].dedup
+        #expect(d?.mode == .postProcess && d?.start == .hours(23) && d?.every == .days(1) && d?.window == .hours(6))
+        #expect(spec.volumes[1].dedup?.mode == .inline)
+        #expect(spec.aggregate.dedupMetadata == 0.05 && spec.aggregate.dedupThroughput == 209_715_200 && !spec.aggregate.dedupZeroBlocks)
+    }
+
+    @Test func refusals() {
+        #expect(problem([("    size: 2TiB", "    size: 2TiB\n    dedup: inline"), ("horizon: 30d", "horizon: 30d\nplatform: reflink")])
+            == "s.yaml:15:12: volumes.vdi.dedup: found inline dedup on platform reflink; allowed: post_process (ReFS deduplication and FIDEDUPERANGE run as scheduled jobs; inline only on platform ontap)")
+        #expect(problem([("    size: 2TiB", "    size: 2TiB\n    dedup: { mode: inline, window: 2h }")])
+            == "s.yaml:14:20: volumes.vdi.dedup.mode: found a schedule with mode inline; allowed: start, every and window only with mode post_process")
+        #expect(problem([("    size: 2TiB", "    size: 2TiB\n    dedup: { start: 40d }")])
+            == "s.yaml:14:21: volumes.vdi.dedup.start: found '40d'; allowed: a duration from 0 to the horizon: a duration such as 90d, 12h, 30m, 45s or 2w")
+        #expect(problem([("    size: 2TiB", "    size: 2TiB\n    dedup: nightly")])
+            == "s.yaml:14:12: volumes.vdi.dedup: found 'nightly'; allowed: post_process, inline")
+        #expect(problem([("  alerts: [80%, 90%]", "  alerts: [80%, 90%]\n  dedup_zero_blocks: false"), ("horizon: 30d", "horizon: 30d\nplatform: reflink")])
+            == "s.yaml:8:22: aggregate.dedup_zero_blocks: found dedup_zero_blocks on platform reflink; allowed: dedup_zero_blocks only on platform ontap")
+    }
+}

@@ -81,7 +81,9 @@ extension Aggregate {
             state.fingerprints.reserve(state.fingerprints.count + entries.count)
         } else {
             // The first run: every slot of every file, by file (owner order) and offset.
-            state.fingerprints.reserve(state.fingerprints.count + v.files.values.reduce(0) { $0 + $1.map.mappedBlocks })
+            // At most one fingerprint per distinct block: the aggregate's live blocks bound them
+            // when clones map the same blocks many times.
+            state.fingerprints.reserve(state.fingerprints.count + min(store.liveBlocks, v.files.values.reduce(0) { $0 + $1.map.mappedBlocks }))
             state.changelog = []
             state.scanned = true
             for owner in paths.keys.sorted() {
@@ -103,18 +105,22 @@ extension Aggregate {
             }
             k = end
         }
-        // Metadata follows the physical data, within the free space.
-        let target = Int((profile.dedupMetadataFraction * Double(store.owned(byGroup: v.group))).rounded(.up))
-        let metadata = min(target, state.metadataBlocks + max(0, capacityBlocks - physicalUsedBlocks - reservedBlocks))
-        metadataTotal += metadata - state.metadataBlocks
-        state.metadataBlocks = metadata
-        run.metadataBlocks = metadata
+        updateMetadata(v, &state)
+        run.metadataBlocks = state.metadataBlocks
         run.freedBlocks = liveBefore - store.liveBlocks
         run.seconds = Double(run.processedBlocks) / profile.dedupBlocksPerSecond
         v.dedup = state
         volumes[volume] = v
         checkAfterOperation()
         return run
+    }
+
+    /// Metadata follows the physical data, within the free space.
+    mutating func updateMetadata(_ v: Volume, _ state: inout DedupState) {
+        let target = Int((profile.dedupMetadataFraction * Double(store.owned(byGroup: v.group))).rounded(.up))
+        let metadata = min(target, state.metadataBlocks + max(0, capacityBlocks - physicalUsedBlocks - reservedBlocks))
+        metadataTotal += metadata - state.metadataBlocks
+        state.metadataBlocks = metadata
     }
 
     /// After a write to `f` (taken out of `v`): notes the slots for the next run, or
@@ -128,6 +134,7 @@ extension Aggregate {
         case .inline:
             var run = DedupRun()
             dedupSlots(&v, &f, offsets, &state.fingerprints, &run)
+            updateMetadata(v, &state)
         }
         v.dedup = state
     }
@@ -145,22 +152,19 @@ extension Aggregate {
             let content = store.contentOf(b)
             if content == 0 && !profile.dedupZeroBlocks { continue }
             run.processedBlocks += 1
-            // A stale donor (its slot rewritten, its block id perhaps reused) is replaced.
+            // A stale donor (its slot rewritten, its block id perhaps reused, even as `b`) is replaced.
             if let donor = fingerprints[content], holds(v, f, donor, &paths) && store.contentOf(donor.block) == content {
-                if donor.block != b {
-                    if v.sharing[donor.block] < limit {
-                        store.set(&f.map, i, to: donor.block)
-                        v.sharing.increment(donor.block)
-                        v.dedupExtra.increment(donor.block)
-                        v.dedupSaved += 1
-                        v.dropPointer(b)
-                        run.duplicates += 1
-                        continue
-                    }
-                    run.fullDonors += 1
-                } else {
-                    continue  // already the donor's block
+                if donor.block == b { continue }  // already the donor's block
+                if v.sharing[donor.block] < limit {
+                    store.set(&f.map, i, to: donor.block)
+                    v.sharing.increment(donor.block)
+                    v.dedupExtra.increment(donor.block)
+                    v.dedupSaved += 1
+                    v.dropPointer(b)
+                    run.duplicates += 1
+                    continue
                 }
+                run.fullDonors += 1
             }
             fingerprints.set(content, FingerprintTable.Donor(block: b, owner: f.owner, offset: UInt32(i)))
         }

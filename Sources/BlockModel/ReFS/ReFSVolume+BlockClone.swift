@@ -83,6 +83,15 @@ extension ReFSVolume {
         }
     }
 
+    /// The volume clusters some file clusters map (nil for holes and past the end of file).
+    public func volumeClusters(_ path: String, clusters range: Range<Int>) throws(ReFSError) -> [UInt32?] {
+        let f = try file(path)
+        return range.map { c in
+            let b = c < f.map.blockCount ? store.read(f.map, c) : BlockStore.hole
+            return b == BlockStore.hole ? nil : b
+        }
+    }
+
     /// The volume cluster a file cluster maps (nil for a hole): to see sharing in tests.
     public func volumeCluster(_ path: String, cluster index: Int) throws(ReFSError) -> UInt32? {
         let f = try file(path)

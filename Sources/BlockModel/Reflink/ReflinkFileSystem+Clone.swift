@@ -34,8 +34,10 @@ extension ReflinkFileSystem {
         let (s0, d0, count, length) = try checkRange(source, sourceOffset, destination, destinationOffset, length)
         let dst = try file(destination.sub, destination.path)
         guard destinationOffset + length <= dst.size else { throw .invalid("the destination range runs past the end of '\(destination.path)'") }
-        let a = try contents(source.sub, source.path), b = try contents(destination.sub, destination.path)
-        for k in 0..<count where a[s0 + k] != b[d0 + k] { return 0 }
+        // Only the two ranges are compared (the kernel reads just those pages).
+        let a = try contents(source.sub, source.path, blocks: s0..<(s0 + count))
+        let b = try contents(destination.sub, destination.path, blocks: d0..<(d0 + count))
+        if a != b { return 0 }
         remap(source, s0, destination, d0, count, newSize: dst.size)
         return length
     }

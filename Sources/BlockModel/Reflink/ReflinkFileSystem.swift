@@ -185,6 +185,15 @@ public struct ReflinkFileSystem: Sendable {
         }
     }
 
+    /// The physical blocks some file blocks map (nil for holes and past the size).
+    public func physicalBlocks(_ sub: String, _ path: String, blocks range: Range<Int>) throws(ReflinkError) -> [UInt32?] {
+        let f = try file(sub, path)
+        return range.map { k in
+            let b = k < f.map.blockCount ? store.read(f.map, k) : BlockStore.hole
+            return b == BlockStore.hole ? nil : b
+        }
+    }
+
     /// Blocks referenced by some file (what per-block freeing would leave allocated).
     public var referencedBlocks: Int {
         let readers = store.slotReaders()
