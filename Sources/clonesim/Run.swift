@@ -10,7 +10,8 @@ struct Run: ParsableCommand {
         abstract: "Run scenario files and write their capacity reports.",
         discussion: """
             Each scenario's report goes to OUT/<scenario name>/: report.md (with timeseries.svg), \
-            timeseries.csv, objects.csv and events.csv; a scenario with `platforms:` gets one such \
+            timeseries.csv, objects.csv and events.csv (and dedup_runs.csv, savings.csv when a volume \
+            deduplicates); a scenario with `platforms:` gets one such \
             folder per platform and a comparison (report.md, comparison.csv) above them. Every file \
             is checked before any runs; reports are written through temporary files, so a failed \
             run leaves none half-written.

@@ -2,26 +2,28 @@ import Testing
 import Workloads
 @testable import Scenario
 
+/// The valid scenario with several edits applied.
+func parseEdited(_ edits: [(String, String)]) throws(ScenarioError) -> ScenarioSpec {
+    var text = validScenario
+    for (old, new) in edits {
+        precondition(text.contains(old), "test edit does not apply: \(old)")
+        text = text.replacingOccurrences(of: old, with: new)
+    }
+    return try ScenarioLoader.parse(text, file: "s.yaml")
+}
+
+/// The error the edited scenario gives.
+func problem(_ edits: [(String, String)]) -> String {
+    do { _ = try parseEdited(edits); return "no error" } catch { return error.description }
+}
+
 /// `content_pools` and `content` keys: what they read into, and each refusal at its key.
 struct ContentLoaderTests {
     static let pools = "content_pools:\n  os: { size: 1GiB, exponent: 1.2 }\n  temp: { size: 64MiB, scope: private }\nvolumes:"
     static let desktopChange = "    change: { rate: 1%, content: { zero: 10%, golden: 20%, pools: { os: 30%, temp: 5% } } }"
 
-    func parse(_ edits: [(String, String)]) throws(ScenarioError) -> ScenarioSpec {
-        var text = validScenario
-        for (old, new) in edits {
-            precondition(text.contains(old), "test edit does not apply: \(old)")
-            text = text.replacingOccurrences(of: old, with: new)
-        }
-        return try ScenarioLoader.parse(text, file: "s.yaml")
-    }
-
-    func problem(_ edits: [(String, String)]) -> String {
-        do { _ = try parse(edits); return "no error" } catch { return error.description }
-    }
-
     @Test func poolsAndSharesReadAsWritten() throws {
-        let spec = try parse([("volumes:", Self.pools), ("    change: 1%", Self.desktopChange),
+        let spec = try parseEdited([("volumes:", Self.pools), ("    change: 1%", Self.desktopChange),
                               ("{ size: 100GB, used: 100% }", "{ size: 100GB, used: 100%, content: { zero: 25% } }")])
         var os = ContentPoolSpec(name: "os", sizeBytes: 1 << 30)
         os.exponent = 1.2
@@ -54,21 +56,8 @@ struct ContentLoaderTests {
 
 /// `dedup` on volumes and the aggregate's dedup settings.
 struct DedupLoaderTests {
-    func parse(_ edits: [(String, String)]) throws(ScenarioError) -> ScenarioSpec {
-        var text = validScenario
-        for (old, new) in edits {
-            precondition(text.contains(old), "test edit does not apply: \(old)")
-            text = text.replacingOccurrences(of: old, with: new)
-        }
-        return try ScenarioLoader.parse(text, file: "s.yaml")
-    }
-
-    func problem(_ edits: [(String, String)]) -> String {
-        do { _ = try parse(edits); return "no error" } catch { return error.description }
-    }
-
     @Test func scheduleAndSettingsReadAsWritten() throws {
-        let spec = try parse([("    size: 200GB", "    size: 200GB\n    dedup: { mode: post_process, start: 23h, every: 1d, window: 6h }"),
+        let spec = try parseEdited([("    size: 200GB", "    size: 200GB\n    dedup: { mode: post_process, start: 23h, every: 1d, window: 6h }"),
                               ("    size: 2TiB", "    size: 2TiB\n    dedup: inline"),
                               ("  alerts: [80%, 90%]", "  alerts: [80%, 90%]\n  dedup_metadata: 5%\n  dedup_throughput: 200MiB/s\n  dedup_zero_blocks: false")])
         let d = spec.volumes[0].dedup
