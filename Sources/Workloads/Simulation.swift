@@ -204,8 +204,9 @@ public final class Simulation {
                 + "most 8175 references a cluster); the job's own metadata is not modelled."
         case .reflink:
             return "Deduplication as a duperemove-style scan of the blocks written since the last scan (every block the first time; "
-                + "a hash file keeps the others' fingerprints) at \(rate), issuing FIDEDUPERANGE calls of at most 16 MiB within the subvolume; no sharing limit; the hash file is "
-                + "not modelled. Clones (writable snapshots) inherit the setting and the savings."
+                + "a hash file keeps the others' fingerprints) at \(rate), issuing FIDEDUPERANGE calls of at most 16 MiB within the "
+                + "subvolume; no sharing limit; the hash file's own space is not counted. Clones (writable snapshots) inherit the "
+                + "setting and the savings."
         }
     }
 
