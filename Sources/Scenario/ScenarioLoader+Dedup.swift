@@ -20,12 +20,20 @@ extension ScenarioLoader {
     /// A volume's `dedup`: a mode word, or `{ mode, start, every, window }`.
     static func readDedup(_ node: ScenarioNode, _ spec: ScenarioSpec) throws(ScenarioError) -> DedupSpec {
         var dedup = DedupSpec()
-        let modeNode: ScenarioNode?
-        if case .scalar = node.node {
-            modeNode = node
-        } else {
-            let f = try Fields(node, allowed: ["mode", "start", "every", "window"])
-            modeNode = f["mode"]
+        let isScalar: Bool
+        if case .scalar = node.node { isScalar = true } else { isScalar = false }
+        let f = isScalar ? nil : try Fields(node, allowed: ["mode", "start", "every", "window"])
+        if let m = isScalar ? node : f?["mode"] {
+            dedup.mode = try Fields.choice(m, DedupMode.self)
+            if dedup.mode == .inline {
+                if let f, f["start"] != nil || f["every"] != nil || f["window"] != nil {
+                    throw m.error(found: "a schedule with mode inline", allowed: "start, every and window only with mode post_process")
+                }
+                try only([.ontap], m, spec, "inline dedup",
+                         "post_process (ReFS deduplication and FIDEDUPERANGE run as scheduled jobs; inline only on platform ontap)")
+            }
+        }
+        if let f {
             if let s = f["start"] {
                 guard let seconds = Units.seconds(try s.string()), seconds >= 0, seconds <= spec.horizon.seconds else {
                     throw s.error(found: s.shown, allowed: "a duration from 0 to the horizon: \(Units.durationHelp)")
@@ -34,16 +42,6 @@ extension ScenarioLoader {
             }
             if let e = f["every"] { dedup.every = try e.duration() }
             if let w = f["window"] { dedup.window = try w.duration() }
-            if dedup.window != nil || f["every"] != nil || f["start"] != nil, let m = modeNode, (try? m.string()) == DedupMode.inline.rawValue {
-                throw m.error(found: "a schedule with mode inline", allowed: "start, every and window only with mode post_process")
-            }
-        }
-        if let m = modeNode {
-            dedup.mode = try Fields.choice(m, DedupMode.self)
-            if dedup.mode == .inline {
-                try only([.ontap], m, spec, "inline dedup",
-                         "post_process (ReFS deduplication and FIDEDUPERANGE run as scheduled jobs; inline only on platform ontap)")
-            }
         }
         return dedup
     }

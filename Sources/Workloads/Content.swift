@@ -98,16 +98,17 @@ final class ContentDraws {
         for run in runs {
             let image = hasGolden ? golden(run) : []
             for k in 0..<run.count {
+                // A hole in the image (or no image) reads as zeros.
                 out.append(draw(image.isEmpty ? nil : image[k], next: &next))
             }
         }
         return out
     }
 
-    func draw(_ golden: UInt64??, next: inout UInt64) -> UInt64 {
+    func draw(_ golden: UInt64?, next: inout UInt64) -> UInt64 {
         let u = stream.uniform()
         if u < bounds[0] { return ContentID.zero }
-        if u < bounds[1] { return (golden ?? nil) ?? ContentID.zero }
+        if u < bounds[1] { return golden ?? ContentID.zero }
         for (k, p) in pools.enumerated() where u < bounds[k + 2] {
             return ContentID.pool(namespace: p.namespace, rank: Int(p.pool.sampler.draw(stream)) - 1)
         }

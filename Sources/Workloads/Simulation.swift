@@ -74,7 +74,7 @@ public final class Simulation {
             capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
             assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
-        if spec.volumes.contains(where: { $0.dedup != nil }) { result.scenario.assumptions.append(Self.dedupAssumption(spec)) }
+        if spec.deduplicates { result.scenario.assumptions.append(Self.dedupAssumption(spec)) }
         for p in spec.contentPools {
             nextNamespace += 1
             do { pools[p.name] = try ContentPool(p, blockSize: storage.blockSize, namespace: nextNamespace) } catch {
@@ -97,7 +97,7 @@ public final class Simulation {
             case .checkpoints(let c): drivers.append(try CheckpointsDriver(name: w.name, index: index, spec: c, sim: self))
             }
         }
-        if spec.volumes.contains(where: { $0.dedup != nil }) { drivers.append(DedupDriver(index: drivers.count, volumes: spec.volumes)) }
+        if spec.deduplicates { drivers.append(DedupDriver(index: drivers.count, volumes: spec.volumes)) }
     }
 
     /// The platform's storage, empty.
@@ -241,7 +241,7 @@ public final class Simulation {
         }
         for d in drivers { d.finish(self) }
         result.objects = storage.accounting()
-        if spec.volumes.contains(where: { $0.dedup != nil }) {
+        if spec.deduplicates {
             result.volumeSavings = storage.volumeNames.map { v in
                 let (logical, charged) = storage.usage(of: v, in: result.objects)
                 return VolumeSavings(volume: v, dedup: (try? storage.dedupMode(v)) ?? nil, logicalUsed: logical, charged: charged,

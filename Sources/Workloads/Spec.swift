@@ -17,6 +17,8 @@ public struct ScenarioSpec: Sendable {
     /// When the scenario is to be run on several platforms and compared (`platforms:`); the
     /// first is also `platform`. Empty for a single platform.
     public var platforms: [Platform] = []
+    /// True when some volume deduplicates (the run then schedules dedup and splits savings).
+    public var deduplicates: Bool { volumes.contains { $0.dedup != nil } }
     /// Every platform the scenario runs on.
     public var runPlatforms: [Platform] { platforms.isEmpty ? [platform] : platforms }
     /// How reports show sizes: GiB (powers of 2) or GB (powers of 10).
