@@ -4,7 +4,7 @@
 //
 // Module graph (dependencies point one way, see STYLE.md in the project notes):
 //   CGSL (system library over libgsl-dev)  <- Stochastic (the only importer of CGSL)
-//   BlockModel (copy-on-write store + ONTAP profile; depends on nothing)
+//   BlockModel (copy-on-write store + ONTAP profile; depends only on CPrefetch, a C prefetch hint)
 //   Engine     (discrete-event clock and queue; knows nothing of storage)
 //   Workloads  (dev/test, VDI, events: drive BlockModel through Engine with Stochastic streams)
 //   Scenario   (YAML scenario files -> Workloads' spec values with file:line:column errors; Yams)
@@ -46,7 +46,9 @@ let package = Package(
             providers: [.apt(["libgsl-dev"])]
         ),
         .target(name: "Stochastic", dependencies: ["CGSL"], swiftSettings: strictSwift),
-        .target(name: "BlockModel", swiftSettings: optimisedModel),
+        // A header-only software prefetch hint for the model's batched table lookups.
+        .target(name: "CPrefetch"),
+        .target(name: "BlockModel", dependencies: ["CPrefetch"], swiftSettings: optimisedModel),
         .target(name: "Engine", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
                 swiftSettings: strictSwift),
         // Workloads drive the block model through the engine; compiled like the model (see

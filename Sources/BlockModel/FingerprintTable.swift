@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A dedup fingerprint database: content identity → the donor block and where the active file
 /// system maps it (file owner number, block offset), so a run can check the donor is still
 /// there before pointing a duplicate at it (ONTAP compares the bytes for the same reason).
@@ -40,6 +42,14 @@ public struct FingerprintTable: Sendable {
             }
             return nil
         }
+    }
+
+    /// Starts loading the cache line `key` probes first, so a batch of lookups waits for memory
+    /// once instead of once per key (the table is far larger than the caches).
+    @inline(__always)
+    public func prefetch(_ key: UInt64) {
+        guard !entries.isEmpty else { return }
+        entries.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress! + slot(key)) }
     }
 
     /// Sets the donor of `key` (a new donor replaces a full or stale one).

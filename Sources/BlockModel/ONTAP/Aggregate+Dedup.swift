@@ -144,9 +144,31 @@ extension Aggregate {
     /// fewer than 1 + 255 pointers; otherwise this block becomes the donor.
     mutating func dedupSlots(_ v: inout Volume, _ f: inout StoredFile, _ offsets: some Sequence<Int>,
                              _ fingerprints: inout FingerprintTable, _ run: inout DedupRun) {
-        let limit = profile.maxPointersPerBlock - 1
         var paths: [UInt32: String]?  // the other files by owner, built when a donor is in one
+        // In batches: first start loading every batch slot's fingerprint entry, then decide in
+        // order. The decisions are the same as slot by slot; the table misses overlap.
+        var batch: [Int] = []
+        batch.reserveCapacity(Self.dedupBatchSize)
         for i in offsets where i < f.sizeBlocks {
+            batch.append(i)
+            guard batch.count == Self.dedupBatchSize else { continue }
+            dedupBatch(&v, &f, batch, &fingerprints, &run, &paths)
+            batch.removeAll(keepingCapacity: true)
+        }
+        dedupBatch(&v, &f, batch, &fingerprints, &run, &paths)
+    }
+
+    /// Slots a batch prefetches ahead: enough misses in flight to fill the memory pipeline.
+    static var dedupBatchSize: Int { 64 }
+
+    mutating func dedupBatch(_ v: inout Volume, _ f: inout StoredFile, _ batch: [Int],
+                             _ fingerprints: inout FingerprintTable, _ run: inout DedupRun, _ paths: inout [UInt32: String]?) {
+        for i in batch {
+            let b = store.read(f.map, i)
+            if b != BlockStore.hole { fingerprints.prefetch(store.contentOf(b)) }
+        }
+        let limit = profile.maxPointersPerBlock - 1
+        for i in batch {
             let b = store.read(f.map, i)
             guard b != BlockStore.hole else { continue }
             let content = store.contentOf(b)
