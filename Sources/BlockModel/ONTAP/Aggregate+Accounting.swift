@@ -82,6 +82,23 @@ extension Aggregate {
         store.contents(map).map { $0 == BlockStore.hole ? nil : store.contentOf($0) }
     }
 
+    /// Blocks that only the given Snapshot copies of a volume hold (not its active file system
+    /// nor its other copies): what deleting them would give back, were clones not locking them.
+    public func blocksHeldOnly(by snapshots: [String], of volume: String) throws(ModelError) -> Int {
+        let v = try self.volume(volume)
+        for s in snapshots where v.snapshots[s] == nil { throw .unknownSnapshot(volume: volume, snapshot: s) }
+        var elsewhere = BlockSet(limit: store.blockIDLimit)
+        for f in v.files.values { store.forEachBlock(f.map) { _, b in elsewhere.insert(b) } }
+        for s in v.snapshotOrder where !snapshots.contains(s) {
+            for f in v.snapshots[s]!.files.values { store.forEachBlock(f.map) { _, b in elsewhere.insert(b) } }
+        }
+        var held = BlockSet(limit: store.blockIDLimit)
+        for s in snapshots {
+            for f in v.snapshots[s]!.files.values { store.forEachBlock(f.map) { _, b in if !elsewhere.contains(b) { held.insert(b) } } }
+        }
+        return held.count
+    }
+
     /// Figures for every object: the aggregate, then each volume, its files and its Snapshot
     /// copies, in creation / name order.
     /// - Complexity: O(leaves × 1024 + logical blocks of every object listed).
