@@ -14,7 +14,7 @@ public enum RunReport {
             ("timeseries.csv", try timeseriesCSV(r)),
             ("objects.csv", try objectsCSV(r)),
             ("events.csv", try eventsCSV(r)),
-        ] + (try dedupFiles(r))
+        ] + (try dedupFiles(r)) + (try cacheFiles(r))
     }
 
     /// Most rows the Markdown tables show; the CSV files have them all.
@@ -124,6 +124,7 @@ public enum RunReport {
         }
 
         md += dedupMarkdown(r)
+        md += cacheMarkdown(r)
 
         if !r.notes.isEmpty {
             md += "## Workloads\n\n" + r.notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n"

@@ -62,6 +62,7 @@ public enum ScenarioLoader {
         }
         spec.fileSystem = try readFileSystem(try top.required("aggregate", "a mapping with 'capacity'"), platforms: spec.runPlatforms)
         try readDedupSettings(try top.required("aggregate", "a mapping with 'capacity'"), &spec)
+        try readFlashCache(try top.required("aggregate", "a mapping with 'capacity'"), &spec)
         if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
         if let pools = top["content_pools"] { spec.contentPools = try readContentPools(pools) }
         if let volumes = top["volumes"] {
@@ -96,7 +97,7 @@ public enum ScenarioLoader {
     }
 
     static let aggregateKeys = ["name", "capacity", "alerts", "cluster_size", "freeing", "dedup_metadata", "dedup_throughput",
-                                "dedup_zero_blocks"]
+                                "dedup_zero_blocks", "flash_cache"]
 
     static func readAggregate(_ node: ScenarioNode) throws(ScenarioError) -> AggregateSpec {
         let f = try Fields(node, allowed: aggregateKeys)
@@ -248,13 +249,15 @@ public enum ScenarioLoader {
     }
 
     /// A change spec; `content` says whether and how a `content` key may appear (nil: not here).
-    static func readChange(_ node: ScenarioNode, content: ContentContext?) throws(ScenarioError) -> ChangeSpec {
+    /// Steady reads use the same keys, with `read_size` for `write_size` and no content.
+    static func readChange(_ node: ScenarioNode, content: ContentContext?, reads: Bool = false) throws(ScenarioError) -> ChangeSpec {
         // Shorthand: `change: 10%` or a bare distribution of the rate.
         if case .scalar = node.node { return ChangeSpec(rate: try randomVariable(node)) }
-        let f = try Fields(node, allowed: ["rate", "every", "pattern", "hotspot", "write_size", "content"])
+        let sizeKey = reads ? "read_size" : "write_size"
+        let f = try Fields(node, allowed: ["rate", "every", "pattern", "hotspot", sizeKey] + (reads ? [] : ["content"]))
         var change = ChangeSpec(rate: try randomVariable(try f.required("rate", "a percentage of the object's size or a distribution of it")))
         if let e = f["every"] { change.interval = try e.duration() }
-        if let w = f["write_size"] { change.writeSize = try randomVariable(w, .bytes) }
+        if let w = f[sizeKey] { change.writeSize = try randomVariable(w, .bytes) }
         let patternName = try f["pattern"]?.string() ?? "uniform"
         switch patternName {
         case "uniform": change.pattern = .uniform
@@ -359,7 +362,7 @@ public enum ScenarioLoader {
     }
 
     static let vdiKeys = ["type", "volume", "image", "desktops", "provisioning", "limit_strategy", "copy_throughput", "clone_time",
-                          "customize_time", "parallel", "change", "refresh_every", "recompose"]
+                          "customize_time", "parallel", "change", "refresh_every", "recompose", "reads"]
 
     static func readVDI(_ node: ScenarioNode, spec: ScenarioSpec) throws(ScenarioError) -> VDISpec {
         let f = try Fields(node, allowed: vdiKeys)
@@ -407,6 +410,7 @@ public enum ScenarioLoader {
             let at = try rf.required("at", "a duration from the start").duration()
             v.recompose = RecomposeSpec(at: at, imageChange: try rf["image_change"]?.fraction(in: 0...1) ?? 0.1)
         }
+        if let r = f["reads"] { v.reads = try readReads(r, spec: spec) }
         return v
     }
 

@@ -25,6 +25,9 @@ public struct RunResult: Sendable {
     public var volumeSavings: [VolumeSavings] = []
     /// Workload-specific lines for the report's summary (one per fact).
     public var notes: [String] = []
+    /// Flash Cache: its size in blocks (nil: none) and the reads counted, by event.
+    public var cacheBlocks: Int?
+    public var cacheReads: [CacheRecord] = []
 }
 
 public struct ScenarioSummary: Sendable {
@@ -153,4 +156,23 @@ public struct VolumeSavings: Sendable, Equatable {
     public var dedupMetadata: Int
     public var savings: Int { logicalUsed - charged }
     public var cloneSavings: Int { savings - dedupSaved }
+}
+
+/// Reads through the Flash Cache: one boot storm, or one period of steady reads.
+public struct CacheRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable { case bootStorm = "boot storm", steady }
+    public var time: SimTime
+    public var workload: String
+    public var kind: Kind
+    public var reads = 0
+    /// Hits in the cache over physical blocks, and in its twin where no block is shared.
+    public var hits = 0
+    public var hitsWithoutSharing = 0
+    public init(time: SimTime, workload: String, kind: Kind) {
+        self.time = time
+        self.workload = workload
+        self.kind = kind
+    }
+    public var hitRate: Double { reads == 0 ? 0 : Double(hits) / Double(reads) }
+    public var hitRateWithoutSharing: Double { reads == 0 ? 0 : Double(hitsWithoutSharing) / Double(reads) }
 }

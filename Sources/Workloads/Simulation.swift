@@ -52,6 +52,8 @@ public final class Simulation {
     var contentDraws: [String: ContentDraws] = [:]
     var privateNamespaces: [String: Int] = [:]
     var nextNamespace = 0
+    /// The Flash Cache and its no-sharing twin, when the aggregate has one.
+    var cache: FlashCache?
 
     static let samplePriority = 1_000
 
@@ -75,6 +77,14 @@ public final class Simulation {
             assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
         if spec.deduplicates { result.scenario.assumptions.append(Self.dedupAssumption(spec)) }
+        if let bytes = spec.aggregate.flashCacheBytes {
+            let blocks = Self.blocks(bytes, storage.blockSize)
+            cache = FlashCache(capacityBlocks: blocks)
+            result.cacheBlocks = blocks
+            result.scenario.assumptions.append("Flash Cache of \(blocks) blocks, least recently used first out, over physical blocks: a "
+                + "block shared by clones is cached once for all. The hit rate without sharing comes from the same reads on a twin "
+                + "cache of the same size in which every file's blocks are its own.")
+        }
         for p in spec.contentPools {
             nextNamespace += 1
             do { pools[p.name] = try ContentPool(p, blockSize: storage.blockSize, namespace: nextNamespace) } catch {
@@ -322,6 +332,16 @@ public final class Simulation {
     }
 
     /// `n` fresh content identities, the first returned.
+    /// Reads blocks of a file through the Flash Cache (none: nothing counted), adding to `record`.
+    func read(volume: String, path: String, blocks: [Int], into record: inout CacheRecord) {
+        guard cache != nil else { return }
+        let hits = cache!.shared.hits, twin = cache!.unshared.hits
+        guard let n = try? storage.read(volume, path, blocks: blocks, cache: &cache!) else { return }
+        record.reads += n
+        record.hits += cache!.shared.hits - hits
+        record.hitsWithoutSharing += cache!.unshared.hits - twin
+    }
+
     func newContent(_ n: Int) -> UInt64 {
         defer { nextContent += UInt64(n) }
         return nextContent

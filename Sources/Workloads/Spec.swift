@@ -72,6 +72,8 @@ public struct AggregateSpec: Sendable {
     public var dedupMetadata = 0.07
     public var dedupThroughput = 100.0 * 1_048_576
     public var dedupZeroBlocks = true
+    /// Flash Cache size in bytes (ONTAP; nil: none). Reads are counted against it.
+    public var flashCacheBytes: Int?
     public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 }
 
@@ -235,11 +237,27 @@ public struct VDISpec: Sendable {
     /// Non-persistent desktops are re-cloned from the image at this interval.
     public var refreshEvery: SimTime?
     public var recompose: RecomposeSpec?
+    /// Reads through the Flash Cache: boot storms and steady-state reads.
+    public var reads: VDIReadSpec?
     public init(volume: String, image: String, desktops: Int) {
         self.volume = volume
         self.image = image
         self.desktops = desktops
     }
+}
+
+/// What the desktops read. A boot storm: from `bootAt` (then every `bootEvery`), every
+/// desktop reads the first `bootSetBytes` of its disk at about the same time — in rounds of
+/// `bootChunkBytes` per desktop, the desktops in a new random order each storm. Steady reads:
+/// every `steady.interval`, each desktop reads a fraction of its disk drawn from `steady.rate`,
+/// placed by `steady.pattern` (a hotspot pattern gives locality) in reads of `steady.writeSize`.
+public struct VDIReadSpec: Sendable {
+    public var bootSetBytes: Int
+    public var bootAt: SimTime = .hours(8)
+    public var bootEvery: SimTime? = .days(1)
+    public var bootChunkBytes = 262_144
+    public var steady: ChangeSpec?
+    public init(bootSetBytes: Int) { self.bootSetBytes = bootSetBytes }
 }
 
 /// A new golden image version at `at`: a full copy of the image with `imageChange` of its

@@ -56,6 +56,8 @@ protocol Storage: DedupStorage {
 
     func accounting() -> [ObjectFigures]
     func invariantViolations() -> [String]
+    /// Reads blocks of a file through a Flash Cache; returns the blocks read (holes are not).
+    func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int
 }
 
 /// What a file clone did beyond sharing: blocks copied at a pointer limit, quotas it pushed over.
@@ -95,6 +97,10 @@ extension Aggregate: Storage {
     func cloneRange(_ volume: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
         throw Unsupported(description: "not supported on platform ontap: sub-file range clones are not modelled")
     }
+
+    func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int {
+        try read(volume, path, blocks: blocks, through: &cache)
+    }
 }
 
 // MARK: File systems without ONTAP's volume features
@@ -113,6 +119,9 @@ extension FileSystemStorage {
     func setQuota(_ volume: String, target: String, limitBlocks: Int) throws { throw unsupported("quotas are ONTAP's") }
     func createQtree(_ volume: String, _ qtree: String, limitBlocks: Int?) throws { throw unsupported("qtrees are ONTAP's") }
     func splitEstimate(_ clone: String) throws -> Int { throw unsupported("only FlexClone volumes are split") }
+    func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int {
+        throw unsupported("Flash Cache is ONTAP's")
+    }
     func splitClone(_ clone: String) throws { throw unsupported("only FlexClone volumes are split") }
 
     /// Groups scattered blocks into runs of consecutive ones, after checking the space for all.

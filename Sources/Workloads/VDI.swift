@@ -11,9 +11,13 @@ import Stochastic
 /// rewrites part of the image in place (a new version), then moves the desktops to it at the
 /// provisioning rate: until the last has moved, both generations are on disk.
 ///
-/// Streams: `<workload>/<desktop>` per desktop, `<workload>/image` for the recompose.
+/// Reads (`reads`) go through the Flash Cache: boot storms of every desktop at once, and
+/// steady reads of every desktop at the end of each interval (one record per interval).
+///
+/// Streams: `<workload>/<desktop>` per desktop, `<workload>/image` for the recompose,
+/// `<workload>/<desktop>/reads` and `<workload>/boots` for reads (so reads change no write).
 final class VDIDriver: WorkloadDriver {
-    enum Action: Int { case provision, change, refresh, recompose, move }
+    enum Action: Int { case provision, change, refresh, recompose, move, boot, read }
 
     struct Source {
         var volume: String
@@ -30,6 +34,8 @@ final class VDIDriver: WorkloadDriver {
         var stream: RandomStream
         var planners: [String: WritePlanner] = [:]
         var generation = 0
+        var readStream: RandomStream?
+        var readPlanner: WritePlanner?
     }
 
     let name: String
@@ -46,6 +52,8 @@ final class VDIDriver: WorkloadDriver {
     /// Rewrites part of the image at a recompose: uniform 64 KiB writes.
     var imagePlanner: WritePlanner
     let imageStream: RandomStream
+    let readRate: Sampler?
+    let bootStream: RandomStream?
     var perDesktop: SimTime { spec.cloneTime + spec.customizeTime }
     var volumeClones: Bool { spec.provisioning == .volumeClones }
 
@@ -58,6 +66,8 @@ final class VDIDriver: WorkloadDriver {
         rewrite.writeSize = .constant(65536)
         imagePlanner = try sim.planner(rewrite, "\(name).recompose")
         imageStream = sim.stream("\(name)/image")
+        readRate = try spec.reads?.steady.map { (c) throws(SimulationError) in try sim.sampler(c.rate, "\(name).reads.steady") }
+        bootStream = spec.reads.map { _ in sim.stream("\(name)/boots") }
         let limit = sim.storage.maxClonesPerSource
         if spec.desktops > limit
             && (spec.limitStrategy == .none || (spec.provisioning == .volumeClones && spec.limitStrategy == .keepCloningSource)) {
@@ -67,7 +77,12 @@ final class VDIDriver: WorkloadDriver {
         for i in 0..<spec.desktops {
             let number = String(i + 1)
             let desktop = "\(name)-desktop-\(String(repeating: "0", count: width - number.count))\(number)"
-            desktops.append(Desktop(name: desktop, stream: sim.stream("\(name)/\(desktop)")))
+            var d = Desktop(name: desktop, stream: sim.stream("\(name)/\(desktop)"))
+            if let steady = spec.reads?.steady {
+                d.readStream = sim.stream("\(name)/\(desktop)/reads")
+                d.readPlanner = try sim.planner(steady, "\(name).reads.steady")
+            }
+            desktops.append(d)
         }
     }
 
@@ -79,6 +94,8 @@ final class VDIDriver: WorkloadDriver {
         if volumeClones { sources[0].snapshot = baseSnapshot(spec.volume, sim) }
         for i in desktops.indices { sim.schedule(index, at: perDesktop * Int64(i / spec.parallel), action: Action.provision.rawValue, target: i) }
         if let r = spec.recompose { sim.schedule(index, at: r.at, action: Action.recompose.rawValue) }
+        if let r = spec.reads { sim.schedule(index, at: r.bootAt, action: Action.boot.rawValue) }
+        if let steady = spec.reads?.steady { sim.schedule(index, at: steady.interval, action: Action.read.rawValue) }
         sim.result.provisioning.append(Provisioning(
             workload: name, desktops: spec.desktops, parallel: spec.parallel, perDesktopClone: perDesktop,
             perDesktopCopy: SimTime(nanoseconds: Int64(Double(imageBytes(sim)) / spec.copyThroughput * 1e9)) + spec.customizeTime))
@@ -192,9 +209,60 @@ final class VDIDriver: WorkloadDriver {
             if clone(i, from: currentSource(sim), sim) { desktops[i].generation = generation }
             moved += 1
             if moved == desktops.count { dropOldGeneration(sim) }
+        case .boot:
+            bootStorm(sim)
+        case .read:
+            guard let steady = spec.reads?.steady, let readRate else { return }
+            var record = CacheRecord(time: sim.now, workload: name, kind: .steady)
+            for d in desktops.indices { steadyReads(d, readRate, sim, &record) }
+            sim.result.cacheReads.append(record)
+            sim.schedule(index, at: sim.now + steady.interval, action: action)
         case nil:
             return
         }
+    }
+
+    /// Where desktop `i`'s disk is, while it exists.
+    func disk(_ i: Int) -> (volume: String, path: String)? {
+        guard let s = desktops[i].source else { return nil }
+        return volumeClones ? (desktops[i].name, spec.image) : (sources[s].volume, desktops[i].name)
+    }
+
+    /// Every desktop reads its boot set at about the same time: chunk by chunk, all desktops
+    /// in a random order each round.
+    func bootStorm(_ sim: Simulation) {
+        guard let r = spec.reads, let bootStream else { return }
+        var record = CacheRecord(time: sim.now, workload: name, kind: .bootStorm)
+        var order = desktops.indices.filter { disk($0) != nil }
+        for k in stride(from: order.count - 1, to: 0, by: -1) {  // Fisher-Yates
+            order.swapAt(k, Int(bootStream.uniformInt(below: UInt(k + 1))))
+        }
+        let setBlocks = Simulation.blocks(r.bootSetBytes, sim.blockSize)
+        let chunk = max(1, Simulation.blocks(r.bootChunkBytes, sim.blockSize))
+        for start in stride(from: 0, to: setBlocks, by: chunk) {
+            let blocks = Array(start..<min(setBlocks, start + chunk))
+            for i in order {
+                let (volume, path) = disk(i)!
+                sim.read(volume: volume, path: path, blocks: blocks, into: &record)
+            }
+        }
+        sim.result.cacheReads.append(record)
+        func tenths(_ rate: Double) -> String {
+            let permille = Int((rate * 1000).rounded())
+            return "\(permille / 10).\(permille % 10)%"
+        }
+        sim.record(name, "boot_storm", "\(order.count) desktops", "\(record.reads) blocks read, hit rate "
+            + "\(tenths(record.hitRate)) (\(tenths(record.hitRateWithoutSharing)) without sharing)")
+        if let every = r.bootEvery { sim.schedule(index, at: sim.now + every, action: Action.boot.rawValue) }
+    }
+
+    /// One desktop's steady reads for one interval (the reads of the interval before it).
+    func steadyReads(_ i: Int, _ rate: Sampler, _ sim: Simulation, _ record: inout CacheRecord) {
+        guard let (volume, path) = disk(i), let stream = desktops[i].readStream,
+              let size = try? sim.storage.fileSizeBlocks(volume, path) else { return }
+        let fraction = rate.draw(stream)
+        let runs = desktops[i].readPlanner!.plan(blocks: Int((fraction * Double(size)).rounded()), size: size, stream: stream)
+        for run in runs { sim.read(volume: volume, path: path, blocks: Array(run.start..<(run.start + run.count)), into: &record) }
     }
 
     /// A new image version: `imageChange` of the image rewritten in place, a new base for

@@ -14,6 +14,24 @@ import Testing
         #expect(!none.access(7) && !none.access(7) && none.hitRate == 0)
     }
 
+    /// Against a naive LRU (an array, most recent first) over random keys: same hit or miss on
+    /// every access, which exercises the index's deletions on every eviction.
+    @Test func agreesWithANaiveLRU() {
+        for (capacity, keySpace) in [(1, 3), (7, 20), (64, 100), (500, 2000)] {
+            var rng = BlockStoreTests.SplitMix(state: UInt64(capacity))
+            var cache = LRUCache(capacity: capacity)
+            var naive: [UInt64] = []
+            for step in 0..<20_000 {
+                let key = rng.next() % UInt64(keySpace) &* 0x1_0000_0001  // spread, and collide in the index
+                let hit = naive.firstIndex(of: key)
+                if let h = hit { naive.remove(at: h) } else if naive.count == capacity { naive.removeLast() }
+                naive.insert(key, at: 0)
+                #expect(cache.access(key) == (hit != nil), "capacity \(capacity) step \(step)")
+            }
+            #expect(cache.count == naive.count)
+        }
+    }
+
     /// The seed's cache amplification: N clones of an image boot at once. With a cache the size
     /// of one boot set, sharing misses only the first reader of each block — a hit rate of
     /// (N − 1) / N — while distinct blocks per clone miss every time.
@@ -28,7 +46,7 @@ import Testing
         var cache = FlashCache(capacityBlocks: bootSet)
         // About the same time: round by round, 10 blocks of every desktop's boot set.
         for round in 0..<(bootSet / 10) {
-            for d in 0..<desktops { try a.read("vdi", "desktop\(d)", blocks: (round * 10)..<(round * 10 + 10), cache: &cache) }
+            for d in 0..<desktops { try a.read("vdi", "desktop\(d)", blocks: (round * 10)..<(round * 10 + 10), through: &cache) }
         }
         #expect(cache.shared.accesses == desktops * bootSet)
         #expect(cache.shared.misses == bootSet)
@@ -45,11 +63,11 @@ import Testing
         for d in 0..<2 { try a.cloneFile("vdi", "image", to: "desktop\(d)") }
         try a.write("vdi", "desktop1", at: 0, contents: (0..<40).map { UInt64($0) + 1000 })
         var cache = FlashCache(capacityBlocks: 1000)
-        try a.read("vdi", "desktop0", blocks: 0..<100, cache: &cache)
-        try a.read("vdi", "desktop1", blocks: 0..<100, cache: &cache)
+        try a.read("vdi", "desktop0", blocks: 0..<100, through: &cache)
+        try a.read("vdi", "desktop1", blocks: 0..<100, through: &cache)
         #expect(cache.shared.hits == 60 && cache.shared.misses == 140)
         // Read again: everything is cached in both.
-        try a.read("vdi", "desktop1", blocks: 0..<100, cache: &cache)
+        try a.read("vdi", "desktop1", blocks: 0..<100, through: &cache)
         #expect(cache.shared.hits == 160 && cache.unshared.hits == 100)
     }
 }

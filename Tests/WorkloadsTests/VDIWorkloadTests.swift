@@ -85,4 +85,49 @@ import Testing
         #expect(objects.contains("vdi@d.base.2") && !objects.contains("vdi@d.base.1"))
         #expect(objects.isSuperset(of: ["d-desktop-1", "d-desktop-2", "d-desktop-3"]))
     }
+
+    /// A boot storm of 20 desktops reading the whole 10-block image with a 10-block Flash Cache:
+    /// with sharing only the first reader of each block misses (19/20); without it every read
+    /// misses. The next day's storm finds the cache warm: all hits with sharing; without it the
+    /// twin cache holds only the last desktops' last blocks, which LRU evicts before their turn.
+    @Test func bootStormsHitTheSharedImage() throws {
+        var spec = scenario(desktops: 20) {
+            var reads = VDIReadSpec(bootSetBytes: 10 * 4096)
+            reads.bootAt = .hours(1)
+            reads.bootChunkBytes = 2 * 4096
+            $0.reads = reads
+        }
+        spec.aggregate.flashCacheBytes = 10 * 4096
+        let result = try Simulation(spec).run()
+        #expect(result.cacheBlocks == 10)
+        #expect(result.cacheReads.map(\.time) == [.hours(1), .hours(25), .hours(49)])
+        let first = result.cacheReads[0]
+        #expect(first.kind == .bootStorm && first.reads == 200 && first.hits == 190 && first.hitsWithoutSharing == 0)
+        #expect(result.cacheReads[1].hits == 200 && result.cacheReads[1].hitsWithoutSharing == 0)
+        #expect(result.events.contains { $0.operation == "boot_storm" && $0.detail == "200 blocks read, hit rate 95.0% (0.0% without sharing)" })
+    }
+
+    /// Steady reads are summed per interval, one record per day, and change no write: the
+    /// capacity figures equal those of the same run without reads.
+    @Test func steadyReadsAreSummedPerIntervalAndChangeNoWrite() throws {
+        func spec(reads: Bool) -> ScenarioSpec {
+            var s = scenario(desktops: 5) {
+                $0.change = ChangeSpec(rate: .constant(0.3))
+                guard reads else { return }
+                var r = VDIReadSpec(bootSetBytes: 4096)
+                r.bootEvery = nil
+                r.steady = ChangeSpec(rate: .constant(0.5))
+                $0.reads = r
+            }
+            s.aggregate.flashCacheBytes = 1000 * 4096
+            return s
+        }
+        let with = try Simulation(spec(reads: true)).run()
+        let without = try Simulation(spec(reads: false)).run()
+        #expect(with.samples == without.samples && with.objects == without.objects)
+        let steady = with.cacheReads.filter { $0.kind == .steady }
+        #expect(steady.map(\.time) == [.days(1), .days(2), .days(3)])
+        #expect(steady.allSatisfy { $0.reads == 5 * 5 })  // half of each 10-block disk, 5 desktops
+        #expect(steady.allSatisfy { $0.hits >= $0.hitsWithoutSharing })
+    }
 }
