@@ -14,7 +14,7 @@ public enum RunReport {
             ("timeseries.csv", try timeseriesCSV(r)),
             ("objects.csv", try objectsCSV(r)),
             ("events.csv", try eventsCSV(r)),
-        ] + (try dedupFiles(r)) + (try cacheFiles(r))
+        ] + (try dedupFiles(r)) + (try cacheFiles(r)) + (try replicationFiles(r))
     }
 
     /// Most rows the Markdown tables show; the CSV files have them all.
@@ -125,6 +125,7 @@ public enum RunReport {
 
         md += dedupMarkdown(r)
         md += cacheMarkdown(r)
+        md += replicationMarkdown(r)
 
         if !r.notes.isEmpty {
             md += "## Workloads\n\n" + r.notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n"

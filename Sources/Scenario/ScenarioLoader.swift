@@ -206,7 +206,7 @@ public enum ScenarioLoader {
         guard case .mapping = node.node else { throw node.error(found: node.shown, allowed: "a mapping with 'type' and the workload's keys") }
         // The type first: it decides which keys are allowed.
         guard case .mapping(let mapping) = node.node, let typeEntry = mapping.first(where: { $0.key.string == "type" }) else {
-            throw node.error(found: "no 'type'", allowed: "type: devtest, vdi or events")
+            throw node.error(found: "no 'type'", allowed: "type: devtest, vdi, events, backup, checkpoints or dr")
         }
         let typeNode = node.child(typeEntry.value, key: "type")
         let type = try typeNode.string()
@@ -218,14 +218,18 @@ public enum ScenarioLoader {
             try only([.refs, .reflink], typeNode, spec, "'\(type)'",
                      "devtest, vdi, events (backup and checkpoints run on platform refs or reflink)")
         }
+        if type == "dr" {
+            try only([.ontap], typeNode, spec, "'dr' (SnapMirror and SnapVault)", "devtest, vdi, events (dr runs on platform ontap)")
+        }
         switch type {
+        case "dr": return WorkloadSpec(name: name, kind: .dr(try readDR(node, spec: spec)))
         case "backup": return WorkloadSpec(name: name, kind: .backup(try readBackup(node)))
         case "checkpoints": return WorkloadSpec(name: name, kind: .checkpoints(try readCheckpoints(node)))
         case "devtest": return WorkloadSpec(name: name, kind: .devtest(try readDevTest(node, spec: spec)))
         case "vdi": return WorkloadSpec(name: name, kind: .vdi(try readVDI(node, spec: spec)))
         case "events": return WorkloadSpec(name: name, kind: .events(try readEvents(node, spec: spec)))
         default:
-            let types = ["devtest", "vdi", "events", "backup", "checkpoints"]
+            let types = ["devtest", "vdi", "events", "backup", "checkpoints", "dr"]
             let hint = closestMatch(to: type, in: types).map { " (did you mean '\($0)'?)" } ?? ""
             throw typeNode.error(found: "\(typeNode.shown)\(hint)", allowed: types.joined(separator: ", "))
         }

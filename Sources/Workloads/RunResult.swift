@@ -28,6 +28,8 @@ public struct RunResult: Sendable {
     /// Flash Cache: its size in blocks (nil: none) and the reads counted, by event.
     public var cacheBlocks: Int?
     public var cacheReads: [CacheRecord] = []
+    /// Replication to a DR aggregate (a `dr` workload).
+    public var replication: ReplicationResult?
 }
 
 public struct ScenarioSummary: Sendable {
@@ -175,4 +177,88 @@ public struct CacheRecord: Sendable, Equatable {
     }
     public var hitRate: Double { reads == 0 ? 0 : Double(hits) / Double(reads) }
     public var hitRateWithoutSharing: Double { reads == 0 ? 0 : Double(hitsWithoutSharing) / Double(reads) }
+}
+
+/// What a `dr` workload's replication did, and the destination aggregate over time.
+public struct ReplicationResult: Sendable, Equatable {
+    public var destination: String
+    public var capacityBlocks: Int
+    public var bandwidth: Double
+    public var relationships: [Relationship] = []
+    public var updates: [ReplicationRecord] = []
+    public var samples: [DestinationSample] = []
+    /// Destination Snapshot copies clones still lock at the end, and the blocks only they hold.
+    public var lockedAtEnd: [LockedSnapshot] = []
+    public var drTests = 0
+    public init(destination: String, capacityBlocks: Int, bandwidth: Double) {
+        self.destination = destination
+        self.capacityBlocks = capacityBlocks
+        self.bandwidth = bandwidth
+    }
+
+    public struct Relationship: Sendable, Equatable {
+        public var source: String
+        public var destination: String
+        public var kind: ReplicationKind
+        public var every: SimTime
+        /// At the end: the blocks the destination volume is charged (its own blocks, what it
+        /// costs on the DR aggregate) and its logical used.
+        public var charged = 0
+        public var logicalUsed = 0
+        public init(source: String, destination: String, kind: ReplicationKind, every: SimTime) {
+            self.source = source
+            self.destination = destination
+            self.kind = kind
+            self.every = every
+        }
+    }
+}
+
+/// One scheduled update: sent, skipped because the previous transfer was still running (the
+/// recovery point objective missed), or refused by the model.
+public struct ReplicationRecord: Sendable, Equatable {
+    public var time: SimTime
+    public var destination: String
+    public var baseline = false
+    public var changedBlocks = 0
+    public var transferredBlocks = 0
+    /// When the transfer left (after earlier transfers on the link) and how long it took.
+    public var start: SimTime
+    public var duration = SimTime.zero
+    public var missed = false
+    public var refusal: String?
+    /// Destination copies past retention kept by clones.
+    public var lockedSnapshots = 0
+    public init(time: SimTime, destination: String) {
+        self.time = time
+        self.destination = destination
+        start = time
+    }
+}
+
+public struct DestinationSample: Sendable, Equatable {
+    public var time: SimTime
+    public var physicalUsed: Int
+    public var logicalUsed: Int
+    /// Blocks only the Snapshot copies clones lock past retention hold (what the locks cost).
+    public var lockedBlocks: Int
+    public init(time: SimTime, physicalUsed: Int, logicalUsed: Int, lockedBlocks: Int = 0) {
+        self.time = time
+        self.physicalUsed = physicalUsed
+        self.logicalUsed = logicalUsed
+        self.lockedBlocks = lockedBlocks
+    }
+}
+
+public struct LockedSnapshot: Sendable, Equatable {
+    public var volume: String
+    public var snapshot: String
+    public var clones: [String]
+    public var heldBlocks: Int
+    public init(volume: String, snapshot: String, clones: [String], heldBlocks: Int) {
+        self.volume = volume
+        self.snapshot = snapshot
+        self.clones = clones
+        self.heldBlocks = heldBlocks
+    }
 }

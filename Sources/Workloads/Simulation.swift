@@ -24,6 +24,12 @@ protocol WorkloadDriver: AnyObject {
     func handle(action: Int, target: Int, in sim: Simulation)
     /// Adds its summary lines and provisioning figures to the result.
     func finish(_ sim: Simulation)
+    /// At every sample: anything of its own to record (a DR aggregate's use).
+    func sample(_ sim: Simulation)
+}
+
+extension WorkloadDriver {
+    func sample(_ sim: Simulation) {}
 }
 
 /// Runs a scenario: builds the aggregate and its volumes, lets each workload schedule its
@@ -95,6 +101,8 @@ public final class Simulation {
             switch (w.kind, spec.platform) {
             case (.backup, .ontap), (.checkpoints, .ontap):
                 throw SimulationError("workload '\(w.name)' cannot run on platform 'ontap': backup and checkpoints run on refs or reflink")
+            case (.dr, .refs), (.dr, .reflink):
+                throw SimulationError("workload '\(w.name)' cannot run on platform '\(spec.platform.rawValue)': SnapMirror and SnapVault are ONTAP's")
             case (.devtest, .refs):
                 throw SimulationError("workload '\(w.name)' cannot run on platform 'refs': devtest clones volumes, and ReFS has no volume clones")
             default: break
@@ -105,6 +113,7 @@ public final class Simulation {
             case .events(let e): drivers.append(EventsDriver(name: w.name, index: index, spec: e))
             case .backup(let b): drivers.append(try BackupDriver(name: w.name, index: index, spec: b, sim: self))
             case .checkpoints(let c): drivers.append(try CheckpointsDriver(name: w.name, index: index, spec: c, sim: self))
+            case .dr(let d): drivers.append(try DRDriver(name: w.name, index: index, spec: d, sim: self))
             }
         }
         if spec.deduplicates { drivers.append(DedupDriver(index: drivers.count, volumes: spec.volumes)) }
@@ -278,6 +287,7 @@ public final class Simulation {
                        free: storage.capacityBlocks - used - reserved, volumes: storage.volumeCount, files: storage.fileCount,
                        snapshots: storage.snapshotCount)
         result.samples.append(s)
+        for d in drivers { d.sample(self) }
         if s.traditionalUsed > result.traditionalPeak.blocks { result.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time) }
         let levels = spec.aggregate.alerts
         while nextTraditionalAlert < levels.count,

@@ -170,6 +170,7 @@ public struct WorkloadSpec: Sendable {
         case events(EventsSpec)
         case backup(BackupSpec)
         case checkpoints(CheckpointsSpec)
+        case dr(DRSpec)
     }
     public init(name: String, kind: Kind) {
         self.name = name
@@ -365,4 +366,67 @@ public struct CheckpointsSpec: Sendable {
         self.diskBytes = diskBytes
         self.change = change
     }
+}
+
+/// Disaster recovery on ONTAP: source volumes replicated to a destination aggregate by
+/// SnapMirror or SnapVault over a link of `bandwidth` bytes per second, FlexClone volumes of the
+/// destination copies for dev/test, and DR tests (clone, destructive writes, destroy).
+public struct DRSpec: Sendable {
+    public var destinationName = "dr"
+    public var destinationCapacityBytes: Int
+    public var bandwidth: Double
+    public var relationships: [RelationshipSpec] = []
+    /// Changes of every source volume's files.
+    public var sourceChange: ChangeSpec?
+    public var clones: [DRCloneSpec] = []
+    public var tests: DRTestSpec?
+    public init(destinationCapacityBytes: Int, bandwidth: Double) {
+        self.destinationCapacityBytes = destinationCapacityBytes
+        self.bandwidth = bandwidth
+    }
+}
+
+/// One relationship: updates from `start`, then every `every`.
+public struct RelationshipSpec: Sendable {
+    public var source: String
+    public var destination: String
+    public var kind: ReplicationKind
+    public var every: SimTime = .hours(1)
+    public var start: SimTime = .hours(1)
+    public var keepSource = 1
+    public var keepDestination = 1
+    public var destinationDedup: DedupMode?
+    public init(source: String, destination: String, kind: ReplicationKind) {
+        self.source = source
+        self.destination = destination
+        self.kind = kind
+    }
+}
+
+/// Dev/test FlexClone volumes of a destination copy, from its newest replicated Snapshot copy,
+/// made at `start` and re-made every `refreshEvery`.
+public struct DRCloneSpec: Sendable {
+    public var name: String
+    /// The relationship's destination volume.
+    public var of: String
+    public var count: Int
+    public var change: ChangeSpec?
+    public var start: SimTime = .days(1)
+    public var refreshEvery: SimTime?
+    public init(name: String, of: String, count: Int) {
+        self.name = name
+        self.of = of
+        self.count = count
+    }
+}
+
+/// A DR test every `every` from `start`: a FlexClone volume of the destination copy, `change`
+/// of it overwritten (the destructive test), destroyed after `duration`.
+public struct DRTestSpec: Sendable {
+    public var of: String
+    public var every: SimTime = .days(30)
+    public var start: SimTime = .days(7)
+    public var duration: SimTime = .days(1)
+    public var change = 0.2
+    public init(of: String) { self.of = of }
 }

@@ -123,6 +123,12 @@ extension Aggregate {
     /// The clone volumes of `volume`.
     public func clones(of volume: String) throws(ModelError) -> [String] { try self.volume(volume).cloneChildren }
 
+    /// Clone volumes a Snapshot copy backs (it is locked while there are any).
+    public func clones(of volume: String, snapshot: String) throws(ModelError) -> [String] {
+        guard let s = try self.volume(volume).snapshots[snapshot] else { throw .unknownSnapshot(volume: volume, snapshot: snapshot) }
+        return s.clones
+    }
+
     /// The parent volume and base Snapshot copy of a clone (nil for a volume that is not one).
     public func cloneBase(of volume: String) throws(ModelError) -> (parent: String, snapshot: String)? {
         let v = try self.volume(volume)

@@ -63,6 +63,7 @@ public struct ReplicationLink: Sendable {
     /// reused once no retained Snapshot copy holds it [choice: a reused id whose content is
     /// the same is taken as already there; the data are identical].
     var translation: [UInt32: UInt32] = [:]
+    var prunedSize = 0
 
     public init() {}
 
@@ -93,7 +94,7 @@ public struct ReplicationLink: Sendable {
     public mutating func update(_ destination: String, source src: inout Aggregate,
                                 destination dst: inout Aggregate) throws(ModelError) -> ReplicationUpdate {
         guard var r = relationships[destination] else { throw .invalidArgument("no relationship to volume '\(destination)'") }
-        let sourceVolume = try src.volume(r.source)
+        let sourceSize = try src.volume(r.source).sizeBlocks
         let baseline = r.sourceSnapshots.isEmpty
         if baseline, dst.hasVolume(destination) { throw .alreadyExists(kind: "volume", name: destination) }
         if !baseline {
@@ -111,13 +112,15 @@ public struct ReplicationLink: Sendable {
         // What changed, and what must cross.
         var plans: [FilePlan] = []
         var fresh = Set<BlockStore.Block>()
-        let target = dst.volumes[destination]
+        // Sizes only: holding the destination volume itself would share its arrays (the dedup
+        // fingerprint table among them) and make the changes below copy them.
+        let target = dst.volumes[destination]?.files.mapValues { (size: $0.sizeBlocks, metadata: $0.metadataBlocks) }
         for path in new.files.keys.sorted() {
             let f = new.files[path]!
             let before = old?.files[path]
-            let there = target?.files[path]
+            let there = target?[path]
             var plan = FilePlan(path: path, file: f, recreate: before == nil || there == nil || before!.sizeBlocks != f.sizeBlocks
-                                || there!.sizeBlocks != f.sizeBlocks)
+                                || there!.size != f.sizeBlocks)
             Self.diff(src.store, f.map, plan.recreate ? nil : before!.map) { plan.changes.append(($0, $1)) }
             // Logical writes cannot punch holes: a file that lost blocks is sent again whole.
             if !r.kind.isPhysical && !plan.recreate && plan.changes.contains(where: { $0.block == BlockStore.hole }) {
@@ -126,7 +129,7 @@ public struct ReplicationLink: Sendable {
                 Self.diff(src.store, f.map, nil) { plan.changes.append(($0, $1)) }
             }
             // Volume SnapMirror also sends the volume's file-clone metadata blocks.
-            if r.kind.isPhysical { update.transferredBlocks += max(0, f.metadataBlocks - (plan.recreate ? 0 : there!.metadataBlocks)) }
+            if r.kind.isPhysical { update.transferredBlocks += max(0, f.metadataBlocks - (plan.recreate ? 0 : there!.metadata)) }
             for c in plan.changes where c.block != BlockStore.hole {
                 update.changedBlocks += 1
                 if !r.kind.isPhysical {
@@ -141,7 +144,7 @@ public struct ReplicationLink: Sendable {
         // Room on the destination: the volume grows to fit, the aggregate must have the blocks.
         if baseline {
             do {
-                try dst.createVolume(destination, sizeBlocks: sourceVolume.sizeBlocks, guarantee: .none)
+                try dst.createVolume(destination, sizeBlocks: sourceSize, guarantee: .none)
                 if let mode = r.destinationDedup { try dst.setDedup(destination, mode: mode) }
             } catch {
                 if dst.hasVolume(destination) { try? dst.destroyVolume(destination) }
@@ -150,7 +153,7 @@ public struct ReplicationLink: Sendable {
             }
         }
         var d = dst.volumes[destination]!
-        d.sizeBlocks = max(d.sizeBlocks, dst.charged(d) + update.transferredBlocks, sourceVolume.sizeBlocks)
+        d.sizeBlocks = max(d.sizeBlocks, dst.charged(d) + update.transferredBlocks, sourceSize)
         do { try dst.requireSpace(d, blocks: update.transferredBlocks) } catch {
             if baseline { try? dst.destroyVolume(destination) }
             try? src.deleteSnapshot(r.source, name)
@@ -159,7 +162,7 @@ public struct ReplicationLink: Sendable {
         dst.volumes[destination] = d
 
         // Apply.
-        for path in (target?.files.keys.sorted() ?? []) where new.files[path] == nil {
+        for path in (target?.keys.sorted() ?? []) where new.files[path] == nil {
             try dst.deleteFile(destination, path)
         }
         var touched: [BlockStore.Block: BlockStore.Block] = [:]  // destination block → its source block
@@ -211,7 +214,12 @@ public struct ReplicationLink: Sendable {
         }
         r.destinationSnapshots = kept
         relationships[destination] = r
-        translation = translation.filter { dst.store.blockIDLimit > Int($0.value) && dst.store.referenceCount($0.value) > 0 }
+        // Entries of freed destination blocks are dropped when the table has doubled since the
+        // last pruning: amortised O(1) per block sent, not O(table) per update.
+        if translation.count > 2 * max(prunedSize, 4096) {
+            translation = translation.filter { dst.store.blockIDLimit > Int($0.value) && dst.store.referenceCount($0.value) > 0 }
+            prunedSize = translation.count
+        }
         src.checkAfterOperation()
         dst.checkAfterOperation()
         return update
