@@ -3,8 +3,8 @@ public enum ReplicationKind: String, Sendable, CaseIterable {
     /// Replicates physical blocks: a block shared by many files or volumes crosses once and
     /// stays shared on the destination.
     case volumeSnapMirror = "volume_snapmirror"
-    /// Replicate logical blocks: every mapped block crosses and is stored on its own, unless the
-    /// destination volume deduplicates.
+    /// These two replicate logical blocks: every mapped block crosses and is stored on its own,
+    /// unless the destination volume deduplicates.
     case qtreeSnapMirror = "qtree_snapmirror"
     case snapVault = "snapvault"
 
