@@ -64,23 +64,8 @@ extension Chart {
         let plotW = width - left - right, plotH = height - top - bottom
         func x(_ t: SimTime) -> String { Format.fixed(left + t.days / days * plotW, 1) }
         func y(_ rate: Double) -> String { Format.fixed(top + plotH - rate * plotH, 1) }
-        var out = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="\(Format.fixed(left, 0))" y="22" font-size="15">\(escape(s.name)): Flash Cache hit rate</text>\n
-        """
-        for k in 0...5 {
-            let py = y(Double(k) / 5)
-            out += "<line x1=\"\(Format.fixed(left, 0))\" y1=\"\(py)\" x2=\"\(Format.fixed(left + plotW, 0))\" y2=\"\(py)\" stroke=\"#ddd\"/>\n"
-            out += "<text x=\"\(Format.fixed(left - 6, 0))\" y=\"\(py)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(k * 20)%</text>\n"
-        }
-        for k in 0...5 {
-            let t = SimTime(nanoseconds: Int64(Double(s.horizon.nanoseconds) * Double(k) / 5))
-            out += "<text x=\"\(x(t))\" y=\"\(Format.fixed(top + plotH + 18, 0))\" text-anchor=\"middle\">day \(trim(t.days))</text>\n"
-        }
-        out += "<line x1=\"\(Format.fixed(left, 0))\" y1=\"\(Format.fixed(top + plotH, 0))\" x2=\"\(Format.fixed(left + plotW, 0))\" y2=\"\(Format.fixed(top + plotH, 0))\" stroke=\"black\"/>\n"
-        out += "<line x1=\"\(Format.fixed(left, 0))\" y1=\"\(Format.fixed(top, 0))\" x2=\"\(Format.fixed(left, 0))\" y2=\"\(Format.fixed(top + plotH, 0))\" stroke=\"black\"/>\n"
-        var legend: [(String, String)] = []
+        var out = frame(title: "\(s.name): Flash Cache hit rate", horizon: s.horizon, yLabels: (0...5).map { "\($0 * 20)%" })
+        var legend: [(String, String, String)] = []
         let series: [(String, String, (CacheRecord) -> Double)] = [
             ("with sharing", "#2060c0", { $0.hitRate }),
             ("without sharing", "#c03030", { $0.hitRateWithoutSharing }),
@@ -90,17 +75,13 @@ extension Chart {
             if steady.count > 1 {
                 let points = steady.map { "\(x($0.time)),\(y(value($0)))" }.joined(separator: " ")
                 out += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points)\"/>\n"
-                legend.append(("steady, \(name)", colour))
+                legend.append(("steady, \(name)", colour, ""))
             }
             let boots = records.filter { $0.kind == .bootStorm && $0.reads > 0 }
             for c in boots { out += "<circle cx=\"\(x(c.time))\" cy=\"\(y(value(c)))\" r=\"4\" fill=\"\(colour)\"/>\n" }
-            if !boots.isEmpty { legend.append(("boot storms, \(name)", colour)) }
+            if !boots.isEmpty { legend.append(("boot storms, \(name)", colour, "")) }
         }
-        for (i, item) in legend.enumerated() {
-            let ly = top + 10 + Double(i) * 20, lx = width - right + 15
-            out += "<line x1=\"\(Format.fixed(lx, 0))\" y1=\"\(Format.fixed(ly, 0))\" x2=\"\(Format.fixed(lx + 25, 0))\" y2=\"\(Format.fixed(ly, 0))\" stroke=\"\(item.1)\" stroke-width=\"2\"/>\n"
-            out += "<text x=\"\(Format.fixed(lx + 32, 0))\" y=\"\(Format.fixed(ly, 0))\" dominant-baseline=\"middle\">\(item.0)</text>\n"
-        }
+        out += legendSVG(legend)
         return out + "</svg>\n"
     }
 }
