@@ -8,6 +8,7 @@
 //   Engine     (discrete-event clock and queue; knows nothing of storage)
 //   Workloads  (dev/test, VDI, events: drive BlockModel through Engine with Stochastic streams)
 //   Scenario   (YAML scenario files -> Workloads' spec values with file:line:column errors; Yams)
+//   Planner    (Monte Carlo replications of a scenario and its variants, on all cores)
 //   Reports    (CSV via CSV.swift, Markdown tables via TextTable, SVG; over plain result values)
 //   clonesim   (command line: wiring only)
 //
@@ -56,14 +57,15 @@ let package = Package(
         .target(name: "Workloads", dependencies: ["BlockModel", "Engine", "Stochastic"], swiftSettings: optimisedModel),
         .target(name: "Scenario", dependencies: ["Workloads", "Engine", "Stochastic", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strictSwift),
+        .target(name: "Planner", dependencies: ["Workloads", "Stochastic", "Engine"], swiftSettings: strictSwift),
         .target(name: "Reports",
-                dependencies: ["Stochastic", "Workloads", "BlockModel", "Engine", .product(name: "CSV", package: "CSV.swift"),
+                dependencies: ["Stochastic", "Workloads", "BlockModel", "Engine", "Planner", .product(name: "CSV", package: "CSV.swift"),
                                .product(name: "TextTable", package: "TextTable")],
                 swiftSettings: strictSwift),
         .executableTarget(
             name: "clonesim",
             dependencies: [
-                "Stochastic", "Reports", "Scenario", "Workloads",
+                "Stochastic", "Reports", "Scenario", "Workloads", "Planner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strictSwift),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"], swiftSettings: optimisedModel),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: strictSwift),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Reports", "Workloads", "Engine"], swiftSettings: strictSwift),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Workloads", "BlockModel", "Engine"], swiftSettings: strictSwift),
         .testTarget(
             name: "ClonesimCLITests",

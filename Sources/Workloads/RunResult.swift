@@ -103,6 +103,8 @@ public struct Limits: Sendable, Equatable {
     public var refusedClones = 0
     public var oversubscribedQuotas: [String] = []
     public var failedWrites = 0
+    /// When a write to the scenario's aggregate first failed (it is full, or a volume is).
+    public var firstFailedWrite: SimTime?
     /// Blocks that failed writes did not write.
     public var failedWriteBlocks = 0
     public var clonesWithoutACLs = 0

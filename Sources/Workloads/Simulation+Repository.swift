@@ -46,6 +46,7 @@ extension Simulation {
                                              try $0.write(Self.repositoryVolume, file, at: start, contents: contents)
                                          }) else { return true }
         result.limits.failedWrites += 1
+        if result.limits.firstFailedWrite == nil { result.limits.firstFailedWrite = engine.now }
         result.limits.failedWriteBlocks += contents.count
         record(workload, "write", file, outcome: "failed", "\(contents.count) blocks not written: \(failure)")
         return false

@@ -230,6 +230,9 @@ public final class Simulation {
     }
 
     static func blocks(_ bytes: Int, _ blockSize: Int) -> Int { (bytes + blockSize - 1) / blockSize }
+
+    /// The block size a scenario's reports count in: the ReFS cluster, or 4 KiB.
+    public static func blockSize(of spec: ScenarioSpec) -> Int { spec.platform == .refs ? spec.fileSystem.clusterSize : 4096 }
     var blockSize: Int { storage.blockSize }
     public var now: SimTime { engine.now }
 
@@ -456,6 +459,7 @@ public final class Simulation {
         }
         guard let failure else { return true }
         result.limits.failedWrites += 1
+        if result.limits.firstFailedWrite == nil { result.limits.firstFailedWrite = engine.now }
         result.limits.failedWriteBlocks += total - written
         record(workload, "write", object, outcome: "failed",
                "\(total - written) of \(total) blocks not written: \(refusalText(failure))")

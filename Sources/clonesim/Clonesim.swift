@@ -12,6 +12,6 @@ struct Clonesim: ParsableCommand {
 
             \(Sample.distributionList)
             """,
-        subcommands: [Run.self, Validate.self, Sample.self]
+        subcommands: [Run.self, Plan.self, Validate.self, Sample.self]
     )
 }

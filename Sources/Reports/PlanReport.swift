@@ -1,0 +1,92 @@
+import Engine
+import Planner
+import Workloads
+
+/// `plan.md` (the recommendation first, then percentiles per variant and the variants side by
+/// side) and `plan.csv` (every replication's figures, exact bytes and seconds).
+public enum PlanReport {
+    public static func files(_ p: PlanResult) throws -> [(name: String, text: String)] {
+        [("plan.md", markdown(p)), ("plan.csv", try csv(p))]
+    }
+
+    static let levels: [(String, Double)] = [("P50", 0.5), ("P90", 0.9), ("P95", 0.95), ("P99", 0.99)]
+
+    public static func size(_ blocks: Double, _ p: PlanResult) -> String {
+        "\(Format.fixed(blocks * Double(p.blockSize) / p.reportUnit.bytes)) \(p.reportUnit.rawValue)"
+    }
+
+    static func percent(_ x: Double) -> String { "\(Format.fixed(x * 100, x * 100 == (x * 100).rounded() ? 0 : 1))%" }
+
+    public static func markdown(_ p: PlanResult) -> String {
+        let s = p.settings
+        let n = p.variants[0].replications.count
+        var md = "# \(p.scenario): capacity plan\n\n"
+        let usable = percent(1 - s.headroom), confidence = percent(s.confidence)
+        let capacity = Double(p.capacityBlocks)
+        for v in p.variants {
+            let buy = Double(Planner.capacityToBuy(v, s))
+            let peak = Planner.quantile(v.replications.map { Double($0.peakUsed) }, s.confidence) ?? 0
+            let label = p.variants.count > 1 ? " (\(v.label))" : ""
+            md += "**Buy at least \(size(buy, p))\(label).** In \(confidence) of \(n) replications the peak use (\(confidence) quantile "
+                + "\(size(peak, p))) stays within \(usable) of it over the \(Format.duration(p.horizon)) horizon. "
+                + (buy <= capacity ? "The scenario's aggregate of \(size(capacity, p)) is enough."
+                   : "The scenario's aggregate of \(size(capacity, p)) is \(size(buy - capacity, p)) short.") + "\n\n"
+        }
+        md += "\(n) replications\(p.variants.count > 1 ? " per variant" : ""), seeds derived from \(p.baseSeed) (replication i has the same "
+            + "seed in every variant: common random numbers); sampled every \(Format.duration(p.sampleInterval)). Percentiles are "
+            + "GSL's type-7 quantiles over the replications; every replication is a row of `plan.csv`.\n\n"
+        for v in p.variants { md += variantSection(v, p) }
+        if p.variants.count > 1 {
+            md += "## Variants side by side\n\n"
+            md += Format.table(["variant", "P50 peak", "\(confidence) peak", "capacity to buy", "P50 final", "P50 savings", "full in"],
+                               p.variants.map { v in
+                                   let peaks = v.replications.map { Double($0.peakUsed) }
+                                   return [v.label, size(Planner.quantile(peaks, 0.5)!, p), size(Planner.quantile(peaks, s.confidence)!, p),
+                                           size(Double(Planner.capacityToBuy(v, s)), p),
+                                           size(Planner.quantile(v.replications.map { Double($0.finalUsed) }, 0.5)!, p),
+                                           size(Planner.quantile(v.replications.map { Double($0.savings) }, 0.5)!, p),
+                                           "\(v.replications.filter { $0.fullTime != nil }.count) of \(n)"]
+                               }, rightAligned: Set(1...6)) + "\n\n"
+        }
+        return md
+    }
+
+    static func variantSection(_ v: VariantResult, _ p: PlanResult) -> String {
+        var md = p.variants.count > 1 ? "## \(v.label)\n\n" : "## Results\n\n"
+        let r = v.replications
+        var rows: [(String, [Double])] = [
+            ("peak use", r.map { Double($0.peakUsed) }),
+            ("final use", r.map { Double($0.finalUsed) }),
+            ("final use with full copies", r.map { Double($0.traditionalFinal) }),
+            ("savings at the end", r.map { Double($0.savings) }),
+        ]
+        if r.allSatisfy({ $0.sentBlocks != nil }) { rows.append(("sent by replication", r.map { Double($0.sentBlocks!) })) }
+        md += Format.table(["figure"] + levels.map(\.0) + ["min", "max"], rows.map { name, values in
+            [name] + levels.map { size(Planner.quantile(values, $0.1)!, p) } + [size(values.min()!, p), size(values.max()!, p)]
+        }, rightAligned: Set(1...6)) + "\n\n"
+        var times: [(String, [SimTime?])] = p.alertLevels.enumerated().map { k, level in (percent(level), r.map { $0.alertTimes[k] }) }
+        times.append(("full", r.map(\.fullTime)))
+        md += Format.table(["threshold", "crossed in"] + levels.map(\.0), times.map { name, ts in
+            let crossed = ts.compactMap { $0 }.map { Double($0.nanoseconds) }
+            return [name, "\(crossed.count) of \(r.count)"] + levels.map { level in
+                Planner.quantile(crossed, level.1).map { Format.time(SimTime(nanoseconds: Int64($0.rounded()))) } ?? "-"
+            }
+        }, rightAligned: [1]) + "\n\n"
+        md += "Times are those of the replications that crossed the threshold within the horizon.\n\n"
+        return md
+    }
+
+    static func csv(_ p: PlanResult) throws -> String {
+        func seconds(_ t: SimTime?) -> String { t.map { String($0.nanoseconds / 1_000_000_000) } ?? "" }
+        func bytes(_ blocks: Int) -> String { String(blocks * p.blockSize) }
+        let header = ["variant", "replication", "seed", "peak_bytes", "peak_time_s", "final_bytes", "traditional_final_bytes",
+                      "savings_bytes", "sent_bytes"] + p.alertLevels.map { "alert_\(Format.fixed($0 * 100, 0))_s" } + ["full_s"]
+        let rows = p.variants.flatMap { v in
+            v.replications.map { r in
+                [v.label, "\(r.replication)", "\(r.seed)", bytes(r.peakUsed), seconds(r.peakTime), bytes(r.finalUsed), bytes(r.traditionalFinal),
+                 bytes(r.savings), r.sentBlocks.map(bytes) ?? ""] + r.alertTimes.map(seconds) + [seconds(r.fullTime)]
+            }
+        }
+        return try CSVText.make(header, rows)
+    }
+}

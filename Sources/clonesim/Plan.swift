@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Planner
+import Reports
+import Workloads
+
+/// `clonesim plan`: Monte Carlo replications of one scenario, percentiles and a capacity
+/// recommendation.
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replicate a scenario with independent seeds and recommend a capacity.",
+        discussion: """
+            Runs the scenario RUNS times, each with its own seed derived from the scenario's seed \
+            (replication i has the same seed in every variant: a scenario with several platforms \
+            is planned once per platform). Writes OUT/<scenario>/plan/plan.md — the capacity to buy \
+            so that, with the given confidence, the peak use stays within (100% − headroom) of it, \
+            then percentiles of peak and final use, savings, replication traffic and the times to \
+            each alert level and to full — and plan.csv with every replication's figures.
+            """
+    )
+
+    @Argument(help: "A scenario file (YAML).")
+    var scenario: String
+
+    @Option(help: "Replications per variant.")
+    var runs = 100
+
+    @Option(help: "Replications run at once (default: every core).")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Share of replications whose peak must fit, e.g. 95%.")
+    var confidence = "95%"
+
+    @Option(help: "Share of the capacity kept free, e.g. 15%.")
+    var headroom = "15%"
+
+    @Option(help: "Folder the report goes under: OUT/<scenario>/plan/.")
+    var out = "Reports"
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    static func fraction(_ text: String, _ option: String, in range: ClosedRange<Double>) throws -> Double {
+        let number = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        guard let x = number, range.contains(x) else {
+            throw ValidationError("--\(option): found '\(text)'; allowed: a percentage from \(Int(range.lowerBound * 100))% to \(Int(range.upperBound * 100))%, e.g. 95%")
+        }
+        return x
+    }
+
+    func validate() throws {
+        guard (1...100_000).contains(runs) else { throw ValidationError("--runs: found \(runs); allowed: 1 to 100000") }
+        guard (1...1024).contains(jobs) else { throw ValidationError("--jobs: found \(jobs); allowed: 1 to 1024") }
+        _ = try Self.fraction(confidence, "confidence", in: 0.5...1)
+        _ = try Self.fraction(headroom, "headroom", in: 0...0.9)
+    }
+
+    func run() throws {
+        let spec = try Validate.load([scenario])[0]
+        var settings = PlanSettings(runs: runs, jobs: jobs)
+        settings.confidence = try Self.fraction(confidence, "confidence", in: 0.5...1)
+        settings.headroom = try Self.fraction(headroom, "headroom", in: 0...0.9)
+        let variants = spec.platforms.count > 1
+            ? spec.platforms.map { p in
+                var one = spec
+                one.platform = p
+                one.platforms = []
+                return PlanVariant(label: "platform=\(p.rawValue)", spec: one)
+            }
+            : [PlanVariant(label: "base", spec: spec)]
+        let folder = (((out as NSString).appendingPathComponent(spec.name)) as NSString).appendingPathComponent("plan")
+        do { try FileOutput.write([], into: folder) } catch { throw Failure.report("--out \(out): \(error.description)") }
+        let bar = PlanProgress(label: "\(spec.name) plan", enabled: !quiet)
+        let result: PlanResult
+        do { result = try Planner.run(variants, settings: settings) { done, total in bar.show(done, total) } } catch {
+            throw Failure.report("\(spec.name): \(error)")
+        }
+        bar.done()
+        do { try FileOutput.write(try PlanReport.files(result), into: folder) } catch { throw Failure.report("\(error)") }
+        if !quiet {
+            for v in result.variants {
+                print("\(spec.name)\(variants.count > 1 ? " (\(v.label))" : ""): buy at least "
+                    + PlanReport.size(Double(Planner.capacityToBuy(v, settings)), result) + " (\(v.replications.count) replications).")
+            }
+            print("Plan: \((folder as NSString).appendingPathComponent("plan.md"))")
+        }
+    }
+}
+
+/// Replications done and the time left, on stderr when it is a terminal.
+final class PlanProgress: @unchecked Sendable {
+    let label: String
+    let enabled: Bool
+    let start = Date()
+    let lock = NSLock()
+    init(label: String, enabled: Bool) {
+        self.label = label
+        self.enabled = enabled && isatty(2) != 0
+    }
+
+    func show(_ done: Int, _ total: Int) {
+        guard enabled else { return }
+        let elapsed = Date().timeIntervalSince(start)
+        let left = done == 0 ? 0 : elapsed / Double(done) * Double(total - done)
+        let filled = done * 30 / max(1, total)
+        lock.withLock {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(done)/\(total), ETA \(Int(left.rounded())) s".utf8))
+        }
+    }
+
+    func done() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

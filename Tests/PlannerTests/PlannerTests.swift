@@ -1,0 +1,86 @@
+import Engine
+import Foundation
+import Testing
+@testable import Planner
+@testable import Reports
+@testable import Workloads
+
+/// A small dev/test scenario: a 16,384-block database, `clones` FlexClone volumes each writing
+/// a lognormal share a day (uniform or sequential), 10 days.
+func smallDevTest(clones: Int = 3, random: Bool = true) -> ScenarioSpec {
+    var spec = ScenarioSpec(name: "small", horizon: .days(10), sampleInterval: .days(1),
+                            aggregate: AggregateSpec(capacityBytes: 200_000 * 4096))
+    var volume = VolumeSpec(name: "prod", sizeBytes: 40_000 * 4096)
+    volume.files = [FileSpec(path: "db", sizeBytes: 16_384 * 4096)]
+    spec.volumes = [volume]
+    var devtest = DevTestSpec(source: "prod")
+    var change = ChangeSpec(rate: random ? RandomVariable(.lognormal(zeta: log(0.03), sigma: 0.8)) : .constant(0.03))
+    change.pattern = random ? .uniform : .sequential
+    var group = CloneGroupSpec(name: "dev", count: clones)
+    group.change = change
+    devtest.groups = [group]
+    devtest.sourceChange = change
+    spec.workloads = [WorkloadSpec(name: "devtest", kind: .devtest(devtest))]
+    return spec
+}
+
+@Suite struct PlannerTests {
+    /// The percentiles `plan.md` shows are type-7 quantiles of the `plan.csv` column, computed
+    /// here by hand: h = (n − 1) p, then linear between the neighbours.
+    @Test func reportedPercentilesAreThoseOfTheCSV() throws {
+        let plan = try Planner.run([PlanVariant(label: "base", spec: smallDevTest())], settings: PlanSettings(runs: 13, jobs: 2))
+        let files = try PlanReport.files(plan)
+        let csv = try #require(files.first { $0.name == "plan.csv" }?.text).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let column = try #require(csv[0].firstIndex(of: "peak_bytes"))
+        let peaks = csv.dropFirst().map { Double($0[column])! }.sorted()
+        #expect(peaks.count == 13 && Set(peaks).count > 1)
+        func quantile(_ p: Double) -> Double {
+            let h = Double(peaks.count - 1) * p
+            let lo = Int(h.rounded(.down)), hi = min(lo + 1, peaks.count - 1)
+            return peaks[lo] + (h - Double(lo)) * (peaks[hi] - peaks[lo])
+        }
+        let md = try #require(files.first { $0.name == "plan.md" }?.text)
+        let row = try #require(md.split(separator: "\n").first { $0.hasPrefix("| peak use") })
+        let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        let expected = [0.5, 0.9, 0.95, 0.99].map { "\(Format.fixed(quantile($0) / 1_073_741_824)) GiB" }
+        #expect(Array(cells[1...4]) == expected)
+        #expect(cells[5] == "\(Format.fixed(peaks.first! / 1_073_741_824)) GiB" && cells[6] == "\(Format.fixed(peaks.last! / 1_073_741_824)) GiB")
+        // The recommendation: the 95% quantile over 85%, rounded up to a block.
+        let buy = Int((quantile(0.95) / 4096 / 0.85).rounded(.up))
+        #expect(Planner.capacityToBuy(plan.variants[0], plan.settings) == buy)
+        #expect(md.contains("**Buy at least \(Format.fixed(Double(buy) * 4096 / 1_073_741_824)) GiB.**"))
+    }
+
+    /// Constant rates and sequential writes: every replication is the same, so no spread.
+    @Test func aDeterministicScenarioHasNoSpread() throws {
+        let plan = try Planner.run([PlanVariant(label: "base", spec: smallDevTest(random: false))], settings: PlanSettings(runs: 5, jobs: 2))
+        let r = plan.variants[0].replications
+        #expect(Set(r.map(\.seed)).count == 5)
+        for x in r {
+            #expect(x.peakUsed == r[0].peakUsed && x.finalUsed == r[0].finalUsed && x.samples == r[0].samples && x.peakTime == r[0].peakTime)
+        }
+        let md = PlanReport.markdown(plan)
+        let row = try #require(md.split(separator: "\n").first { $0.hasPrefix("| peak use") })
+        #expect(Set(row.split(separator: "|").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }).count == 1)
+    }
+
+    /// Common random numbers: replication i of every variant has the same seed, and clones 1-3
+    /// draw the same numbers with 3 or 6 clones, so adding clones never lowers a replication's
+    /// peak. The result does not depend on the number of jobs.
+    @Test func addingClonesNeverLowersAPeak() throws {
+        let variants = [PlanVariant(label: "3", spec: smallDevTest(clones: 3)), PlanVariant(label: "6", spec: smallDevTest(clones: 6))]
+        let plan = try Planner.run(variants, settings: PlanSettings(runs: 30, jobs: 2))
+        let (three, six) = (plan.variants[0].replications, plan.variants[1].replications)
+        #expect(three.map(\.seed) == six.map(\.seed))
+        for (a, b) in zip(three, six) { #expect(b.peakUsed >= a.peakUsed, "replication \(a.replication)") }
+        #expect(zip(three, six).contains { $0.peakUsed < $1.peakUsed })
+        let serial = try Planner.run(variants, settings: PlanSettings(runs: 30, jobs: 1))
+        #expect(serial.variants == plan.variants, "the same replications with one job as with two")
+    }
+
+    /// Replication seeds are distinct, and not the base seed itself.
+    @Test func seedsAreDistinct() {
+        let seeds = (0..<10_000).map { Planner.seed(base: 42, replication: $0) }
+        #expect(Set(seeds).count == 10_000 && !seeds.contains(42))
+    }
+}
