@@ -21,7 +21,17 @@ public enum ScenarioLoader {
 
     /// Checks scenario text; `file` names it in messages.
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> ScenarioSpec {
-        let root = try ScenarioNode.parse(text, file: file)
+        try read(try ScenarioNode.parse(text, file: file))
+    }
+
+    /// Checks scenario text with some keys set to other values first (`clonesim plan --vary`).
+    public static func parse(_ text: String, file: String, overrides: [Override]) throws(ScenarioError) -> ScenarioSpec {
+        var node = try ScenarioNode.parse(text, file: file).node
+        for o in overrides { node = try o.apply(to: node, file: file) }
+        return try read(ScenarioNode(node: node, file: file, path: ""))
+    }
+
+    static func read(_ root: ScenarioNode) throws(ScenarioError) -> ScenarioSpec {
         let top = try Fields(root, allowed: ["name", "description", "seed", "generator", "horizon", "sample_interval", "platform", "platforms",
                                             "report_unit", "aggregate", "content_pools", "volumes", "workloads"])
         let nameNode = try top.required("name", "a scenario name (letters, digits, '-', '_', '.')")

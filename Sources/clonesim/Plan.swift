@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Planner
 import Reports
+import Scenario
 import Workloads
 
 /// `clonesim plan`: Monte Carlo replications of one scenario, percentiles and a capacity
@@ -34,6 +35,10 @@ struct Plan: ParsableCommand {
     @Option(help: "Share of the capacity kept free, e.g. 15%.")
     var headroom = "15%"
 
+    @Option(name: .customLong("vary"), help: ArgumentHelp("A scenario key and the values to try: KEY=V1,V2,... (repeatable; every combination is a variant).",
+                                                         valueName: "KEY=VALUES"))
+    var vary: [String] = []
+
     @Option(help: "Folder the report goes under: OUT/<scenario>/plan/.")
     var out = "Reports"
 
@@ -53,6 +58,71 @@ struct Plan: ParsableCommand {
         guard (1...1024).contains(jobs) else { throw ValidationError("--jobs: found \(jobs); allowed: 1 to 1024") }
         _ = try Self.fraction(confidence, "confidence", in: 0.5...1)
         _ = try Self.fraction(headroom, "headroom", in: 0...0.9)
+        _ = try Self.dimensions(vary)
+    }
+
+    /// `--vary` options as (key, values), in order.
+    static func dimensions(_ options: [String]) throws -> [(key: String, values: [String])] {
+        try options.map { option in
+            guard let eq = option.firstIndex(of: "="), eq != option.startIndex else {
+                throw ValidationError("--vary: found '\(option)'; allowed: KEY=V1,V2,... such as workloads.devtest.clones.dev.count=3,6,12")
+            }
+            let values = splitTopLevel(String(option[option.index(after: eq)...]))
+            guard !values.isEmpty, !values.contains(where: \.isEmpty) else {
+                throw ValidationError("--vary: found '\(option)'; allowed: one or more values after '=', separated by commas")
+            }
+            return (String(option[..<eq]), values)
+        }
+    }
+
+    /// Splits at commas outside brackets and braces, so a value can be a flow mapping.
+    static func splitTopLevel(_ text: String) -> [String] {
+        var parts: [String] = [], current = "", depth = 0
+        for c in text {
+            if c == "{" || c == "[" { depth += 1 }
+            if c == "}" || c == "]" { depth -= 1 }
+            if c == "," && depth == 0 {
+                parts.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        parts.append(current.trimmingCharacters(in: .whitespaces))
+        return parts
+    }
+
+    /// Every combination of the `--vary` values (the base alone without any), each on every
+    /// platform the scenario names.
+    static func variants(_ path: String, _ vary: [String]) throws -> [PlanVariant] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw Failure.report("\(path): cannot be read") }
+        var combinations: [[Override]] = [[]]
+        for (key, values) in try dimensions(vary) {
+            combinations = combinations.flatMap { c in values.map { c + [Override(key: key, value: $0)] } }
+        }
+        var variants: [PlanVariant] = []
+        for overrides in combinations {
+            let label = overrides.isEmpty ? "base" : overrides.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            let spec: ScenarioSpec
+            do {
+                spec = try ScenarioLoader.parse(text, file: path, overrides: overrides)
+                _ = try Simulation(spec)
+            } catch {
+                throw Failure.report("\(label): \(error)")
+            }
+            guard spec.platforms.count > 1 else {
+                variants.append(PlanVariant(label: label, spec: spec))
+                continue
+            }
+            for p in spec.platforms {
+                var one = spec
+                one.platform = p
+                one.platforms = []
+                variants.append(PlanVariant(label: (overrides.isEmpty ? "" : label + ", ") + "platform=\(p.rawValue)", spec: one))
+            }
+        }
+        return variants
     }
 
     func run() throws {
@@ -60,14 +130,7 @@ struct Plan: ParsableCommand {
         var settings = PlanSettings(runs: runs, jobs: jobs)
         settings.confidence = try Self.fraction(confidence, "confidence", in: 0.5...1)
         settings.headroom = try Self.fraction(headroom, "headroom", in: 0...0.9)
-        let variants = spec.platforms.count > 1
-            ? spec.platforms.map { p in
-                var one = spec
-                one.platform = p
-                one.platforms = []
-                return PlanVariant(label: "platform=\(p.rawValue)", spec: one)
-            }
-            : [PlanVariant(label: "base", spec: spec)]
+        let variants = try Self.variants(scenario, vary)
         let folder = (((out as NSString).appendingPathComponent(spec.name)) as NSString).appendingPathComponent("plan")
         do { try FileOutput.write([], into: folder) } catch { throw Failure.report("--out \(out): \(error.description)") }
         let bar = PlanProgress(label: "\(spec.name) plan", enabled: !quiet)

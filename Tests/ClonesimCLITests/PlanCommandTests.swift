@@ -29,4 +29,19 @@ struct PlanCommandTests {
         #expect(try CLI.run(["plan", scenario.path, "--runs", "0"]).stderr.contains("--runs: found 0; allowed: 1 to 100000"))
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("small").path))
     }
+
+    /// Every combination of the --vary values is a variant, side by side; a bad key is refused.
+    @Test func varyMakesOneVariantPerCombination() throws {
+        let folder = temporaryFolder()
+        let scenario = try writeScenario(smallScenario, in: folder)
+        let result = try CLI.run(["plan", scenario.path, "--runs", "3", "--vary", "workloads.devtest.clones.dev.count=1,4",
+                                  "--vary", "workloads.devtest.refresh_every=2d,8d", "--out", folder.path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = csvRows(folder.appendingPathComponent("small/plan/plan.csv"))
+        #expect(rows.count == 1 + 4 * 3)
+        let plan = read(folder.appendingPathComponent("small/plan/plan.md"))
+        #expect(plan.contains("## Variants side by side") && plan.contains("| workloads.devtest.clones.dev.count=4, workloads.devtest.refresh_every=8d |"))
+        let bad = try CLI.run(["plan", scenario.path, "--vary", "workloads.devtest.clones.dev.count", "--out", folder.path])
+        #expect(bad.status != 0 && bad.stderr.contains("--vary: found 'workloads.devtest.clones.dev.count'; allowed: KEY=V1,V2,..."))
+    }
 }
