@@ -2,7 +2,7 @@ import HeapModule
 
 /// Simulated time in nanoseconds since the start of a run. Integer, so ordering and sums are
 /// exact and runs are deterministic; 2^63 ns is 292 years.
-public struct SimTime: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct SimTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var nanoseconds: Int64
 
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }

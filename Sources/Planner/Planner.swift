@@ -6,7 +6,7 @@ import Workloads
 
 /// How a plan runs: replications per variant, worker threads, and the recommendation's
 /// confidence and headroom.
-public struct PlanSettings: Sendable, Equatable {
+public struct PlanSettings: Sendable, Equatable, Codable {
     public var runs: Int
     public var jobs: Int
     /// The share of replications whose peak must stay under the usable part of the capacity.
@@ -30,7 +30,7 @@ public struct PlanVariant: Sendable {
 }
 
 /// What one replication gave, in blocks and simulated times.
-public struct ReplicationFigures: Sendable, Equatable {
+public struct ReplicationFigures: Sendable, Equatable, Codable {
     public var replication: Int
     public var seed: UInt64
     public var peakUsed: Int
@@ -78,7 +78,7 @@ public struct ReplicationFigures: Sendable, Equatable {
 }
 
 /// A variant's replications.
-public struct VariantResult: Sendable, Equatable {
+public struct VariantResult: Sendable, Equatable, Codable {
     public var label: String
     public var replications: [ReplicationFigures]
     public init(label: String, replications: [ReplicationFigures]) {
@@ -88,7 +88,7 @@ public struct VariantResult: Sendable, Equatable {
 }
 
 /// Everything a plan report needs; the same whether the replications ran here or in shards.
-public struct PlanResult: Sendable, Equatable {
+public struct PlanResult: Sendable, Equatable, Codable {
     public var scenario: String
     public var baseSeed: UInt64
     public var settings: PlanSettings
@@ -169,6 +169,44 @@ public enum Planner {
                               VariantResult(label: variants[v].label,
                                             replications: Array(figures[(v * indices.count)..<((v + 1) * indices.count)]))
                           })
+    }
+
+    /// The replications of shard `k` of `n` (1-based): every n-th from k − 1.
+    public static func shard(_ k: Int, of n: Int, runs: Int) -> [Int] {
+        Array(stride(from: k - 1, to: runs, by: n))
+    }
+
+    /// Why some partial results cannot be merged.
+    public struct MergeError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// One result from the partial results of shards: the same as the unsharded run when the
+    /// shards together hold every replication once.
+    public static func merge(_ parts: [PlanResult]) throws(MergeError) -> PlanResult {
+        guard var merged = parts.first else { throw MergeError(description: "no partial results") }
+        for p in parts.dropFirst() {
+            var a = p, b = merged
+            a.variants = []
+            b.variants = []
+            a.settings.jobs = 0
+            b.settings.jobs = 0
+            guard a == b, p.variants.map(\.label) == merged.variants.map(\.label) else {
+                throw MergeError(description: "the parts come from different plans (scenario, seed, settings or variants differ)")
+            }
+            for v in merged.variants.indices { merged.variants[v].replications += p.variants[v].replications }
+        }
+        for v in merged.variants.indices {
+            merged.variants[v].replications.sort { $0.replication < $1.replication }
+            let have = merged.variants[v].replications.map(\.replication)
+            guard have == Array(0..<merged.settings.runs) else {
+                let missing = Set(0..<merged.settings.runs).subtracting(have).sorted()
+                throw MergeError(description: missing.isEmpty
+                    ? "replications appear more than once: the same shard was given twice"
+                    : "\(missing.count) of \(merged.settings.runs) replications are missing (first: \(missing[0])): a shard is missing")
+            }
+        }
+        return merged
     }
 
     /// Type-7 quantile (GSL's) of values, `level` in [0, 1]; nil for none.

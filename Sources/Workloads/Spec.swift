@@ -56,7 +56,7 @@ public struct FileSystemSpec: Sendable {
     public init() {}
 }
 
-public enum ByteUnit: String, Sendable, CaseIterable {
+public enum ByteUnit: String, Sendable, Codable, CaseIterable {
     case GiB, GB
     public var bytes: Double { self == .GiB ? 1_073_741_824 : 1e9 }
 }

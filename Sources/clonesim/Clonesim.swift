@@ -12,6 +12,6 @@ struct Clonesim: ParsableCommand {
 
             \(Sample.distributionList)
             """,
-        subcommands: [Run.self, Plan.self, Validate.self, Sample.self]
+        subcommands: [Run.self, Plan.self, Merge.self, Validate.self, Sample.self]
     )
 }

@@ -39,6 +39,10 @@ struct Plan: ParsableCommand {
                                                          valueName: "KEY=VALUES"))
     var vary: [String] = []
 
+    @Option(help: ArgumentHelp("Run only shard K of N (every N-th replication) and write a partial result for `clonesim merge`.",
+                               valueName: "K/N"))
+    var shard: String?
+
     @Option(help: "Folder the report goes under: OUT/<scenario>/plan/.")
     var out = "Reports"
 
@@ -59,6 +63,16 @@ struct Plan: ParsableCommand {
         _ = try Self.fraction(confidence, "confidence", in: 0.5...1)
         _ = try Self.fraction(headroom, "headroom", in: 0...0.9)
         _ = try Self.dimensions(vary)
+        _ = try shard.map(Self.shardNumbers)
+    }
+
+    /// `K/N` of `--shard`, 1 ≤ K ≤ N.
+    static func shardNumbers(_ text: String) throws -> (k: Int, n: Int) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(k) else {
+            throw ValidationError("--shard: found '\(text)'; allowed: K/N with 1 ≤ K ≤ N, such as 2/8")
+        }
+        return (k, n)
     }
 
     /// `--vary` options as (key, values), in order.
@@ -134,11 +148,22 @@ struct Plan: ParsableCommand {
         let folder = (((out as NSString).appendingPathComponent(spec.name)) as NSString).appendingPathComponent("plan")
         do { try FileOutput.write([], into: folder) } catch { throw Failure.report("--out \(out): \(error.description)") }
         let bar = PlanProgress(label: "\(spec.name) plan", enabled: !quiet)
+        let part = try shard.map(Self.shardNumbers)
         let result: PlanResult
-        do { result = try Planner.run(variants, settings: settings) { done, total in bar.show(done, total) } } catch {
+        do {
+            result = try Planner.run(variants, settings: settings, indices: part.map { Planner.shard($0.k, of: $0.n, runs: runs) }) { done, total in
+                bar.show(done, total)
+            }
+        } catch {
             throw Failure.report("\(spec.name): \(error)")
         }
         bar.done()
+        if let part {
+            let name = "part-\(part.k)-of-\(part.n).json"
+            do { try FileOutput.write([(name, try Merge.encode(result))], into: folder) } catch { throw Failure.report("\(error)") }
+            if !quiet { print("Partial result: \((folder as NSString).appendingPathComponent(name))") }
+            return
+        }
         do { try FileOutput.write(try PlanReport.files(result), into: folder) } catch { throw Failure.report("\(error)") }
         if !quiet {
             for v in result.variants {

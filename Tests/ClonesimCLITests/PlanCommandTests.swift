@@ -44,4 +44,28 @@ struct PlanCommandTests {
         let bad = try CLI.run(["plan", scenario.path, "--vary", "workloads.devtest.clones.dev.count", "--out", folder.path])
         #expect(bad.status != 0 && bad.stderr.contains("--vary: found 'workloads.devtest.clones.dev.count'; allowed: KEY=V1,V2,..."))
     }
+
+    /// Shards 1/3, 2/3 and 3/3 merged give the unsharded report byte for byte; a missing shard
+    /// is refused.
+    @Test func shardsMergeIntoTheUnshardedReport() throws {
+        let folder = temporaryFolder()
+        let scenario = try writeScenario(smallScenario, in: folder)
+        let parts = folder.appendingPathComponent("parts")
+        for k in 1...3 {
+            let result = try CLI.run(["plan", scenario.path, "--runs", "7", "--shard", "\(k)/3", "--out", parts.path, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let files = (1...3).map { parts.appendingPathComponent("small/plan/part-\($0)-of-3.json").path }
+        let merged = try CLI.run(["merge"] + files + ["--out", folder.appendingPathComponent("merged").path, "--quiet"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let whole = try CLI.run(["plan", scenario.path, "--runs", "7", "--out", folder.appendingPathComponent("whole").path, "--quiet"])
+        #expect(whole.status == 0)
+        for name in ["plan.md", "plan.csv"] {
+            let a = read(folder.appendingPathComponent("merged/small/plan/\(name)"))
+            #expect(!a.isEmpty && a == read(folder.appendingPathComponent("whole/small/plan/\(name)")), "\(name)")
+        }
+        let missing = try CLI.run(["merge", files[0], files[2], "--out", folder.appendingPathComponent("bad").path])
+        #expect(missing.status != 0 && missing.stderr.contains("2 of 7 replications are missing (first: 1): a shard is missing"))
+        #expect(try CLI.run(["plan", scenario.path, "--shard", "4/3"]).stderr.contains("--shard: found '4/3'; allowed: K/N with 1 ≤ K ≤ N"))
+    }
 }

@@ -83,4 +83,21 @@ func smallDevTest(clones: Int = 3, random: Bool = true) -> ScenarioSpec {
         let seeds = (0..<10_000).map { Planner.seed(base: 42, replication: $0) }
         #expect(Set(seeds).count == 10_000 && !seeds.contains(42))
     }
+
+    /// Shards take every n-th replication; merging refuses parts of different plans and
+    /// repeated shards.
+    @Test func shardsAndMerging() throws {
+        #expect(Planner.shard(1, of: 3, runs: 7) == [0, 3, 6] && Planner.shard(3, of: 3, runs: 7) == [2, 5])
+        let variants = [PlanVariant(label: "base", spec: smallDevTest())]
+        let settings = PlanSettings(runs: 4, jobs: 1)
+        let parts = try (1...2).map { k throws(SimulationError) in
+            try Planner.run(variants, settings: settings, indices: Planner.shard(k, of: 2, runs: 4))
+        }
+        let whole = try Planner.run(variants, settings: settings)
+        #expect(try Planner.merge(parts) == whole)
+        #expect(throws: Planner.MergeError.self) { try Planner.merge([parts[0], parts[0]]) }
+        var other = parts[1]
+        other.baseSeed += 1
+        #expect(throws: Planner.MergeError.self) { try Planner.merge([parts[0], other]) }
+    }
 }
