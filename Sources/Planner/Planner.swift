@@ -46,6 +46,13 @@ public struct ReplicationFigures: Sendable, Equatable, Codable {
     public var sentBlocks: Int?
     /// Physical use at every sample (for the fan chart).
     public var samples: [Int]
+    /// When each limit first bound, if it did.
+    public var binding: [Constraint: SimTime] = [:]
+
+    /// The limit that bound first (capacity first among ties), and when.
+    public var firstBinding: (constraint: Constraint, time: SimTime)? {
+        binding.min { ($0.value, $0.key) < ($1.value, $1.key) }.map { ($0.key, $0.value) }
+    }
 
     public var savings: Int { traditionalFinal - finalUsed }
 
@@ -74,6 +81,8 @@ public struct ReplicationFigures: Sendable, Equatable, Codable {
                   alertTimes: r.alerts.map(\.withClones), fullTime: full,
                   sentBlocks: r.replication.map { $0.updates.reduce(0) { $0 + $1.transferredBlocks } },
                   samples: r.samples.map(\.physicalUsed))
+        binding = r.firstBinding
+        if let full, binding[.capacity].map({ full < $0 }) ?? true { binding[.capacity] = full }
     }
 }
 

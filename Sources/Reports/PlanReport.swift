@@ -73,6 +73,23 @@ public enum PlanReport {
             }
         }, rightAligned: [1]) + "\n\n"
         md += "Times are those of the replications that crossed the threshold within the horizon.\n\n"
+        md += bindingTable(v, p)
+        return md
+    }
+
+    /// Which limit bound first in how many replications, and when; and how many met each limit.
+    static func bindingTable(_ v: VariantResult, _ p: PlanResult) -> String {
+        let r = v.replications
+        let first = r.compactMap(\.firstBinding)
+        guard !first.isEmpty else { return "No limit bound in any replication (capacity, pointer or clone limits, quotas, RPO).\n\n" }
+        var md = "Limits that bound (a write, clone or update refused or degraded, or the aggregate full):\n\n"
+        md += Format.table(["limit", "bound first in", "met in", "first met, P50"], Constraint.allCases.compactMap { c in
+            let met = r.compactMap { $0.binding[c] }
+            guard !met.isEmpty else { return nil }
+            let median = Planner.quantile(met.map { Double($0.nanoseconds) }, 0.5)!
+            return [c.rawValue, "\(first.filter { $0.constraint == c }.count) of \(r.count)", "\(met.count) of \(r.count)",
+                    Format.time(SimTime(nanoseconds: Int64(median.rounded())))]
+        }, rightAligned: [1, 2]) + "\n\n"
         return md
     }
 
@@ -80,11 +97,12 @@ public enum PlanReport {
         func seconds(_ t: SimTime?) -> String { t.map { String($0.nanoseconds / 1_000_000_000) } ?? "" }
         func bytes(_ blocks: Int) -> String { String(blocks * p.blockSize) }
         let header = ["variant", "replication", "seed", "peak_bytes", "peak_time_s", "final_bytes", "traditional_final_bytes",
-                      "savings_bytes", "sent_bytes"] + p.alertLevels.map { "alert_\(Format.fixed($0 * 100, 0))_s" } + ["full_s"]
+                      "savings_bytes", "sent_bytes"] + p.alertLevels.map { "alert_\(Format.fixed($0 * 100, 0))_s" } + ["full_s", "binds_first", "binds_first_s"]
         let rows = p.variants.flatMap { v in
             v.replications.map { r in
                 [v.label, "\(r.replication)", "\(r.seed)", bytes(r.peakUsed), seconds(r.peakTime), bytes(r.finalUsed), bytes(r.traditionalFinal),
-                 bytes(r.savings), r.sentBlocks.map(bytes) ?? ""] + r.alertTimes.map(seconds) + [seconds(r.fullTime)]
+                 bytes(r.savings), r.sentBlocks.map(bytes) ?? ""] + r.alertTimes.map(seconds)
+                    + [seconds(r.fullTime), r.firstBinding?.constraint.rawValue ?? "", seconds(r.firstBinding?.time)]
             }
         }
         return try CSVText.make(header, rows)

@@ -141,6 +141,7 @@ final class DRDriver: WorkloadDriver {
         var record = ReplicationRecord(time: sim.now, destination: r.destination)
         guard busyUntil[k] <= sim.now else {
             record.missed = true
+            sim.bound(.rpo)
             sim.result.replication?.updates.append(record)
             sim.record(name, "snapmirror_update", r.destination, outcome: "missed",
                        "the previous transfer runs \(Self.seconds(busyUntil[k] - sim.now)) more: recovery point missed")

@@ -28,6 +28,8 @@ public struct RunResult: Sendable {
     /// Flash Cache: its size in blocks (nil: none) and the reads counted, by event.
     public var cacheBlocks: Int?
     public var cacheReads: [CacheRecord] = []
+    /// When each kind of limit first bound (a write, clone or update refused or degraded by it).
+    public var firstBinding: [Constraint: SimTime] = [:]
     /// Replication to a DR aggregate (a `dr` workload).
     public var replication: ReplicationResult?
 }
@@ -103,7 +105,8 @@ public struct Limits: Sendable, Equatable {
     public var refusedClones = 0
     public var oversubscribedQuotas: [String] = []
     public var failedWrites = 0
-    /// When a write to the scenario's aggregate first failed (it is full, or a volume is).
+    /// When a write to the scenario's aggregate first failed for lack of space (it is full, or
+    /// a volume is).
     public var firstFailedWrite: SimTime?
     /// Blocks that failed writes did not write.
     public var failedWriteBlocks = 0
@@ -262,5 +265,23 @@ public struct LockedSnapshot: Sendable, Equatable {
         self.snapshot = snapshot
         self.clones = clones
         self.heldBlocks = heldBlocks
+    }
+}
+
+/// The limits a plan reports as binding first.
+public enum Constraint: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Out of space: a write, clone or reservation refused, or the aggregate full.
+    case capacity
+    /// 1 + 255 pointers per WAFL block (fallback copies) or 8175 references per ReFS cluster.
+    case pointerLimit = "pointer limit"
+    /// 255 clones of one volume, or the limit strategy's full copy of an image.
+    case cloneLimit = "clone limit"
+    /// A tree, user or group quota.
+    case quota
+    /// A replication update missed its recovery point.
+    case rpo = "RPO"
+
+    public static func < (a: Constraint, b: Constraint) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 }

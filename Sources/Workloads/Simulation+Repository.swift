@@ -11,7 +11,13 @@ extension Simulation {
     func onRepository(_ workload: String, _ operation: String, _ objects: [String], runs: [BlockRun] = [], firstContent: UInt64? = nil,
                       _ body: (inout any Storage) throws -> Void) -> String? {
         var failure: String?
-        do { try body(&storage) } catch { failure = refusalText(error) }
+        do { try body(&storage) } catch {
+            failure = refusalText(error)
+            if let c = Self.constraint(of: error) { bound(c) }
+            if Self.constraint(of: error) == .capacity, operation == "write", result.limits.firstFailedWrite == nil {
+                result.limits.firstFailedWrite = now
+            }
+        }
         trace?(TraceRecord(time: now, workload: workload, operation: operation, objects: objects, runs: runs,
                            firstContent: firstContent, error: failure))
         return failure
@@ -46,7 +52,6 @@ extension Simulation {
                                              try $0.write(Self.repositoryVolume, file, at: start, contents: contents)
                                          }) else { return true }
         result.limits.failedWrites += 1
-        if result.limits.firstFailedWrite == nil { result.limits.firstFailedWrite = engine.now }
         result.limits.failedWriteBlocks += contents.count
         record(workload, "write", file, outcome: "failed", "\(contents.count) blocks not written: \(failure)")
         return false

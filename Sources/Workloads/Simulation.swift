@@ -378,6 +378,7 @@ public final class Simulation {
             trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects))
             return value
         } catch {
+            if let c = Self.constraint(of: error) { bound(c) }
             let text = refusalText(error)
             record(workload, operation, objects.joined(separator: " "), outcome: "failed", text)
             trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects, error: text))
@@ -385,10 +386,40 @@ public final class Simulation {
         }
     }
 
+    /// Notes that a limit bound now, if it had not before.
+    func bound(_ c: Constraint) {
+        if result.firstBinding[c] == nil { result.firstBinding[c] = engine.now }
+    }
+
+    /// The limit behind a refusal, if it is one a plan reports.
+    static func constraint(of error: any Error) -> Constraint? {
+        switch error {
+        case let e as ModelError:
+            switch e {
+            case .outOfSpace, .cannotReserve: return .capacity
+            case .cloneLimit: return .cloneLimit
+            case .treeQuotaExceeded, .userQuotaExceeded: return .quota
+            default: return nil
+            }
+        case let e as ReFSError:
+            switch e {
+            case .diskFull: return .capacity
+            case .tooManyReferences: return .pointerLimit
+            default: return nil
+            }
+        case let e as ReflinkError:
+            if case .noSpace = e { return .capacity }
+            return nil
+        default: return nil
+        }
+    }
+
     /// Dates the limits a file clone hit: blocks copied at the pointer limit, quotas it
     /// oversubscribed.
     func noteLimits(_ workload: String, _ object: String, _ clone: CloneOutcome) {
+        if !clone.oversubscribedQuotas.isEmpty { bound(.quota) }
         if clone.copiedBlocks > 0 {
+            bound(.pointerLimit)
             // Only ONTAP copies at a pointer limit.
             record(workload, "fallback_copy", object, outcome: "limit",
                    "\(clone.copiedBlocks) blocks already had \(ONTAPProfile().maxPointersPerBlock) pointers: copied")
@@ -459,7 +490,9 @@ public final class Simulation {
         }
         guard let failure else { return true }
         result.limits.failedWrites += 1
-        if result.limits.firstFailedWrite == nil { result.limits.firstFailedWrite = engine.now }
+        let constraint = Self.constraint(of: failure)
+        if let constraint { bound(constraint) }
+        if constraint == .capacity && result.limits.firstFailedWrite == nil { result.limits.firstFailedWrite = engine.now }
         result.limits.failedWriteBlocks += total - written
         record(workload, "write", object, outcome: "failed",
                "\(total - written) of \(total) blocks not written: \(refusalText(failure))")

@@ -119,6 +119,7 @@ final class VDIDriver: WorkloadDriver {
         guard spec.limitStrategy == .cloneNewestCopy, sources[sources.count - 1].clones >= limit else { return sources.count - 1 }
         copies += 1
         sim.result.limits.strategyCopies += 1
+        sim.bound(.cloneLimit)
         if volumeClones {
             let copy = "\(spec.volume)-copy-\(copies)"
             guard let size = try? sim.storage.volumeSizeBlocks(spec.volume),

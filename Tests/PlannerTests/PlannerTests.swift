@@ -100,4 +100,28 @@ func smallDevTest(clones: Int = 3, random: Bool = true) -> ScenarioSpec {
         other.baseSeed += 1
         #expect(throws: Planner.MergeError.self) { try Planner.merge([parts[0], other]) }
     }
+
+    /// The limit that binds first: capacity when the aggregate is too small (at the first
+    /// failed write, which is also the time to full); the clone limit when 260 desktops need a
+    /// second copy of their image at the 256th.
+    @Test func theBindingLimitIsReported() throws {
+        var tight = smallDevTest()
+        tight.aggregate.capacityBytes = 20_000 * 4096
+        let full = try Planner.run([PlanVariant(label: "base", spec: tight)], settings: PlanSettings(runs: 3, jobs: 1))
+        for r in full.variants[0].replications {
+            #expect(r.firstBinding?.constraint == .capacity && r.fullTime != nil && r.firstBinding?.time == r.fullTime)
+        }
+        #expect(PlanReport.markdown(full).contains("| capacity |         3 of 3 | 3 of 3 |"))
+        var vdi = ScenarioSpec(name: "vdi", horizon: .days(1), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 100_000 * 4096))
+        var volume = VolumeSpec(name: "vdi", sizeBytes: 50_000 * 4096)
+        volume.files = [FileSpec(path: "golden", sizeBytes: 10 * 4096)]
+        vdi.volumes = [volume]
+        var desktops = VDISpec(volume: "vdi", image: "golden", desktops: 260)
+        desktops.cloneTime = .seconds(60)
+        vdi.workloads = [WorkloadSpec(name: "d", kind: .vdi(desktops))]
+        let clones = try Planner.run([PlanVariant(label: "base", spec: vdi)], settings: PlanSettings(runs: 2, jobs: 1))
+        // Desktop 256 is provisioned at 255 × 60 s.
+        #expect(clones.variants[0].replications.allSatisfy { $0.firstBinding?.constraint == .cloneLimit && $0.firstBinding?.time == .seconds(255 * 60) })
+        #expect(try PlanReport.csv(clones).split(separator: "\n")[1].hasSuffix(",clone limit,15300"))
+    }
 }

@@ -53,6 +53,7 @@ import Testing
         #expect(mirror.map(\.missed) == [false, false, true, true, false])
         #expect(mirror[1].start == .seconds(15_640) && mirror[1].duration == .zero)
         #expect(result.events.filter { $0.outcome == "missed" }.count == 5)
+        #expect(result.firstBinding == [.rpo: .hours(2)])
     }
 
     /// A dev/test clone made at 2 h from the first replicated copy locks it past retention
