@@ -23,9 +23,22 @@ public struct PlanSettings: Sendable, Equatable, Codable {
 public struct PlanVariant: Sendable {
     public var label: String
     public var spec: ScenarioSpec
-    public init(label: String, spec: ScenarioSpec) {
+    /// The `--vary` value of each varied key (empty for the base).
+    public var values: [String: String]
+    public init(label: String, spec: ScenarioSpec, values: [String: String] = [:]) {
         self.label = label
         self.spec = spec
+        self.values = values
+    }
+}
+
+/// A `--vary` key and its values, the first being the base of the sensitivity analysis.
+public struct PlanDimension: Sendable, Equatable, Codable {
+    public var key: String
+    public var values: [String]
+    public init(key: String, values: [String]) {
+        self.key = key
+        self.values = values
     }
 }
 
@@ -89,9 +102,11 @@ public struct ReplicationFigures: Sendable, Equatable, Codable {
 /// A variant's replications.
 public struct VariantResult: Sendable, Equatable, Codable {
     public var label: String
+    public var values: [String: String] = [:]
     public var replications: [ReplicationFigures]
-    public init(label: String, replications: [ReplicationFigures]) {
+    public init(label: String, values: [String: String] = [:], replications: [ReplicationFigures]) {
         self.label = label
+        self.values = values
         self.replications = replications
     }
 }
@@ -107,6 +122,8 @@ public struct PlanResult: Sendable, Equatable, Codable {
     public var horizon: SimTime
     public var sampleInterval: SimTime
     public var alertLevels: [Double]
+    /// The `--vary` keys, for the sensitivity analysis (set by the caller).
+    public var dimensions: [PlanDimension] = []
     public var variants: [VariantResult]
     public init(scenario: String, baseSeed: UInt64, settings: PlanSettings, blockSize: Int, capacityBlocks: Int,
                 reportUnit: ByteUnit, horizon: SimTime, sampleInterval: SimTime, alertLevels: [Double], variants: [VariantResult]) {
@@ -175,7 +192,7 @@ public enum Planner {
                           capacityBlocks: (base.aggregate.capacityBytes + blockSize - 1) / blockSize, reportUnit: base.reportUnit,
                           horizon: base.horizon, sampleInterval: base.sampleInterval, alertLevels: base.aggregate.alerts,
                           variants: variants.indices.map { v in
-                              VariantResult(label: variants[v].label,
+                              VariantResult(label: variants[v].label, values: variants[v].values,
                                             replications: Array(figures[(v * indices.count)..<((v + 1) * indices.count)]))
                           })
     }

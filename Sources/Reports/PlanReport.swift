@@ -6,7 +6,39 @@ import Workloads
 /// side) and `plan.csv` (every replication's figures, exact bytes and seconds).
 public enum PlanReport {
     public static func files(_ p: PlanResult) throws -> [(name: String, text: String)] {
-        [("plan.md", markdown(p)), ("plan.csv", try csv(p))]
+        var files = [("plan.md", markdown(p)), ("plan.csv", try csv(p)), ("plan.svg", PlanCharts.fan(p.variants[0], p))]
+        if p.variants.count > 1 {
+            files.append(("variants.svg", PlanCharts.bars(title: "\(p.scenario): capacity to buy per variant",
+                                                          rows: p.variants.map { ($0.label, 0, Double(Planner.capacityToBuy($0, p.settings))) },
+                                                          base: nil, p)))
+        }
+        if let s = sensitivity(p) {
+            files.append(("sensitivity.svg", PlanCharts.bars(title: "\(p.scenario): capacity to buy, one input at a time",
+                                                             rows: s.rows.map { ($0.key, Double($0.low), Double($0.high)) },
+                                                             base: Double(s.base), p)))
+        }
+        return files
+    }
+
+    /// One input varied at a time, the others at their first value: the range of the capacity
+    /// to buy it spans, widest first. Nil without `--vary` dimensions or a full grid of variants.
+    public static func sensitivity(_ p: PlanResult) -> (base: Int, rows: [(key: String, low: Int, high: Int, values: String)])? {
+        guard !p.dimensions.isEmpty else { return nil }
+        let base = Dictionary(uniqueKeysWithValues: p.dimensions.map { ($0.key, $0.values[0]) })
+        func variant(_ values: [String: String]) -> VariantResult? { p.variants.first { $0.values == values } }
+        guard let baseVariant = variant(base) else { return nil }
+        var rows: [(key: String, low: Int, high: Int, values: String)] = []
+        for d in p.dimensions {
+            var capacities: [(String, Int)] = []
+            for value in d.values {
+                guard let v = variant(base.merging([d.key: value]) { $1 }) else { return nil }
+                capacities.append((value, Planner.capacityToBuy(v, p.settings)))
+            }
+            let low = capacities.min { $0.1 < $1.1 }!, high = capacities.max { $0.1 < $1.1 }!
+            rows.append((d.key, low.1, high.1, "\(low.0) → \(high.0)"))
+        }
+        rows.sort { ($0.high - $0.low, $1.key) > ($1.high - $1.low, $0.key) }
+        return (Planner.capacityToBuy(baseVariant, p.settings), rows)
     }
 
     static let levels: [(String, Double)] = [("P50", 0.5), ("P90", 0.9), ("P95", 0.95), ("P99", 0.99)]
@@ -35,7 +67,16 @@ public enum PlanReport {
         md += "\(n) replications\(p.variants.count > 1 ? " per variant" : ""), seeds derived from \(p.baseSeed) (replication i has the same "
             + "seed in every variant: common random numbers); sampled every \(Format.duration(p.sampleInterval)). Percentiles are "
             + "GSL's type-7 quantiles over the replications; every replication is a row of `plan.csv`.\n\n"
+        md += "![Use over time](plan.svg)\n\n"
         for v in p.variants { md += variantSection(v, p) }
+        if let sens = sensitivity(p), p.dimensions.count > 0 {
+            md += "## Sensitivity\n\n"
+            md += "Each input varied alone, the others at their first value (the base: \(size(Double(sens.base), p)) to buy). "
+                + "Widest swing first: the input at the top drives the answer.\n\n"
+            md += Format.table(["input", "lowest → highest", "capacity to buy", "swing"], sens.rows.map { r in
+                [r.key, r.values, "\(size(Double(r.low), p)) – \(size(Double(r.high), p))", size(Double(r.high - r.low), p)]
+            }, rightAligned: [2, 3]) + "\n\n![Sensitivity](sensitivity.svg)\n\n"
+        }
         if p.variants.count > 1 {
             md += "## Variants side by side\n\n"
             md += Format.table(["variant", "P50 peak", "\(confidence) peak", "capacity to buy", "P50 final", "P50 savings", "full in"],
@@ -46,7 +87,7 @@ public enum PlanReport {
                                            size(Planner.quantile(v.replications.map { Double($0.finalUsed) }, 0.5)!, p),
                                            size(Planner.quantile(v.replications.map { Double($0.savings) }, 0.5)!, p),
                                            "\(v.replications.filter { $0.fullTime != nil }.count) of \(n)"]
-                               }, rightAligned: Set(1...6)) + "\n\n"
+                               }, rightAligned: Set(1...6)) + "\n\n![Capacity to buy per variant](variants.svg)\n\n"
         }
         return md
     }

@@ -118,6 +118,7 @@ struct Plan: ParsableCommand {
         var variants: [PlanVariant] = []
         for overrides in combinations {
             let label = overrides.isEmpty ? "base" : overrides.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            let values = Dictionary(overrides.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
             let spec: ScenarioSpec
             do {
                 spec = try ScenarioLoader.parse(text, file: path, overrides: overrides)
@@ -126,14 +127,15 @@ struct Plan: ParsableCommand {
                 throw Failure.report("\(label): \(error)")
             }
             guard spec.platforms.count > 1 else {
-                variants.append(PlanVariant(label: label, spec: spec))
+                variants.append(PlanVariant(label: label, spec: spec, values: values))
                 continue
             }
             for p in spec.platforms {
                 var one = spec
                 one.platform = p
                 one.platforms = []
-                variants.append(PlanVariant(label: (overrides.isEmpty ? "" : label + ", ") + "platform=\(p.rawValue)", spec: one))
+                variants.append(PlanVariant(label: (overrides.isEmpty ? "" : label + ", ") + "platform=\(p.rawValue)", spec: one,
+                                            values: values.merging(["platform": p.rawValue]) { $1 }))
             }
         }
         return variants
@@ -149,7 +151,7 @@ struct Plan: ParsableCommand {
         do { try FileOutput.write([], into: folder) } catch { throw Failure.report("--out \(out): \(error.description)") }
         let bar = PlanProgress(label: "\(spec.name) plan", enabled: !quiet)
         let part = try shard.map(Self.shardNumbers)
-        let result: PlanResult
+        var result: PlanResult
         do {
             result = try Planner.run(variants, settings: settings, indices: part.map { Planner.shard($0.k, of: $0.n, runs: runs) }) { done, total in
                 bar.show(done, total)
@@ -158,6 +160,8 @@ struct Plan: ParsableCommand {
             throw Failure.report("\(spec.name): \(error)")
         }
         bar.done()
+        result.dimensions = try Self.dimensions(vary).map { PlanDimension(key: $0.key, values: $0.values) }
+        if spec.platforms.count > 1 { result.dimensions.append(PlanDimension(key: "platform", values: spec.platforms.map(\.rawValue))) }
         if let part {
             let name = "part-\(part.k)-of-\(part.n).json"
             do { try FileOutput.write([(name, try Merge.encode(result))], into: folder) } catch { throw Failure.report("\(error)") }

@@ -124,4 +124,39 @@ func smallDevTest(clones: Int = 3, random: Bool = true) -> ScenarioSpec {
         #expect(clones.variants[0].replications.allSatisfy { $0.firstBinding?.constraint == .cloneLimit && $0.firstBinding?.time == .seconds(255 * 60) })
         #expect(try PlanReport.csv(clones).split(separator: "\n")[1].hasSuffix(",clone limit,15300"))
     }
+
+    /// Sensitivity: each input alone around the base (its first values), the widest swing
+    /// first; the fan chart has its two bands and the median.
+    @Test func sensitivityVariesOneInputAtATime() throws {
+        func spec(_ clones: Int, _ rate: Double) -> ScenarioSpec {
+            var s = smallDevTest(clones: clones, random: false)
+            guard case .devtest(var d) = s.workloads[0].kind else { return s }
+            d.groups[0].change?.rate = .constant(rate)
+            s.workloads[0].kind = .devtest(d)
+            return s
+        }
+        var variants: [PlanVariant] = []
+        for clones in [3, 1, 6] {
+            for rate in [0.03, 0.06] {
+                variants.append(PlanVariant(label: "\(clones), \(rate)", spec: spec(clones, rate), values: ["clones": "\(clones)", "rate": "\(rate)"]))
+            }
+        }
+        var plan = try Planner.run(variants, settings: PlanSettings(runs: 2, jobs: 2))
+        plan.dimensions = [PlanDimension(key: "clones", values: ["3", "1", "6"]), PlanDimension(key: "rate", values: ["0.03", "0.06"])]
+        func buy(_ clones: Int, _ rate: Double) -> Int {
+            Planner.capacityToBuy(plan.variants.first { $0.label == "\(clones), \(rate)" }!, plan.settings)
+        }
+        let s = try #require(PlanReport.sensitivity(plan))
+        #expect(s.base == buy(3, 0.03))
+        let clones = (key: "clones", low: buy(1, 0.03), high: buy(6, 0.03), values: "1 → 6")
+        let rate = (key: "rate", low: buy(3, 0.03), high: buy(3, 0.06), values: "0.03 → 0.06")
+        #expect(clones.high - clones.low > rate.high - rate.low)
+        #expect(s.rows.map(\.key) == ["clones", "rate"] && s.rows[0].low == clones.low && s.rows[0].high == clones.high
+                && s.rows[1].low == rate.low && s.rows[1].high == rate.high && s.rows[0].values == "1 → 6")
+        let files = try PlanReport.files(plan)
+        #expect(files.map(\.name) == ["plan.md", "plan.csv", "plan.svg", "variants.svg", "sensitivity.svg"])
+        let fan = files[2].text
+        #expect(fan.components(separatedBy: "<polygon").count == 3 && fan.contains("<polyline"))
+        #expect(files[0].text.contains("## Sensitivity") && files[0].text.contains("| clones | 1 → 6 "))
+    }
 }
