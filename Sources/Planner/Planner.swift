@@ -124,6 +124,8 @@ public struct PlanResult: Sendable, Equatable, Codable {
     public var alertLevels: [Double]
     /// The `--vary` keys, for the sensitivity analysis (set by the caller).
     public var dimensions: [PlanDimension] = []
+    /// Distributions the scenario fitted to measured data.
+    public var calibrations: [Calibration] = []
     public var variants: [VariantResult]
     public init(scenario: String, baseSeed: UInt64, settings: PlanSettings, blockSize: Int, capacityBlocks: Int,
                 reportUnit: ByteUnit, horizon: SimTime, sampleInterval: SimTime, alertLevels: [Double], variants: [VariantResult]) {
@@ -188,13 +190,15 @@ public enum Planner {
         if let error = box.error { throw error }
         let figures = box.items.map { $0! }
         let blockSize = Simulation.blockSize(of: base)
-        return PlanResult(scenario: base.name, baseSeed: base.seed, settings: settings, blockSize: blockSize,
+        var result = PlanResult(scenario: base.name, baseSeed: base.seed, settings: settings, blockSize: blockSize,
                           capacityBlocks: (base.aggregate.capacityBytes + blockSize - 1) / blockSize, reportUnit: base.reportUnit,
                           horizon: base.horizon, sampleInterval: base.sampleInterval, alertLevels: base.aggregate.alerts,
                           variants: variants.indices.map { v in
                               VariantResult(label: variants[v].label, values: variants[v].values,
                                             replications: Array(figures[(v * indices.count)..<((v + 1) * indices.count)]))
                           })
+        result.calibrations = base.calibrations
+        return result
     }
 
     /// The replications of shard `k` of `n` (1-based): every n-th from k − 1.

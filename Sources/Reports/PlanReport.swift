@@ -67,6 +67,7 @@ public enum PlanReport {
         md += "\(n) replications\(p.variants.count > 1 ? " per variant" : ""), seeds derived from \(p.baseSeed) (replication i has the same "
             + "seed in every variant: common random numbers); sampled every \(Format.duration(p.sampleInterval)). Percentiles are "
             + "GSL's type-7 quantiles over the replications; every replication is a row of `plan.csv`.\n\n"
+        md += RunReport.calibrationMarkdown(p.calibrations)
         md += "![Use over time](plan.svg)\n\n"
         for v in p.variants { md += variantSection(v, p) }
         if let sens = sensitivity(p), p.dimensions.count > 0 {

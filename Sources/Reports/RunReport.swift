@@ -123,6 +123,7 @@ public enum RunReport {
                 + "throughput; block cloning remaps them, one call per run of consecutive blocks.\n\n"
         }
 
+        md += calibrationMarkdown(r.scenario.calibrations, s)
         md += dedupMarkdown(r)
         md += cacheMarkdown(r)
         md += replicationMarkdown(r)
@@ -149,6 +150,19 @@ public enum RunReport {
 
     /// What the two columns compare: clones against full copies (ONTAP), or a repository with
     /// and without block cloning.
+    /// Distributions fitted to measured data: the fit and its Kolmogorov–Smirnov test.
+    static func calibrationMarkdown(_ calibrations: [Calibration], _ s: ScenarioSummary? = nil) -> String {
+        guard !calibrations.isEmpty else { return "" }
+        var md = "## Calibration input\n\n"
+        md += Format.table(["key", "data", "values", "fitted", "parameters", "KS D", "p-value"], calibrations.map { c in
+            ["`\(c.key)`", "\(c.file) (\(c.column))", "\(c.samples)", c.family, c.parameters,
+             c.ksD.map { Format.fixed($0, 4) } ?? "-", c.ksP.map { Format.fixed($0, 4) } ?? "-"]
+        }, rightAligned: [2, 5, 6]) + "\n\n"
+        md += "Fitted by maximum likelihood (empirical: a histogram of √n equal bins). A small KS p-value (below 0.05, say) means "
+            + "the family does not describe the data well: try another, or `empirical`.\n\n"
+        return md
+    }
+
     static func labels(_ s: ScenarioSummary) -> (String, String) {
         s.framing == .clones ? ("with clones", "with full copies") : ("with block cloning", "without block cloning")
     }

@@ -31,7 +31,10 @@ public enum ScenarioLoader {
         return try read(ScenarioNode(node: node, file: file, path: ""))
     }
 
-    static func read(_ root: ScenarioNode) throws(ScenarioError) -> ScenarioSpec {
+    static func read(_ node: ScenarioNode) throws(ScenarioError) -> ScenarioSpec {
+        var root = node
+        let calibrations = CalibrationLog()
+        root.log = calibrations
         let top = try Fields(root, allowed: ["name", "description", "seed", "generator", "horizon", "sample_interval", "platform", "platforms",
                                             "report_unit", "aggregate", "content_pools", "volumes", "workloads"])
         let nameNode = try top.required("name", "a scenario name (letters, digits, '-', '_', '.')")
@@ -83,6 +86,7 @@ public enum ScenarioLoader {
                 spec.workloads.append(try readWorkload(workloadName, node, spec: spec))
             }
         }
+        spec.calibrations = calibrations.items
         return spec
     }
 

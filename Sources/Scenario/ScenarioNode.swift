@@ -11,6 +11,8 @@ public struct ScenarioNode {
     public let file: String
     /// Dotted path of keys from the document root.
     public let path: String
+    /// Where fitted distributions are noted while a file is read.
+    var log: CalibrationLog? = nil
 
     /// Parses a whole file's text.
     /// - Throws: `ScenarioError` for YAML syntax errors (with their position) and empty files.
@@ -79,7 +81,7 @@ public struct ScenarioNode {
     }
 
     func child(_ node: Node, key: String) -> ScenarioNode {
-        ScenarioNode(node: node, file: file, path: path.isEmpty ? key : "\(path).\(key)")
+        ScenarioNode(node: node, file: file, path: path.isEmpty ? key : "\(path).\(key)", log: log)
     }
 
     // MARK: Structure
@@ -224,7 +226,8 @@ public struct ScenarioNode {
             default: parameters.append((key, quantity.convert(value)))
             }
         }
-        let names = Distribution.catalogue.map(\.name)
+        if name == "fit" { return try fitted(parameters, lower: lower, upper: upper, quantity: quantity) }
+        let names = Distribution.catalogue.map(\.name) + ["fit"]
         guard let name else {
             throw error(found: "no 'distribution' key", allowed: "distribution: one of \(names.joined(separator: ", "))")
         }

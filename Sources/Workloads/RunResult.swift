@@ -51,6 +51,8 @@ public struct ScenarioSummary: Sendable {
     public var reportUnit: ByteUnit
     /// One line per modelling assumption the report should state.
     public var assumptions: [String]
+    /// Distributions fitted to measured data.
+    public var calibrations: [Calibration] = []
 }
 
 public enum Framing: String, Sendable {

@@ -82,6 +82,7 @@ public final class Simulation {
             capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
             assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
+        result.scenario.calibrations = spec.calibrations
         if spec.deduplicates { result.scenario.assumptions.append(Self.dedupAssumption(spec)) }
         if let bytes = spec.aggregate.flashCacheBytes {
             let blocks = Self.blocks(bytes, storage.blockSize)

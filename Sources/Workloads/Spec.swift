@@ -28,6 +28,8 @@ public struct ScenarioSpec: Sendable {
     public var fileSystem = FileSystemSpec()
     /// Content pools that writes may draw from (`content_pools`).
     public var contentPools: [ContentPoolSpec] = []
+    /// Distributions fitted to measured data (`distribution: fit`), for the report.
+    public var calibrations: [Calibration] = []
     public var volumes: [VolumeSpec] = []
     public var workloads: [WorkloadSpec] = []
 
@@ -429,4 +431,27 @@ public struct DRTestSpec: Sendable {
     public var duration: SimTime = .days(1)
     public var change = 0.2
     public init(of: String) { self.of = of }
+}
+
+/// A distribution fitted to measured data: where it is used, the data, and how well it fits.
+public struct Calibration: Sendable, Equatable, Codable {
+    public var key: String
+    public var file: String
+    public var column: String
+    public var family: String
+    public var samples: Int
+    /// The fitted parameters, e.g. "zeta = 1.2, sigma = 0.4".
+    public var parameters: String
+    public var ksD: Double?
+    public var ksP: Double?
+    public init(key: String, file: String, column: String, family: String, samples: Int, parameters: String, ksD: Double?, ksP: Double?) {
+        self.key = key
+        self.file = file
+        self.column = column
+        self.family = family
+        self.samples = samples
+        self.parameters = parameters
+        self.ksD = ksD
+        self.ksP = ksP
+    }
 }
