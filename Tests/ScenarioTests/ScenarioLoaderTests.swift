@@ -102,7 +102,7 @@ struct ScenarioLoaderTests {
 
     @Test func distributionWithBadParameters() {
         #expect(problem("mean: 2%, sd: 1%", "mean: 2%, sd: 0") == "s.yaml:25:66: workloads.devtest.clones.dev.change.rate.sd: found lognormal: 'sd' = 0 is out of range; allowed: sd > 0")
-        #expect(problem("distribution: lognormal", "distribution: lognormol") == "s.yaml:25:41: workloads.devtest.clones.dev.change.rate.distribution: found unknown distribution 'lognormol' (did you mean 'lognormal'?); allowed: constant, uniform, normal, lognormal, gamma, beta, weibull, pareto, exponential, poisson, binomial, zipf, empirical")
+        #expect(problem("distribution: lognormal", "distribution: lognormol") == "s.yaml:25:41: workloads.devtest.clones.dev.change.rate.distribution: found unknown distribution 'lognormol' (did you mean 'lognormal'?); allowed: constant, uniform, normal, lognormal, gamma, beta, weibull, pareto, exponential, poisson, binomial, zipf, empirical, fit")
     }
 
     @Test func referencesToObjectsThatDoNotExist() {
