@@ -68,4 +68,19 @@ struct PlanCommandTests {
         #expect(missing.status != 0 && missing.stderr.contains("2 of 7 replications are missing (first: 1): a shard is missing"))
         #expect(try CLI.run(["plan", scenario.path, "--shard", "4/3"]).stderr.contains("--shard: found '4/3'; allowed: K/N with 1 ≤ K ≤ N"))
     }
+
+    /// A bundled plan example regenerates its checked-in plan report byte for byte (the events
+    /// one: the fastest; the command is in the scenario's header).
+    @Test func planExampleRegeneratesItsCheckedInReport() throws {
+        let folder = temporaryFolder()
+        let scenario = repositoryRoot.appendingPathComponent("Scenarios/plans/plan-events.yaml")
+        let result = try CLI.run(["plan", scenario.path, "--runs", "20", "--out", folder.path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let checkedIn = repositoryRoot.appendingPathComponent("Reports/plan-events/plan")
+        for name in ["plan.md", "plan.csv", "plan.svg"] {
+            let fresh = read(folder.appendingPathComponent("plan-events/plan/\(name)"))
+            #expect(!fresh.isEmpty && fresh == read(checkedIn.appendingPathComponent(name)),
+                    "Reports/plan-events/plan/\(name) differs: regenerate with the command in Scenarios/plans/plan-events.yaml")
+        }
+    }
 }
