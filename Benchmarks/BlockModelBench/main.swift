@@ -8,6 +8,9 @@
 // (/proc/self/statm) while the measured objects are built, so it counts everything the model
 // allocates for them.
 import BlockModel
+import Engine
+import Planner
+import Workloads
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -213,4 +216,34 @@ if wanted("dedup") {
     report("post-process dedup run, \(blocks / gib) GiB volume, 30% duplicates (\(run.duplicates) deduplicated)",
            String(format: "%.1f M blocks/s", Double(run.processedBlocks) / t / 1e6), "≥ 20 M blocks/s",
            Double(run.processedBlocks) / t >= 20e6)
+}
+
+// 7. Plan replications per second (issue 8): a dev/test scenario (a 1 GiB database, 4 clones
+// with lognormal daily change, weekly refresh, 30 days), 8 replications with one job and with
+// two. Target: two jobs at least 1.7 times as fast.
+if wanted("plan") {
+    var spec = ScenarioSpec(name: "bench", horizon: .days(30), sampleInterval: .days(1),
+                            aggregate: AggregateSpec(capacityBytes: 40 * gib * 4096))
+    var volume = VolumeSpec(name: "prod", sizeBytes: 4 * gib * 4096)
+    volume.files = [FileSpec(path: "db", sizeBytes: (quick ? gib / 4 : gib) * 4096)]
+    spec.volumes = [volume]
+    var devtest = DevTestSpec(source: "prod")
+    var change = ChangeSpec(rate: RandomVariable(.lognormal(zeta: log(0.03), sigma: 0.6)))
+    change.pattern = .hotspot(regions: 64, exponent: 1)
+    change.writeSize = .constant(65536)
+    var group = CloneGroupSpec(name: "dev", count: 4)
+    group.change = change
+    devtest.groups = [group]
+    devtest.sourceChange = change
+    devtest.refreshEvery = .days(7)
+    spec.workloads = [WorkloadSpec(name: "devtest", kind: .devtest(devtest))]
+    let runs = quick ? 4 : 8
+    var rates: [Double] = []
+    for jobs in [1, 2] {
+        let t = try time { _ = try Planner.run([PlanVariant(label: "base", spec: spec)], settings: PlanSettings(runs: runs, jobs: jobs)) }
+        rates.append(Double(runs) / t)
+        report("plan replications, dev/test scenario, --jobs \(jobs)", String(format: "%.2f /s", Double(runs) / t), jobs == 1 ? "-" : "≥ 1.7 × one job",
+               jobs == 1 ? nil : rates[1] >= 1.7 * rates[0])
+    }
+    report("plan speed-up, 2 jobs over 1", String(format: "%.2f×", rates[1] / rates[0]), "≥ 1.7×", rates[1] >= 1.7 * rates[0])
 }
