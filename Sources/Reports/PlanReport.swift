@@ -59,10 +59,14 @@ public enum PlanReport {
             let buy = Double(Planner.capacityToBuy(v, s))
             let peak = Planner.quantile(v.replications.map { Double($0.peakUsed) }, s.confidence) ?? 0
             let label = p.variants.count > 1 ? " (\(v.label))" : ""
+            let full = v.replications.filter { $0.fullTime != nil }.count
             md += "**Buy at least \(size(buy, p))\(label).** In \(confidence) of \(n) replications the peak use (\(confidence) quantile "
                 + "\(size(peak, p))) stays within \(usable) of it over the \(Format.duration(p.horizon)) horizon. "
                 + (buy <= capacity ? "The scenario's aggregate of \(size(capacity, p)) is enough."
-                   : "The scenario's aggregate of \(size(capacity, p)) is \(size(buy - capacity, p)) short.") + "\n\n"
+                   : "The scenario's aggregate of \(size(capacity, p)) is \(size(buy - capacity, p)) short.")
+                + (full == 0 ? "" : " In \(full) of \(n) replications the aggregate filled up and writes failed, so their peaks stop at its "
+                   + "capacity: this is a lower bound. Run again with a larger aggregate (`--vary aggregate.capacity=...`) for the full demand.")
+                + "\n\n"
         }
         md += "\(n) replications\(p.variants.count > 1 ? " per variant" : ""), seeds derived from \(p.baseSeed) (replication i has the same "
             + "seed in every variant: common random numbers); sampled every \(Format.duration(p.sampleInterval)). Percentiles are "

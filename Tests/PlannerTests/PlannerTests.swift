@@ -112,6 +112,7 @@ func smallDevTest(clones: Int = 3, random: Bool = true) -> ScenarioSpec {
             #expect(r.firstBinding?.constraint == .capacity && r.fullTime != nil && r.firstBinding?.time == r.fullTime)
         }
         #expect(PlanReport.markdown(full).contains("| capacity |         3 of 3 | 3 of 3 |"))
+        #expect(PlanReport.markdown(full).contains("In 3 of 3 replications the aggregate filled up and writes failed, so their peaks stop at its capacity: this is a lower bound."))
         var vdi = ScenarioSpec(name: "vdi", horizon: .days(1), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 100_000 * 4096))
         var volume = VolumeSpec(name: "vdi", sizeBytes: 50_000 * 4096)
         volume.files = [FileSpec(path: "golden", sizeBytes: 10 * 4096)]
