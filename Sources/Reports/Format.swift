@@ -9,8 +9,10 @@ enum Format {
     static func fixed(_ x: Double, _ decimals: Int = 2) -> String { String(format: "%.\(decimals)f", x) }
 
     /// Blocks in the report unit, e.g. "260.00 GB".
-    static func size(_ blocks: Int, _ s: ScenarioSummary) -> String {
-        "\(fixed(Double(blocks) * Double(s.blockSize) / s.reportUnit.bytes)) \(s.reportUnit.rawValue)"
+    static func size(_ blocks: Int, _ s: ScenarioSummary) -> String { size(Double(blocks), blockSize: s.blockSize, unit: s.reportUnit) }
+
+    static func size(_ blocks: Double, blockSize: Int, unit: ByteUnit) -> String {
+        "\(fixed(blocks * Double(blockSize) / unit.bytes)) \(unit.rawValue)"
     }
 
     static func percent(_ part: Int, of whole: Int) -> String {

@@ -43,9 +43,7 @@ public enum PlanReport {
 
     static let levels: [(String, Double)] = [("P50", 0.5), ("P90", 0.9), ("P95", 0.95), ("P99", 0.99)]
 
-    public static func size(_ blocks: Double, _ p: PlanResult) -> String {
-        "\(Format.fixed(blocks * Double(p.blockSize) / p.reportUnit.bytes)) \(p.reportUnit.rawValue)"
-    }
+    public static func size(_ blocks: Double, _ p: PlanResult) -> String { Format.size(blocks, blockSize: p.blockSize, unit: p.reportUnit) }
 
     static func percent(_ x: Double) -> String { "\(Format.fixed(x * 100, x * 100 == (x * 100).rounded() ? 0 : 1))%" }
 

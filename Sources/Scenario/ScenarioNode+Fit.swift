@@ -33,10 +33,8 @@ extension ScenarioNode {
         let path = file.hasPrefix("/") || here.isEmpty ? file : (here as NSString).appendingPathComponent(file)
         let fit: Fit
         do {
-            // The raw values first, so a refusal quotes them as the file has them.
             let raw = try Fit.samples(csv: path, named: file, column: value("column"))
-            let rawFit = try Fit.make(family, raw, source: file)
-            fit = scale == 1 ? rawFit : try Fit.make(family, raw.map { $0 / scale }, source: file)
+            fit = try Fit.make(family, raw, scale: scale, source: file)
         } catch {
             let found = error.description.components(separatedBy: "; allowed: ").first ?? error.description
             throw self.error(found: found, allowed: error.allowed)

@@ -15,18 +15,21 @@ public struct Fit: Sendable, Equatable {
     public var ksD: Double?
     public var ksP: Double?
 
-    /// Fits `family` to `xs` by maximum likelihood (`empirical`: a histogram of √n equal bins).
-    /// - Throws: `DistributionError` for too few values or values the family cannot take.
-    public static func make(_ family: Family, _ xs: [Double], source: String) throws(DistributionError) -> Fit {
+    /// Fits `family` to `raw` divided by `scale`, by maximum likelihood (`empirical`: a
+    /// histogram of √n equal bins).
+    /// - Throws: `DistributionError` for too few values or values the family cannot take,
+    ///   quoting them as `raw` has them.
+    public static func make(_ family: Family, _ raw: [Double], scale: Double = 1, source: String) throws(DistributionError) -> Fit {
         func refuse(_ found: String, _ allowed: String) -> DistributionError {
             DistributionError(subject: source, parameter: nil, found: found, allowed: allowed, problem: .badFile)
         }
-        guard xs.count >= 2 else { throw refuse("\(xs.count) values", "at least 2 values to fit") }
-        guard xs.allSatisfy(\.isFinite) else { throw refuse("a value that is not a finite number", "finite numbers") }
+        guard raw.count >= 2 else { throw refuse("\(raw.count) values", "at least 2 values to fit") }
+        guard raw.allSatisfy(\.isFinite) else { throw refuse("a value that is not a finite number", "finite numbers") }
+        let xs = scale == 1 ? raw : raw.map { $0 / scale }
         let n = Double(xs.count)
         let mean = xs.reduce(0, +) / n
         func positive() throws(DistributionError) {
-            guard let bad = xs.first(where: { $0 <= 0 }) else { return }
+            guard let bad = raw.first(where: { $0 <= 0 }) else { return }
             throw refuse("the value \(bad)", "values > 0 for a \(family.rawValue) fit")
         }
         let distribution: Distribution

@@ -213,13 +213,8 @@ final class DRDriver: WorkloadDriver {
     func write(_ volume: String, fraction: Double, planners: inout [String: WritePlanner], change: ChangeSpec,
                stream: RandomStream, _ sim: Simulation) {
         for path in (try? destination.filePaths(volume)) ?? [] {
-            guard let size = try? destination.fileSizeBlocks(volume, path), size > 0 else { continue }
-            let blocks = Int((min(max(fraction, 0), 1) * Double(size)).rounded())
-            guard blocks > 0 else { continue }
-            if planners[path] == nil { planners[path] = try? sim.planner(change, "\(name) write size") }
-            guard var p = planners[path] else { continue }
-            let runs = p.plan(blocks: blocks, size: size, stream: stream)
-            planners[path] = p
+            guard let size = try? destination.fileSizeBlocks(volume, path) else { continue }
+            let runs = sim.plan(name, path: path, size: size, fraction: fraction, planners: &planners, change: change, stream: stream)
             for run in runs {
                 do {
                     let first = sim.newContent(run.count)

@@ -13,8 +13,9 @@ extension Simulation {
         var failure: String?
         do { try body(&storage) } catch {
             failure = refusalText(error)
-            if let c = Self.constraint(of: error) { bound(c) }
-            if Self.constraint(of: error) == .capacity, operation == "write", result.limits.firstFailedWrite == nil {
+            let constraint = Self.constraint(of: error)
+            if let constraint { bound(constraint) }
+            if constraint == .capacity, operation == "write", result.limits.firstFailedWrite == nil {
                 result.limits.firstFailedWrite = now
             }
         }

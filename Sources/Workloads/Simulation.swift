@@ -534,19 +534,27 @@ public final class Simulation {
 
     /// Overwrites `fraction` (drawn by the caller) of each file of `volume` (all its files, or
     /// `paths`) with new data planned by the given planners (one per path, created on demand).
+    /// Where `fraction` (clamped to 0...1) of an object of `size` blocks is written: the path's
+    /// planner, made on first use, places the blocks. Empty when nothing is to be written.
+    func plan(_ workload: String, path: String, size: Int, fraction: Double, planners: inout [String: WritePlanner],
+              change: ChangeSpec, stream: RandomStream) -> [BlockRun] {
+        let blocks = Int((min(max(fraction, 0), 1) * Double(size)).rounded())
+        guard size > 0, blocks > 0 else { return [] }
+        if planners[path] == nil { planners[path] = try? planner(change, "\(workload) write size") }
+        guard var p = planners[path] else { return [] }
+        let runs = p.plan(blocks: blocks, size: size, stream: stream)
+        planners[path] = p
+        return runs
+    }
+
     func change(_ workload: String, volume: String, paths only: [String]? = nil, fraction: Double,
                 planners: inout [String: WritePlanner], change: ChangeSpec, stream: RandomStream, mirror: String? = nil,
                 golden: (volume: String, path: String)? = nil) {
         guard let paths = only ?? (try? storage.filePaths(volume)) else { return }
-        let f = min(max(fraction, 0), 1)
         for path in paths {
-            guard let size = try? storage.fileSizeBlocks(volume, path), size > 0 else { continue }
-            let blocks = Int((f * Double(size)).rounded())
-            guard blocks > 0 else { continue }
-            if planners[path] == nil { planners[path] = try? planner(change, "\(workload) write size") }
-            guard var p = planners[path] else { continue }
-            let runs = p.plan(blocks: blocks, size: size, stream: stream)
-            planners[path] = p
+            guard let size = try? storage.fileSizeBlocks(volume, path) else { continue }
+            let runs = plan(workload, path: path, size: size, fraction: fraction, planners: &planners, change: change, stream: stream)
+            guard !runs.isEmpty else { continue }
             let contents = contents(runs, volume: volume, path: path, change.content, golden: golden)
             write(workload, volume: volume, path: path, runs: runs, contents: contents)
             if let mirror { write(workload, volume: mirror, path: path, runs: runs, contents: contents) }

@@ -359,4 +359,19 @@ extension Aggregate {
 
     /// Whether the volume exists.
     public func hasVolume(_ volume: String) -> Bool { volumes[volume] != nil }
+
+    /// Reads slots of a file through `cache` (holes are not read); returns the blocks read.
+    /// The file's owner number keys its blocks in the cache's no-sharing twin.
+    @discardableResult
+    public func read(_ volume: String, _ path: String, blocks: some Sequence<Int>, through cache: inout FlashCache) throws(ModelError) -> Int {
+        let f = try file(self.volume(volume), path)
+        var reads = 0
+        for k in blocks where k >= 0 && k < f.sizeBlocks {
+            let b = store.read(f.map, k)
+            guard b != BlockStore.hole else { continue }
+            cache.read(block: b, object: f.owner, offset: k)
+            reads += 1
+        }
+        return reads
+    }
 }
