@@ -263,6 +263,14 @@ public struct BlockStore: Sendable {
         }
     }
 
+    /// One more reader for every block in `blocks`, which are sorted (so the counts are walked
+    /// in order).
+    mutating func retainSorted(_ blocks: UnsafeBufferPointer<UInt32>) {
+        refCount.withUnsafeMutableBufferPointer { rc in
+            for block in blocks { rc[Int(block)] += 1 }
+        }
+    }
+
     @inline(__always)
     mutating func release(_ block: Block) {
         let i = Int(block)
@@ -501,13 +509,33 @@ public struct BlockStore: Sendable {
         return assign(&map, index, to: block)
     }
 
+    /// `set` for dedup, leaving `block`'s new reference to the caller, who passes every such
+    /// block to `retainSorted` afterwards, so the counts are updated in block order rather than
+    /// at random.
+    /// - Precondition: `block` is live and keeps a reader of its own until then (a donor's own
+    ///   slot, which the same pass never changes), and nothing this call releases is `block`.
+    mutating func setDeferringRetain(_ map: inout BlockMap, _ index: Int, to block: Block) {
+        map.mayRepeatBlocks = true
+        let leaf = map.directory[index >> Self.leafShift]
+        guard leaf != Self.noLeaf, leaves[Int(leaf)].isDense, leaves[Int(leaf)].refs == 1, leaves[Int(leaf)].baseUsers == 0 else {
+            assign(&map, index, to: block, retaining: false)
+            return
+        }
+        // A dense leaf only this map reads: in place.
+        let offset = index & Self.leafMask
+        let old = leaves[Int(leaf)].slots[offset]
+        leaves[Int(leaf)].slots[offset] = block
+        if old == Self.hole { map.mappedBlocks += 1 } else { release(old) }
+    }
+
     /// `set` without marking the map: for blocks that were just allocated.
     @inline(__always)
-    mutating func assign(_ map: inout BlockMap, _ index: Int, to block: Block) -> Block {
+    @discardableResult
+    mutating func assign(_ map: inout BlockMap, _ index: Int, to block: Block, retaining: Bool = true) -> Block {
         let li = index >> Self.leafShift
         let offset = index & Self.leafMask
         var leaf = map.directory[li]
-        if block != Self.hole { retain(block) }
+        if block != Self.hole && retaining { retain(block) }
         if leaf == Self.noLeaf {
             var slots = [Block](repeating: Self.hole, count: Self.leafSize)
             slots[offset] = block

@@ -4,8 +4,17 @@ import CPrefetch
 /// system maps it (file owner number, block offset), so a run can check the donor is still
 /// there before pointing a duplicate at it (ONTAP compares the bytes for the same reason).
 ///
-/// Open addressing with linear probing over parallel arrays: a run does one lookup per block
-/// processed, and a Swift `Dictionary` of tuples costs several times more per lookup.
+/// Open addressing with linear probing: a run does one lookup per block processed, and a Swift
+/// `Dictionary` of tuples costs several times more per lookup.
+///
+/// A key's home slot is the top bits of its hash, so keys taken in hash order walk the table
+/// from one end to the other: a post-process run sorts its blocks that way (`DedupPass`) and
+/// its probes then stream through memory. That is also why the table may fill to 80%: longer
+/// probe runs cost little when they are read in order.
+///
+/// The entries live in zero-filled memory mapped on demand (an empty slot is all zeros): a
+/// table reserved for a 100 GiB volume costs nothing until its pages are used, where an array
+/// would write all 0.8 GB up front.
 public struct FingerprintTable: Sendable {
     public struct Donor: Sendable, Equatable {
         public var block: BlockStore.Block
@@ -13,71 +22,153 @@ public struct FingerprintTable: Sendable {
         public var offset: UInt32
     }
 
-    /// Marks an empty slot; no content identity takes this value.
-    static let empty = UInt64.max
     /// Key and donor side by side, so a probe touches one cache line.
     struct Entry: Sendable {
-        var key: UInt64
+        /// The content identity plus one; 0 marks an empty slot (so no identity may be `.max`).
+        var stored: UInt64
         var donor: Donor
+        /// The run that last set or checked this donor (0: none), and the donor's pointers
+        /// beyond the first as that run counts them. Scratch for one run; they fill the
+        /// entry's padding, so they cost no memory.
+        var stamp: UInt16 = 0
+        var pointers: UInt16 = 0
+
+        init(key: UInt64, donor: Donor, stamp: UInt16 = 0, pointers: UInt16 = 0) {
+            stored = key &+ 1
+            self.donor = donor
+            self.stamp = stamp
+            self.pointers = pointers
+        }
+        var isEmpty: Bool { stored == 0 }
+        var key: UInt64 { stored &- 1 }
     }
-    var entries: [Entry] = []
+
+    /// Zero-filled entries, shared copy-on-write between values.
+    final class Storage: @unchecked Sendable {
+        let memory: ZeroedMemory<Entry>
+        init(count: Int) { memory = ZeroedMemory(count: count) }
+        var base: UnsafeMutablePointer<Entry> { memory.base }
+        var count: Int { memory.count }
+
+        func copy() -> Storage {
+            let s = Storage(count: count)
+            s.base.update(from: base, count: count)
+            return s
+        }
+    }
+
+    var storage: Storage?
     public private(set) var count = 0
+    /// The stamp of the current (or last) post-process run.
+    var runStamp: UInt16 = 0
 
     public init() {}
 
+    var size: Int { storage?.count ?? 0 }
+    /// log2 of the table size (0 while empty).
+    var sizeBits: Int { size == 0 ? 0 : size.trailingZeroBitCount }
+    /// Most keys a table of `size` slots holds: 80%.
+    static func capacity(_ size: Int) -> Int { size / 5 * 4 }
+
     @inline(__always)
-    func slot(_ key: UInt64) -> Int {
+    static func hash(_ key: UInt64) -> UInt64 {
         // Fibonacci hashing: content identities are often consecutive.
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - entries.count.trailingZeroBitCount))
+        key &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// The top `bits` bits of `key`'s hash: its home slot when `bits` is the size's log2, its
+    /// region of the table when fewer.
+    @inline(__always)
+    static func prefix(_ key: UInt64, bits: Int) -> Int {
+        bits == 0 ? 0 : Int(truncatingIfNeeded: hash(key) >> UInt64(64 - bits))
+    }
+
+    var buffer: UnsafeMutableBufferPointer<Entry> {
+        guard let storage else { return UnsafeMutableBufferPointer(start: nil, count: 0) }
+        return UnsafeMutableBufferPointer(start: storage.base, count: storage.count)
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    @inline(__always)
+    static func find(_ key: UInt64, in e: UnsafeMutableBufferPointer<Entry>, bits: Int) -> (index: Int, found: Bool) {
+        var i = prefix(key, bits: bits)
+        let mask = e.count - 1
+        let stored = key &+ 1
+        while e[i].stored != 0 {
+            if e[i].stored == stored { return (i, true) }
+            i = (i + 1) & mask
+        }
+        return (i, false)
     }
 
     public subscript(key: UInt64) -> Donor? {
-        guard !entries.isEmpty else { return nil }
-        return entries.withUnsafeBufferPointer { e in
-            var i = slot(key)
-            let mask = e.count - 1
-            while e[i].key != Self.empty {
-                if e[i].key == key { return e[i].donor }
-                i = (i + 1) & mask
-            }
-            return nil
-        }
+        guard storage != nil else { return nil }
+        let (i, found) = Self.find(key, in: buffer, bits: sizeBits)
+        return found ? buffer[i].donor : nil
     }
 
     /// Starts loading the cache line `key` probes first, so a batch of lookups waits for memory
     /// once instead of once per key (the table is far larger than the caches).
     @inline(__always)
     public func prefetch(_ key: UInt64) {
-        guard !entries.isEmpty else { return }
-        entries.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress! + slot(key)) }
+        guard let storage else { return }
+        clonesim_prefetch(storage.base + Self.prefix(key, bits: sizeBits))
     }
 
     /// Sets the donor of `key` (a new donor replaces a full or stale one).
     public mutating func set(_ key: UInt64, _ donor: Donor) {
-        precondition(key != Self.empty, "reserved content identity")
-        if (count + 1) * 2 > entries.count { grow() }
-        let i = entries.withUnsafeBufferPointer { e in
-            var i = slot(key)
-            let mask = e.count - 1
-            while e[i].key != Self.empty && e[i].key != key { i = (i + 1) & mask }
-            return i
-        }
-        if entries[i].key == Self.empty { count += 1 }
-        entries[i] = Entry(key: key, donor: donor)
+        precondition(key != .max, "reserved content identity")
+        if count + 1 > Self.capacity(size) { grow(to: max(1024, size * 2)) }
+        makeUnique()
+        let (i, found) = Self.find(key, in: buffer, bits: sizeBits)
+        if !found { count += 1 }
+        buffer[i] = Entry(key: key, donor: donor)
     }
 
     /// Room for `n` fingerprints without growing on the way (a run knows how many it may add).
     public mutating func reserve(_ n: Int) {
-        var size = max(1024, entries.count)
-        while n * 2 > size { size *= 2 }
-        if size > entries.count { grow(to: size) }
+        var target = max(1024, size)
+        while n > Self.capacity(target) { target *= 2 }
+        if target > size { grow(to: target) }
     }
 
-    mutating func grow(to size: Int? = nil) {
-        let old = entries
-        entries = [Entry](repeating: Entry(key: Self.empty, donor: Donor(block: 0, owner: 0, offset: 0)),
-                          count: size ?? max(1024, entries.count * 2))
+    /// A new stamp for a post-process run: entries stamped with it were set or checked by it.
+    mutating func beginRun() -> UInt16 {
+        makeUnique()
+        if runStamp == .max {
+            // Wrapped: clear old stamps so none can pass for the new run's.
+            let e = buffer
+            for i in e.indices { e[i].stamp = 0 }
+            runStamp = 0
+        }
+        runStamp += 1
+        return runStamp
+    }
+
+    /// Direct access for a run's decision pass, which probes and updates entries in place.
+    /// - Precondition: `count` stays within `capacity(size)` (the run reserved room first).
+    mutating func withEntries<R>(_ body: (UnsafeMutableBufferPointer<Entry>, _ bits: Int, _ count: inout Int) -> R) -> R {
+        makeUnique()
+        var n = count
+        defer { count = n }
+        return body(buffer, sizeBits, &n)
+    }
+
+    mutating func makeUnique() {
+        if storage != nil && !isKnownUniquelyReferenced(&storage!) { storage = storage!.copy() }
+    }
+
+    mutating func grow(to newSize: Int) {
+        let old = buffer
+        let keep = storage  // alive until its entries are moved
+        storage = Storage(count: newSize)
         count = 0
-        for e in old where e.key != Self.empty { set(e.key, e.donor) }
+        let e = buffer, bits = sizeBits
+        for entry in old where !entry.isEmpty {
+            let (i, _) = Self.find(entry.key, in: e, bits: bits)
+            e[i] = entry
+            count += 1
+        }
+        withExtendedLifetime(keep) {}
     }
 }

@@ -62,48 +62,65 @@ extension Aggregate {
 
     /// A post-process run: fingerprints the blocks written since the last run (everything, the
     /// first time) and points each duplicate at a donor, freeing it when nothing else holds it.
+    ///
+    /// The blocks are taken in hash order, not slot by slot (see `DedupPass`); the outcome is the
+    /// same as `sequential: true`, which the tests compare it with.
     /// - Throws: `invalidArgument` when dedup is off on the volume.
     /// - Complexity: O(blocks processed) plus O(files).
     public mutating func runDedup(_ volume: String) throws(ModelError) -> DedupRun {
+        try runDedup(volume, sequential: false)
+    }
+
+    /// `runDedup`, slot by slot when `sequential` (the reference), and with the hash-ordered
+    /// pass cut into `2^regionBits` regions when given (tests force several on small tables).
+    mutating func runDedup(_ volume: String, sequential: Bool, regionBits: Int? = nil) throws(ModelError) -> DedupRun {
         var v = try self.volume(volume)
         guard var state = v.dedup else { throw .invalidArgument("dedup is not enabled on volume '\(volume)'") }
         volumes[volume] = nil
         v.dedup = nil
         let liveBefore = store.liveBlocks
-        var entries: [UInt64] = []
         var run = DedupRun()
         let paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) })
+        // The slots, by file (owner order) and offset: deterministic, and each file is taken
+        // out once. The first run takes every slot of every file (as `sis start -s`).
+        var scan: [DedupPass.File] = []
         if state.scanned {
+            var entries: [UInt64] = []
             swap(&entries, &state.changelog)
-            // By file, then offset: deterministic, and each file is taken out once. A log
-            // written in that order (one file, ascending) needs no sort.
+            // A log written in that order (one file, ascending) needs no sort.
             if zip(entries, entries.dropFirst()).contains(where: { $0 > $1 }) { entries.sort() }
+            var k = 0
+            while k < entries.count {
+                let owner = UInt32(entries[k] >> 32)
+                var end = k
+                while end < entries.count && UInt32(entries[end] >> 32) == owner { end += 1 }
+                if let path = paths[owner] {
+                    scan.append(.init(path: path, owner: owner, offsets: entries[k..<end].map { UInt32(truncatingIfNeeded: $0) }))
+                }
+                k = end
+            }
             state.fingerprints.reserve(state.fingerprints.count + entries.count)
         } else {
-            // The first run: every slot of every file, by file (owner order) and offset.
             // At most one fingerprint per distinct block: the aggregate's live blocks bound them
             // when clones map the same blocks many times.
             state.fingerprints.reserve(state.fingerprints.count + min(store.liveBlocks, v.files.values.reduce(0) { $0 + $1.map.mappedBlocks }))
             state.changelog = []
             state.scanned = true
-            for owner in paths.keys.sorted() {
-                let path = paths[owner]!
-                var f = v.files.removeValue(forKey: path)!
-                dedupSlots(&v, &f, 0..<f.sizeBlocks, &state.fingerprints, &run)
-                v.files[path] = f
-            }
+            scan = paths.keys.sorted().map { .init(path: paths[$0]!, owner: $0, offsets: nil) }
         }
-        var k = 0
-        while k < entries.count {
-            let owner = UInt32(entries[k] >> 32)
-            var end = k
-            while end < entries.count && UInt32(entries[end] >> 32) == owner { end += 1 }
-            if let path = paths[owner] {
-                var f = v.files.removeValue(forKey: path)!
-                dedupSlots(&v, &f, entries[k..<end].lazy.map { Int(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }, &state.fingerprints, &run)
-                v.files[path] = f
+        if sequential {
+            for part in scan {
+                var f = v.files.removeValue(forKey: part.path)!
+                if let offsets = part.offsets {
+                    dedupSlots(&v, &f, offsets.lazy.map { Int($0) }, &state.fingerprints, &run)
+                } else {
+                    dedupSlots(&v, &f, 0..<f.sizeBlocks, &state.fingerprints, &run)
+                }
+                v.files[part.path] = f
             }
-            k = end
+        } else {
+            let pass = DedupPass(files: scan)
+            pass.run(&self, &v, &state.fingerprints, &run, regionBits: regionBits)
         }
         updateMetadata(v, &state)
         run.metadataBlocks = state.metadataBlocks
