@@ -509,23 +509,52 @@ public struct BlockStore: Sendable {
         return assign(&map, index, to: block)
     }
 
-    /// `set` for dedup, leaving `block`'s new reference to the caller, who passes every such
-    /// block to `retainSorted` afterwards, so the counts are updated in block order rather than
-    /// at random.
-    /// - Precondition: `block` is live and keeps a reader of its own until then (a donor's own
-    ///   slot, which the same pass never changes), and nothing this call releases is `block`.
-    mutating func setDeferringRetain(_ map: inout BlockMap, _ index: Int, to block: Block) {
+    /// Points slots of `map` at live blocks (dedup's remaps), leaving the blocks' new references
+    /// to the caller, who passes every such block to `retainSorted` afterwards, so the counts are
+    /// updated in block order rather than at random. `remaps` holds `offset << 32 | block`, by
+    /// ascending offset; a private dense leaf takes its remaps through unsafe buffers at once.
+    /// - Precondition: each block is live and keeps a reader of its own until then (a donor's
+    ///   own slot, which the same pass never changes), and no slot's old block is one of them.
+    mutating func remapDeferringRetain(_ map: inout BlockMap, _ remaps: UnsafeBufferPointer<UInt64>) {
         map.mayRepeatBlocks = true
-        let leaf = map.directory[index >> Self.leafShift]
-        guard leaf != Self.noLeaf, leaves[Int(leaf)].isDense, leaves[Int(leaf)].refs == 1, leaves[Int(leaf)].baseUsers == 0 else {
-            assign(&map, index, to: block, retaining: false)
-            return
+        var freed = scratchBlocks
+        freed.removeAll(keepingCapacity: true)
+        var j = 0
+        while j < remaps.count {
+            let li = Int(remaps[j] >> 32) >> Self.leafShift
+            var end = j + 1
+            while end < remaps.count && Int(remaps[end] >> 32) >> Self.leafShift == li { end += 1 }
+            let leaf = map.directory[li], l = Int(leaf)
+            guard leaf != Self.noLeaf, leaves[l].isDense, leaves[l].refs == 1, leaves[l].baseUsers == 0 else {
+                for r in j..<end { assign(&map, Int(remaps[r] >> 32), to: Block(truncatingIfNeeded: remaps[r]), retaining: false) }
+                j = end
+                continue
+            }
+            var newlyMapped = 0
+            leaves[l].slots.withUnsafeMutableBufferPointer { slots in
+                refCount.withUnsafeMutableBufferPointer { rc in
+                    for r in j..<end {
+                        let o = Int(remaps[r] >> 32) & Self.leafMask
+                        let old = slots[o]
+                        slots[o] = Block(truncatingIfNeeded: remaps[r])
+                        if old == Self.hole {
+                            newlyMapped += 1
+                        } else {
+                            rc[Int(old)] -= 1
+                            if rc[Int(old)] == 0 { freed.append(old) }
+                        }
+                    }
+                }
+            }
+            map.mappedBlocks += newlyMapped
+            j = end
         }
-        // A dense leaf only this map reads: in place.
-        let offset = index & Self.leafMask
-        let old = leaves[Int(leaf)].slots[offset]
-        leaves[Int(leaf)].slots[offset] = block
-        if old == Self.hole { map.mappedBlocks += 1 } else { release(old) }
+        for block in freed {
+            liveBlocks -= 1
+            charge(owner[Int(block)], -1)
+            markFreed(block)
+        }
+        scratchBlocks = freed
     }
 
     /// `set` without marking the map: for blocks that were just allocated.

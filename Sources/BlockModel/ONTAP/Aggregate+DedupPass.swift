@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// One post-process dedup run taken in hash order.
 ///
 /// Slot by slot, every block costs a random access into a fingerprint table far larger than
@@ -76,9 +78,10 @@ struct DedupPass {
 
     /// Decides and applies the run on `v` (out of `a` while it runs).
     /// - Parameter regionBits: log2 of the number of table regions; by default regions of
-    ///   2^17 entries (3 MiB), which stay in cache while their blocks are decided.
+    ///   2^16 entries (1.5 MiB), which stay in cache while their blocks are decided. (Finer
+    ///   regions make the placing pass slower than they make the decisions faster.)
     func run(_ a: inout Aggregate, _ v: inout Volume, _ table: inout FingerprintTable, _ run: inout DedupRun, regionBits: Int?) {
-        let bits = min(regionBits ?? max(0, table.sizeBits - 17), table.sizeBits)
+        let bits = min(regionBits ?? max(0, table.sizeBits - 16), table.sizeBits)
         // Pass 1: how many blocks fall in each region.
         var regions = [Int](repeating: 0, count: (1 << bits) + 1)
         regions.withUnsafeMutableBufferPointer { regions in
@@ -157,9 +160,9 @@ struct DedupPass {
 
     /// The `count` remaps when no block of the run had another pointer in the volume and none
     /// was met twice. Then no replaced block is ever a donor, its pointer count is 0 (so
-    /// `dropPointer` changes nothing), and the donors' counts only grow: their increments and references
-    /// (`setDeferringRetain`) are applied at the end, sorted by block, with the same totals as
-    /// one by one.
+    /// `dropPointer` changes nothing), and the donors' counts only grow: their increments and
+    /// references (`remapDeferringRetain`) are applied at the end, sorted by block, with the same
+    /// totals as one by one.
     func applyInBulk(_ a: inout Aggregate, _ v: inout Volume, _ decision: UnsafeBufferPointer<UInt32>, count: Int) {
         var k = 0, m = 0
         // (offset << 32 | donor), in run order, file after file.
@@ -172,7 +175,7 @@ struct DedupPass {
             }
             let path = files[fi].path
             var f = v.files.removeValue(forKey: path)!
-            for j in first..<m { a.store.setDeferringRetain(&f.map, Int(remaps.base[j] >> 32), to: BlockStore.Block(truncatingIfNeeded: remaps.base[j])) }
+            a.store.remapDeferringRetain(&f.map, UnsafeBufferPointer(rebasing: remaps.buffer[first..<m]))
             v.files[path] = f
         }
         // The donors, narrowed in place to block ids (the buffer's first half), sorted.
@@ -189,8 +192,7 @@ struct DedupPass {
     /// Decides each record's block in record order within its content, as `Aggregate.dedupBatch`
     /// does, with the pointer counts kept here instead of in `v`; sets `decision[k]` to the
     /// donor + 1 for each block to be pointed at one.
-    /// `regions` bounds each region's records (from `regionBits` of the hash); each region is
-    /// put in order of the next 12 bits first, so its probes move forward through the table.
+    /// `regions` bounds each region's records (from `regionBits` of the hash).
     func decide(_ records: UnsafeBufferPointer<Record>, regions: [Int], regionBits: Int, _ a: Aggregate, _ v: Volume,
                 _ table: inout FingerprintTable, _ run: inout DedupRun, into decision: UnsafeMutablePointer<UInt32>) -> Bool {
         // True when a block without other pointers was met twice (see `tracked`).
@@ -245,26 +247,22 @@ struct DedupPass {
                     key: r.content, donor: FingerprintTable.Donor(block: r.block, owner: files[Int(r.file)].owner, offset: r.offset),
                     stamp: stamp, pointers: tracked ? UInt16(pointers(r.block)) : 0)
             }
-            // Each region in order of the next bits of the hash (stable, so each content's
-            // blocks stay in run order).
-            let subBits = min(12, size - regionBits)
-            guard subBits > 0 else { records.forEach(one); return }
-            let mask = (1 << subBits) - 1
-            var counts = [Int](repeating: 0, count: (1 << subBits) + 1)
-            let largest = (0..<(regions.count - 1)).map { regions[$0 + 1] - regions[$0] }.max() ?? 0
-            let scratch = ZeroedMemory<Record>(count: largest)
-            counts.withUnsafeMutableBufferPointer { counts in
-                for region in 0..<(regions.count - 1) {
-                    let slice = UnsafeBufferPointer(rebasing: records[regions[region]..<regions[region + 1]])
-                    for k in counts.indices { counts[k] = 0 }
-                    for r in slice { counts[(FingerprintTable.prefix(r.content, bits: regionBits + subBits) & mask) + 1] += 1 }
-                    for k in 1..<counts.count { counts[k] += counts[k - 1] }
-                    for r in slice {
-                        let k = FingerprintTable.prefix(r.content, bits: regionBits + subBits) & mask
-                        scratch.base[counts[k]] = r
-                        counts[k] += 1
+            // Region after region; while one is decided, the next one's table lines are
+            // loaded, a few per block, so its probes find them in cache.
+            let regionSlots = e.count >> regionBits
+            for region in 0..<(regions.count - 1) {
+                let slice = UnsafeBufferPointer(rebasing: records[regions[region]..<regions[region + 1]])
+                let next = (region + 1) * regionSlots
+                let lines = region + 1 < regions.count - 1 ? regionSlots * MemoryLayout<FingerprintTable.Entry>.stride / 64 : 0
+                let perRecord = slice.isEmpty ? 0 : (lines + slice.count - 1) / slice.count
+                var line = 0
+                let raw = UnsafeRawPointer(e.baseAddress! + min(next, e.count - 1))
+                for r in slice {
+                    for _ in 0..<perRecord where line < lines {
+                        clonesim_prefetch(raw + line * 64)
+                        line += 1
                     }
-                    for j in 0..<slice.count { one(scratch.base[j]) }
+                    one(r)
                 }
             }
         }
