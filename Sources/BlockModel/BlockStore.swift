@@ -549,12 +549,37 @@ public struct BlockStore: Sendable {
             map.mappedBlocks += newlyMapped
             j = end
         }
-        for block in freed {
-            liveBlocks -= 1
-            charge(owner[Int(block)], -1)
-            markFreed(block)
-        }
+        releaseFreed(freed)
         scratchBlocks = freed
+    }
+
+    /// Bookkeeping for blocks whose count just reached 0, in bulk: charges by runs of one
+    /// owner and free-bitmap bits through unsafe buffers, the arrays grown once.
+    mutating func releaseFreed(_ freed: [Block]) {
+        guard let highest = freed.max() else { return }
+        liveBlocks -= freed.count
+        var i = 0
+        while i < freed.count {
+            let o = owner[Int(freed[i])]
+            var j = i + 1
+            while j < freed.count && owner[Int(freed[j])] == o { j += 1 }
+            charge(o, i - j)
+            i = j
+        }
+        markFreed(highest)  // grows the bitmaps to cover every id below
+        freeCount += freed.count - 1
+        freeBits.withUnsafeMutableBufferPointer { bits in
+            freeWords.withUnsafeMutableBufferPointer { words in
+                freeWordGroups.withUnsafeMutableBufferPointer { groups in
+                    for block in freed where block != highest {
+                        let w = Int(block) >> 6
+                        bits[w] |= 1 << UInt64(block & 63)
+                        words[w >> 6] |= 1 << UInt64(w & 63)
+                        groups[w >> 12] |= 1 << UInt64((w >> 6) & 63)
+                    }
+                }
+            }
+        }
     }
 
     /// `set` without marking the map: for blocks that were just allocated.
