@@ -6,7 +6,8 @@ import CPrefetch
 /// the caches. Here the run first lists its blocks (in slot order, one sequential pass over the
 /// maps), places them by the top bits of their content's hash — the table region their
 /// fingerprint lives in — and decides region by region, so the table is read and written from
-/// one end to the other. The remaps are then sorted back into slot order and applied.
+/// one end to the other. The decisions are kept by run position, so the remaps are then
+/// applied in slot order.
 ///
 /// Why the outcome is the same as `Aggregate.dedupSlots` slot by slot: every decision about a
 /// block depends only on blocks with the same content (the donor, its pointer count, the
@@ -25,7 +26,8 @@ struct DedupPass {
         var content: UInt64
         var block: BlockStore.Block
         /// Position in run order; the top bit is set when the volume has other pointers to the
-        /// block (only such a block can be met twice, so only its count needs tracking).
+        /// block (such a block can be met twice, so its count is tracked; the only other block
+        /// met twice is an earlier run's donor that is also a logged slot's block).
         var index: UInt32
         var file: UInt32
         var offset: UInt32
