@@ -259,12 +259,19 @@ struct DedupPass {
                 let perRecord = slice.isEmpty ? 0 : (lines + slice.count - 1) / slice.count
                 var line = 0
                 let raw = UnsafeRawPointer(e.baseAddress! + min(next, e.count - 1))
-                for r in slice {
+                for j in slice.indices {
                     for _ in 0..<perRecord where line < lines {
                         clonesim_prefetch(raw + line * 64)
                         line += 1
                     }
-                    one(r)
+                    // And the entry (and decision) of the block a few places ahead, from the
+                    // outer caches into the first, so the probes do not wait one by one.
+                    if j + 16 < slice.count {
+                        let ahead = slice[j + 16]
+                        clonesim_prefetch(e.baseAddress! + FingerprintTable.prefix(ahead.content, bits: size))
+                        clonesim_prefetch(decision + Int(ahead.index & ~Self.sharedBit))
+                    }
+                    one(slice[j])
                 }
             }
         }
