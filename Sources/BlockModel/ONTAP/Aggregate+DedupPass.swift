@@ -255,7 +255,11 @@ struct DedupPass {
             for region in 0..<(regions.count - 1) {
                 let slice = UnsafeBufferPointer(rebasing: records[regions[region]..<regions[region + 1]])
                 let next = (region + 1) * regionSlots
-                let lines = region + 1 < regions.count - 1 ? regionSlots * MemoryLayout<FingerprintTable.Entry>.stride / 64 : 0
+                // Only when its blocks are dense enough that most of its lines will be probed: a
+                // small run (a night's changes on a large volume) would stream the whole table.
+                let regionLines = regionSlots * MemoryLayout<FingerprintTable.Entry>.stride / 64
+                let nextBlocks = region + 2 < regions.count ? regions[region + 2] - regions[region + 1] : 0
+                let lines = nextBlocks * 4 >= regionLines ? regionLines : 0
                 let perRecord = slice.isEmpty ? 0 : (lines + slice.count - 1) / slice.count
                 var line = 0
                 let raw = UnsafeRawPointer(e.baseAddress! + min(next, e.count - 1))
