@@ -204,11 +204,15 @@ if wanted("dedup") {
     var rng = LCG(state: 42)
     var buffer = [UInt64](repeating: 0, count: 4096)
     var next: UInt64 = 1 << 40
+    /// 30% one of the popular contents, 70% new.
+    func content() -> UInt64 {
+        let r = rng.next()
+        if r % 10 < 3 { return r % (1 << 20) }
+        next += 1
+        return next - 1
+    }
     for start in stride(from: 0, to: blocks, by: buffer.count) {
-        for k in buffer.indices {
-            let r = rng.next()
-            if r % 10 < 3 { buffer[k] = r % (1 << 20) } else { buffer[k] = next; next += 1 }
-        }
+        for k in buffer.indices { buffer[k] = content() }
         try a.write("v", "data", at: start, contents: buffer)
     }
     var run = DedupRun()
@@ -222,8 +226,7 @@ if wanted("dedup") {
     for _ in stride(from: 0, to: changed, by: buffer.count) {
         for k in buffer.indices {
             indices[k] = Int(rng.next() % UInt64(blocks))
-            let r = rng.next()
-            if r % 10 < 3 { buffer[k] = r % (1 << 20) } else { buffer[k] = next; next += 1 }
+            buffer[k] = content()
         }
         try a.write("v", "data", indices: indices, contents: buffer)
     }
