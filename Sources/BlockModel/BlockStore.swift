@@ -263,11 +263,11 @@ public struct BlockStore: Sendable {
         }
     }
 
-    /// One more reader for every block in `blocks`, which are sorted (so the counts are walked
-    /// in order).
-    mutating func retainSorted(_ blocks: UnsafeBufferPointer<UInt32>) {
+    /// `count` more readers for each block of `pairs` (`block << 32 | count`, sorted by block, so
+    /// the counts are walked in order).
+    mutating func retain(counted pairs: UnsafeBufferPointer<UInt64>) {
         refCount.withUnsafeMutableBufferPointer { rc in
-            for block in blocks { rc[Int(block)] += 1 }
+            for pair in pairs { rc[Int(pair >> 32)] += UInt32(truncatingIfNeeded: pair) }
         }
     }
 
@@ -510,7 +510,7 @@ public struct BlockStore: Sendable {
     }
 
     /// Points slots of `map` at live blocks (dedup's remaps), leaving the blocks' new references
-    /// to the caller, who passes every such block to `retainSorted` afterwards, so the counts are
+    /// to the caller, who adds them with `retain(counted:)` afterwards, so the counts are
     /// updated in block order rather than at random. `remaps` holds `offset << 32 | block`, by
     /// ascending offset; a private dense leaf takes its remaps through unsafe buffers at once.
     /// - Precondition: each block is live and keeps a reader of its own until then (a donor's

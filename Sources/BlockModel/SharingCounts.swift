@@ -57,6 +57,24 @@ public struct SharingCounts: Sendable {
         }
     }
 
+    /// `count` more pointers beyond the first for each block of `pairs` (`block << 32 | count`,
+    /// sorted by block): dedup's bulk path, one addition per donor and one uniqueness check per
+    /// run of blocks in the same chunk.
+    public mutating func add(_ pairs: UnsafeBufferPointer<UInt64>) {
+        var i = 0
+        while i < pairs.count {
+            let c = ensureUnique(Int(pairs[i] >> 32) >> Self.chunkShift)
+            chunks[c]!.values.withUnsafeMutableBufferPointer { values in
+                while i < pairs.count {
+                    let block = Int(pairs[i] >> 32)
+                    guard block >> Self.chunkShift == c else { return }
+                    values[block & (Self.chunkSize - 1)] += UInt16(pairs[i] & 0xFFFF_FFFF)
+                    i += 1
+                }
+            }
+        }
+    }
+
     /// The largest count among `blocks` (holes skipped), without changing anything.
     public func maximum(_ blocks: UnsafeBufferPointer<UInt32>, hole: UInt32) -> Int {
         var best: UInt16 = 0

@@ -6,8 +6,9 @@ import CPrefetch
 /// the caches. Here the run first lists its blocks (in slot order, one sequential pass over the
 /// maps), places them by the top bits of their content's hash — the table region their
 /// fingerprint lives in — and decides region by region, so the table is read and written from
-/// one end to the other. The decisions are kept by run position, so the remaps are then
-/// applied in slot order.
+/// one end to the other. The decisions are kept by run position (a slot's place in the scan,
+/// holes included), so the remaps are then applied in slot order without listing the slots
+/// again, and each donor's new pointers are added once, not once per remap.
 ///
 /// Why the outcome is the same as `Aggregate.dedupSlots` slot by slot: every decision about a
 /// block depends only on blocks with the same content (the donor, its pointer count, the
@@ -21,29 +22,95 @@ struct DedupPass {
         var offsets: [UInt32]?
     }
 
-    /// A block to decide, with its place in run order.
+    /// A block to decide. 16 bytes: the list of them is the run's largest scratch, and on this
+    /// machine kind every fresh page of it costs a page fault.
     struct Record {
         var content: UInt64
         var block: BlockStore.Block
-        /// Position in run order; the top bit is set when the volume has other pointers to the
-        /// block (such a block can be met twice, so its count is tracked; the only other block
-        /// met twice is an earlier run's donor that is also a logged slot's block).
-        var index: UInt32
-        var file: UInt32
-        var offset: UInt32
+        /// The slot's run position (see `first`); the top bit is set when the volume has other
+        /// pointers to the block (such a block can be met twice, so its count is tracked; the
+        /// only other block met twice is an earlier run's donor that is also a logged slot's
+        /// block).
+        var position: UInt32
     }
 
     static let sharedBit: UInt32 = 1 << 31
 
-    let files: [File]
+    /// A donor whose pointer count this run may raise, noted the first time it can (for the
+    /// bulk path, which adds each donor's gain at the end instead of one pointer at a time).
+    struct Noted {
+        var slot: Int
+        var block: BlockStore.Block
+        /// Its pointers beyond the first when noted.
+        var initial: UInt16
+    }
 
-    /// Calls `body(offset, block, content)` for each slot of file `fi` the run fingerprints, in
-    /// order (holes, and zero blocks when the profile leaves them, skipped). Returns how many
-    /// repeated log entries it passed over: they count as processed and change nothing.
+    let files: [File]
+    /// The run position of each file's first slot, and the total after the last file: a
+    /// file's positions are its offsets in order, or its logged offsets in order (repeats
+    /// included), so a position names a slot without a list of them.
+    let first: [Int]
+    /// Each file's owner number, and for a logged run every logged offset by position.
+    let owners: [UInt32]
+    let logged: [UInt32]?
+
+    init(files: [File], _ v: Volume) {
+        self.files = files
+        var first = [0]
+        for f in files { first.append(first.last! + (f.offsets?.count ?? v.files[f.path]!.sizeBlocks)) }
+        self.first = first
+        owners = files.map(\.owner)
+        logged = files.contains { $0.offsets == nil } ? nil : files.flatMap { $0.offsets! }
+    }
+
+    /// Run positions in all: the length of the decision list.
+    var positions: Int { first[files.count] }
+
+    /// Where run positions lie (file, offset), as plain buffers for the hot loops.
+    struct Locator {
+        let first: UnsafeBufferPointer<Int>
+        let logged: UnsafeBufferPointer<UInt32>?
+
+        /// The offset in file `fi` of run position `p`.
+        @inline(__always)
+        func offset(_ fi: Int, _ p: Int) -> Int {
+            guard let logged else { return p - first[fi] }
+            return Int(logged[p])
+        }
+
+        /// The file holding run position `p`, trying `fi` first (a region's positions ascend,
+        /// so it nearly always is `fi`).
+        @inline(__always)
+        func file(of p: Int, near fi: Int) -> Int {
+            if p >= first[fi] && p < first[fi + 1] { return fi }
+            var lo = 0, hi = first.count - 1  // first[lo] <= p < first[hi]
+            while hi - lo > 1 {
+                let mid = (lo + hi) >> 1
+                if first[mid] <= p { lo = mid } else { hi = mid }
+            }
+            return lo
+        }
+    }
+
+    func withLocator<R>(_ body: (Locator) -> R) -> R {
+        first.withUnsafeBufferPointer { first in
+            guard let logged else { return body(Locator(first: first, logged: nil)) }
+            return logged.withUnsafeBufferPointer { body(Locator(first: first, logged: $0)) }
+        }
+    }
+
+    /// The offset in file `fi` of run position `p`.
+    func offset(_ fi: Int, _ p: Int) -> Int { withLocator { $0.offset(fi, p) } }
+
+    /// Calls `body(position, offset, block, content)` for each slot of file `fi` the run
+    /// fingerprints, in order (holes, and zero blocks when the profile leaves them, skipped).
+    /// Returns how many repeated log entries it passed over: they count as processed and change
+    /// nothing.
     @inline(__always)
-    func forEachSlot(_ a: Aggregate, _ fi: Int, _ f: StoredFile, _ body: (Int, BlockStore.Block, UInt64) -> Void) -> Int {
+    func forEachSlot(_ a: Aggregate, _ fi: Int, _ f: StoredFile, _ body: (Int, Int, BlockStore.Block, UInt64) -> Void) -> Int {
         let zeros = a.profile.dedupZeroBlocks
         let hole = BlockStore.hole
+        let base = first[fi]
         return a.store.content.withUnsafeBufferPointer { content in
             guard let offsets = files[fi].offsets else {
                 a.store.forEachLeaf(f.map) { start, slots in
@@ -52,13 +119,13 @@ struct DedupPass {
                         guard b != hole else { continue }
                         let c = content[Int(b)]
                         if c == 0 && !zeros { continue }
-                        body(start + o, b, c)
+                        body(base + start + o, start + o, b, c)
                     }
                 }
                 return 0
             }
             var repeats = 0, last = -1, lastTaken = false
-            for o in offsets {
+            for (j, o) in offsets.enumerated() {
                 let i = Int(o)
                 guard i < f.sizeBlocks else { continue }
                 if i == last {
@@ -72,23 +139,25 @@ struct DedupPass {
                 let c = content[Int(b)]
                 if c == 0 && !zeros { continue }
                 lastTaken = true
-                body(i, b, c)
+                body(base + j, i, b, c)
             }
             return repeats
         }
     }
 
     /// Decides and applies the run on `v` (out of `a` while it runs).
+    /// - Precondition: `positions < sharedBit`.
     /// - Parameter regionBits: log2 of the number of table regions; by default regions of
     ///   2^16 entries (1.5 MiB), which stay in cache while their blocks are decided. (Finer
     ///   regions make the placing pass slower than they make the decisions faster.)
     func run(_ a: inout Aggregate, _ v: inout Volume, _ table: inout FingerprintTable, _ run: inout DedupRun, regionBits: Int?) {
+        precondition(positions < Int(Self.sharedBit), "a hash-ordered dedup run of 2^31 slots or more")
         let bits = min(regionBits ?? max(0, table.sizeBits - 16), table.sizeBits)
         // Pass 1: how many blocks fall in each region.
         var regions = [Int](repeating: 0, count: (1 << bits) + 1)
         regions.withUnsafeMutableBufferPointer { regions in
             for fi in files.indices {
-                run.processedBlocks += forEachSlot(a, fi, v.files[files[fi].path]!) { _, _, c in
+                run.processedBlocks += forEachSlot(a, fi, v.files[files[fi].path]!) { _, _, _, c in
                     regions[FingerprintTable.prefix(c, bits: bits) + 1] += 1
                 }
             }
@@ -96,7 +165,6 @@ struct DedupPass {
         }
         let total = regions[regions.count - 1]
         run.processedBlocks += total
-        precondition(total < Int(Self.sharedBit), "a dedup run of over 2^31 blocks")
 
         // Pass 2: the records, by region, each region in run order.
         let anySharing = !v.sharing.isEmpty
@@ -104,52 +172,44 @@ struct DedupPass {
         let records = ZeroedMemory<Record>(count: total)
         var next = regions
         next.withUnsafeMutableBufferPointer { next in
-            var k: UInt32 = 0
             for fi in files.indices {
-                _ = forEachSlot(a, fi, v.files[files[fi].path]!) { i, b, c in
+                _ = forEachSlot(a, fi, v.files[files[fi].path]!) { p, _, b, c in
                     let r = FingerprintTable.prefix(c, bits: bits)
                     let shared = anySharing && v.sharing[b] > 0
                     anyShared = anyShared || shared
-                    records.base[next[r]] = Record(content: c, block: b, index: k | (shared ? Self.sharedBit : 0), file: UInt32(fi), offset: UInt32(i))
+                    records.base[next[r]] = Record(content: c, block: b, position: UInt32(p) | (shared ? Self.sharedBit : 0))
                     next[r] += 1
-                    k += 1
                 }
             }
         }
 
-        // Pass 3: the decisions, region by region: the donor + 1 each block is pointed at, or 0.
-        let decision = ZeroedMemory<UInt32>(count: total)
-        let metAgain = decide(UnsafeBufferPointer(records.buffer), regions: regions, regionBits: bits, a, v, &table, &run, into: decision.base)
+        // Pass 3: the decisions, region by region: the donor + 1 each position's block is
+        // pointed at, or 0.
+        let decision = ZeroedMemory<UInt32>(count: positions)
+        let gains = decide(UnsafeBufferPointer(records.buffer), regions: regions, regionBits: bits, a, v, &table, &run,
+                           noting: !anyShared, into: decision.base)
 
-        // Pass 4: the remaps, in run order.
-        if anyShared || metAgain {
-            applyOneByOne(&a, &v, UnsafeBufferPointer(decision.buffer))
+        // Pass 4: the remaps, in run order (the records' memory, no longer needed, holds them).
+        if let gains {
+            let scratch = UnsafeMutableRawPointer(records.base).bindMemory(to: UInt64.self, capacity: 2 * total)
+            applyInBulk(&a, &v, UnsafeBufferPointer(decision.buffer), gains: gains,
+                        scratch: UnsafeMutableBufferPointer(start: scratch, count: 2 * total), count: run.duplicates)
         } else {
-            applyInBulk(&a, &v, UnsafeBufferPointer(decision.buffer), count: run.duplicates)
-        }
-    }
-
-    /// Calls `body(offset, old block, donor)` for each remap of file `fi`, in run order; `k` is
-    /// the run position of the file's first record.
-    @inline(__always)
-    func forEachRemap(_ a: Aggregate, _ v: Volume, _ fi: Int, _ decision: UnsafeBufferPointer<UInt32>, _ k: inout Int,
-                      _ body: (Int, BlockStore.Block, BlockStore.Block) -> Void) {
-        _ = forEachSlot(a, fi, v.files[files[fi].path]!) { i, b, _ in
-            if decision[k] != 0 { body(i, b, decision[k] - 1) }
-            k += 1
+            applyOneByOne(&a, &v, UnsafeBufferPointer(decision.buffer))
         }
     }
 
     /// The remaps by the calls the sequential run makes, in its order.
     func applyOneByOne(_ a: inout Aggregate, _ v: inout Volume, _ decision: UnsafeBufferPointer<UInt32>) {
-        var k = 0
-        var remaps: [(offset: Int, old: BlockStore.Block, donor: BlockStore.Block)] = []
         for fi in files.indices {
-            remaps.removeAll(keepingCapacity: true)
-            forEachRemap(a, v, fi, decision, &k) { remaps.append(($0, $1, $2)) }
+            let positions = first[fi]..<first[fi + 1]
+            guard positions.contains(where: { decision[$0] != 0 }) else { continue }
             let path = files[fi].path
             var f = v.files.removeValue(forKey: path)!
-            for (i, b, d) in remaps {
+            for p in positions where decision[p] != 0 {
+                let i = offset(fi, p), d = decision[p] - 1
+                // The slot still holds the block the run saw: each slot is remapped once.
+                let b = a.store.read(f.map, i)
                 a.store.set(&f.map, i, to: d)
                 v.sharing.increment(d)
                 v.dedupExtra.increment(d)
@@ -162,41 +222,47 @@ struct DedupPass {
 
     /// The `count` remaps when no block of the run had another pointer in the volume and none
     /// was met twice. Then no replaced block is ever a donor, its pointer count is 0 (so
-    /// `dropPointer` changes nothing), and the donors' counts only grow: their increments and
-    /// references (`remapDeferringRetain`) are applied at the end, sorted by block, with the same
-    /// totals as one by one.
-    func applyInBulk(_ a: inout Aggregate, _ v: inout Volume, _ decision: UnsafeBufferPointer<UInt32>, count: Int) {
-        var k = 0, m = 0
-        // (offset << 32 | donor), in run order, file after file.
-        let remaps = ZeroedMemory<UInt64>(count: count)
+    /// `dropPointer` changes nothing), and the donors' counts only grow: their references
+    /// (`remapDeferringRetain`) and pointer counts are added at the end, one addition per donor
+    /// (`gains`: `block << 32 | pointers gained`), in block order, with the same totals as one
+    /// by one.
+    func applyInBulk(_ a: inout Aggregate, _ v: inout Volume, _ decision: UnsafeBufferPointer<UInt32>, gains: [UInt64],
+                     scratch: UnsafeMutableBufferPointer<UInt64>, count: Int) {
         for fi in files.indices {
-            let first = m
-            forEachRemap(a, v, fi, decision, &k) { i, _, d in
-                remaps.base[m] = UInt64(i) << 32 | UInt64(d)
-                m += 1
+            // (offset << 32 | donor), by offset.
+            var m = 0
+            withLocator { at in
+                for p in first[fi]..<first[fi + 1] where decision[p] != 0 {
+                    scratch[m] = UInt64(at.offset(fi, p)) << 32 | UInt64(decision[p] - 1)
+                    m += 1
+                }
             }
+            guard m > 0 else { continue }
             let path = files[fi].path
             var f = v.files.removeValue(forKey: path)!
-            a.store.remapDeferringRetain(&f.map, UnsafeBufferPointer(rebasing: remaps.buffer[first..<m]))
+            a.store.remapDeferringRetain(&f.map, UnsafeBufferPointer(rebasing: scratch[0..<m]))
             v.files[path] = f
         }
-        // The donors, narrowed in place to block ids (the buffer's first half), sorted.
-        let donors = UnsafeMutableRawBufferPointer(remaps.buffer).bindMemory(to: UInt32.self)
-        for j in 0..<m { donors[j] = UInt32(truncatingIfNeeded: remaps.base[j]) }
-        let ids = UnsafeMutableBufferPointer(rebasing: donors[0..<m])
-        radixSort(ids)
-        a.store.retainSorted(UnsafeBufferPointer(ids))
-        v.sharing.increment(UnsafeBufferPointer(ids), hole: BlockStore.hole)
-        v.dedupExtra.increment(UnsafeBufferPointer(ids), hole: BlockStore.hole)
-        v.dedupSaved += m
+        var sorted = gains
+        sorted.withUnsafeMutableBufferPointer { sorted in
+            radixSort(sorted, shift: 32, bits: 32)
+            a.store.retain(counted: UnsafeBufferPointer(sorted))
+            v.sharing.add(UnsafeBufferPointer(sorted))
+            v.dedupExtra.add(UnsafeBufferPointer(sorted))
+        }
+        v.dedupSaved += count
     }
 
     /// Decides each record's block in record order within its content, as `Aggregate.dedupBatch`
-    /// does, with the pointer counts kept here instead of in `v`; sets `decision[k]` to the
-    /// donor + 1 for each block to be pointed at one.
-    /// `regions` bounds each region's records (from `regionBits` of the hash).
+    /// does, with the pointer counts kept here instead of in `v`; sets `decision[position]` to
+    /// the donor + 1 for each block to be pointed at one. `regions` bounds each region's records
+    /// (from `regionBits` of the hash).
+    /// - Returns: when `noting` and no block without other pointers was met twice, each donor's
+    ///   gain in pointers (`block << 32 | gain`, gains of 0 left out) for `applyInBulk`; nil
+    ///   otherwise (the remaps must then go one by one).
     func decide(_ records: UnsafeBufferPointer<Record>, regions: [Int], regionBits: Int, _ a: Aggregate, _ v: Volume,
-                _ table: inout FingerprintTable, _ run: inout DedupRun, into decision: UnsafeMutablePointer<UInt32>) -> Bool {
+                _ table: inout FingerprintTable, _ run: inout DedupRun, noting: Bool,
+                into decision: UnsafeMutablePointer<UInt32>) -> [UInt64]? {
         // True when a block without other pointers was met twice (see `tracked`).
         var metAgain = false
         let stamp = table.beginRun()
@@ -211,9 +277,14 @@ struct DedupPass {
             guard let path = paths?[d.owner], let g = v.files[path] else { return false }
             return Int(d.offset) < g.sizeBlocks && a.store.read(g.map, Int(d.offset)) == d.block
         }
-        table.withEntries { e, size, count in
+        // Each donor whose count may rise, when it first may: once per donor, since a block
+        // becomes the donor once in a run unless it is met again (and then none is used).
+        var noted: [Noted] = []
+        var fi = 0
+        return withLocator { at in owners.withUnsafeBufferPointer { owners in table.withEntries { e, size, count in
             @inline(__always)
             func one(_ r: Record) {
+                let position = Int(r.position & ~Self.sharedBit)
                 let (i, found) = FingerprintTable.find(r.content, in: e, bits: size)
                 if found && e[i].stamp != stamp {
                     // A donor from an earlier run: still where it was seen, with this content?
@@ -221,11 +292,12 @@ struct DedupPass {
                     if holds(d) && a.store.contentOf(d.block) == r.content {
                         e[i].stamp = stamp
                         e[i].pointers = UInt16(pointers(d.block))
+                        if noting && e[i].pointers > 0 { noted.append(Noted(slot: i, block: d.block, initial: e[i].pointers)) }
                     }
                 }
                 // Met before in this run (as a donor that filled up: an earlier run's donor can
                 // be a logged slot's block too) or held by other slots: its count is tracked.
-                var tracked = r.index & Self.sharedBit != 0
+                var tracked = r.position & Self.sharedBit != 0
                 if !tracked && !adjust.isEmpty && adjust[r.block] != nil {
                     tracked = true
                     metAgain = true
@@ -234,7 +306,8 @@ struct DedupPass {
                     let d = e[i].donor.block
                     if d == r.block { return }  // already the donor's block
                     if Int(e[i].pointers) < limit {
-                        decision[Int(r.index & ~Self.sharedBit)] = d + 1
+                        decision[position] = d + 1
+                        if noting && e[i].pointers == 0 { noted.append(Noted(slot: i, block: d, initial: 0)) }
                         e[i].pointers += 1
                         run.duplicates += 1
                         // The replaced block loses this pointer (`Volume.dropPointer`).
@@ -245,9 +318,12 @@ struct DedupPass {
                     adjust[d] = Int(e[i].pointers) - v.sharing[d]
                 }
                 if !found { count += 1 }
+                fi = at.file(of: position, near: fi)
+                let initial = tracked ? UInt16(pointers(r.block)) : 0
                 e[i] = FingerprintTable.Entry(
-                    key: r.content, donor: FingerprintTable.Donor(block: r.block, owner: files[Int(r.file)].owner, offset: r.offset),
-                    stamp: stamp, pointers: tracked ? UInt16(pointers(r.block)) : 0)
+                    key: r.content, donor: FingerprintTable.Donor(block: r.block, owner: owners[fi], offset: UInt32(at.offset(fi, position))),
+                    stamp: stamp, pointers: initial)
+                if noting && initial > 0 { noted.append(Noted(slot: i, block: r.block, initial: initial)) }
             }
             // Region after region; while one is decided, the next one's table lines are
             // loaded, a few per block, so its probes find them in cache.
@@ -273,12 +349,25 @@ struct DedupPass {
                     if j + 16 < slice.count {
                         let ahead = slice[j + 16]
                         clonesim_prefetch(e.baseAddress! + FingerprintTable.prefix(ahead.content, bits: size))
-                        clonesim_prefetch(decision + Int(ahead.index & ~Self.sharedBit))
+                        clonesim_prefetch(decision + Int(ahead.position & ~Self.sharedBit))
                     }
                     one(slice[j])
                 }
             }
-        }
-        return metAgain
+            guard noting && !metAgain else { return nil }
+            // A donor still in its slot gained what its entry counts beyond its start; one
+            // replaced there had filled up (a donor is replaced only at the limit).
+            var gains: [UInt64] = []
+            gains.reserveCapacity(noted.count)
+            var total = 0
+            for n in noted {
+                let still = e[n.slot].stamp == stamp && e[n.slot].donor.block == n.block
+                let gain = (still ? Int(e[n.slot].pointers) : limit) - Int(n.initial)
+                total += gain
+                if gain > 0 { gains.append(UInt64(n.block) << 32 | UInt64(gain)) }
+            }
+            precondition(total == run.duplicates, "dedup pass: donors gained \(total) pointers for \(run.duplicates) remaps")
+            return gains
+        } } }
     }
 }
