@@ -22,23 +22,21 @@ public struct FingerprintTable: Sendable {
         public var offset: UInt32
     }
 
-    /// Key and donor side by side, so a probe touches one cache line.
+    /// Key and donor side by side, so a probe touches one cache line. 20 bytes: the key is
+    /// kept in two halves so nothing pads the entry (a run's own counts live in `DedupPass`).
     struct Entry: Sendable {
         /// The content identity plus one; 0 marks an empty slot (so no identity may be `.max`).
-        var stored: UInt64
+        var storedLow: UInt32
+        var storedHigh: UInt32
         var donor: Donor
-        /// The run that last set or checked this donor (0: none), and the donor's pointers
-        /// beyond the first as that run counts them. Scratch for one run; they fill the
-        /// entry's padding, so they cost no memory.
-        var stamp: UInt16 = 0
-        var pointers: UInt16 = 0
 
-        init(key: UInt64, donor: Donor, stamp: UInt16 = 0, pointers: UInt16 = 0) {
-            stored = key &+ 1
+        init(key: UInt64, donor: Donor) {
+            let stored = key &+ 1
+            storedLow = UInt32(truncatingIfNeeded: stored)
+            storedHigh = UInt32(truncatingIfNeeded: stored >> 32)
             self.donor = donor
-            self.stamp = stamp
-            self.pointers = pointers
         }
+        @inline(__always) var stored: UInt64 { UInt64(storedHigh) << 32 | UInt64(storedLow) }
         var isEmpty: Bool { stored == 0 }
         var key: UInt64 { stored &- 1 }
     }
@@ -59,8 +57,6 @@ public struct FingerprintTable: Sendable {
 
     var storage: Storage?
     public private(set) var count = 0
-    /// The stamp of the current (or last) post-process run.
-    var runStamp: UInt16 = 0
 
     public init() {}
 
@@ -130,19 +126,6 @@ public struct FingerprintTable: Sendable {
         var target = max(1024, size)
         while n > Self.capacity(target) { target *= 2 }
         if target > size { grow(to: target) }
-    }
-
-    /// A new stamp for a post-process run: entries stamped with it were set or checked by it.
-    mutating func beginRun() -> UInt16 {
-        makeUnique()
-        if runStamp == .max {
-            // Wrapped: clear old stamps so none can pass for the new run's.
-            let e = buffer
-            for i in e.indices { e[i].stamp = 0 }
-            runStamp = 0
-        }
-        runStamp += 1
-        return runStamp
     }
 
     /// Direct access for a run's decision pass, which probes and updates entries in place.

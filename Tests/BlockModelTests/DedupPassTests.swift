@@ -34,7 +34,10 @@ import Testing
         try model.setDedup("v", mode: .postProcess)
         try model.createFile("v", "f0", sizeBlocks: 3000)
         var reference = model, pass = model
-        let distinct = UInt64([3, 40, 2000][Int(seed % 3)])
+        // Few contents (long donor chains, full donors) to half of them unique (a fuller table,
+        // where probes run on past a region).
+        let distinct = UInt64([3, 40, 2000, 0][Int(seed % 4)])
+        func content() -> UInt64 { distinct > 0 ? rng.next() % distinct : rng.next() % (rng.below(2) == 0 ? 40 : 1 << 40) }
         var files = ["v": ["f0"]], counter = 0
         for step in 0..<50 {
             let volume = files.keys.sorted()[rng.below(files.count)]
@@ -59,7 +62,7 @@ import Testing
             case 0...3:
                 let file = rng.pick(files[volume]!)!
                 let start = rng.below(2800), count = 1 + rng.below(200)
-                let contents = (0..<count).map { _ in rng.next() % distinct }
+                let contents = (0..<count).map { _ in content() }
                 op = "write \(volume)/\(file) \(start)+\(count)"
                 both { try $0.write(volume, file, at: start, contents: contents) }
             case 4:
@@ -79,10 +82,12 @@ import Testing
                 }
             default:
                 op = "dedup \(volume)"
-                // Several regions even on a small table, so the regrouping is exercised.
-                let bits = Int(seed % 4)
+                // Several regions even on a small table, so the regrouping is exercised, and on
+                // some seeds no margin past a region, so entries probed on past it (or wrapped
+                // to the table's start) keep their counts on the slow side.
+                let bits = 1 + Int(seed % 3), margin = seed % 5 < 2 ? 0 : nil
                 let r = Result { try reference.runDedup(volume, sequential: true) }
-                let p = Result { try pass.runDedup(volume, sequential: false, regionBits: bits) }
+                let p = Result { try pass.runDedup(volume, sequential: false, regionBits: bits, margin: margin) }
                 #expect("\(r)" == "\(p)", "seed \(seed) step \(step): \(op)")
                 let expected = Self.state(reference), actual = Self.state(pass)
                 let differing = zip(expected, actual).filter { $0.0 != $0.1 }
@@ -96,5 +101,23 @@ import Testing
             }
         }
         #expect(Self.state(reference) == Self.state(pass))
+    }
+
+    @Test("a region's counts keep slots past its margin, or wrapped before it, on the slow side")
+    func regionCounts() {
+        let unseen = DedupPass.RegionCounts.unseen
+        var counts = DedupPass.RegionCounts(regionSlots: 8, margin: 2)
+        defer { counts.deallocate() }
+        counts.reset(start: 16)
+        #expect([16, 23, 25, 26, 3].map { counts.get($0) } == [unseen, unseen, unseen, unseen, unseen])
+        counts.set(16, 1)
+        counts.set(25, 2)  // the last slot of the margin
+        counts.set(26, 3)  // past it
+        counts.set(3, 4)  // wrapped to the table's start
+        #expect([16, 25, 26, 3, 17].map { counts.get($0) } == [1, 2, 3, 4, unseen])
+        #expect(counts.far.counts == [26: 3, 3: 4])
+        counts.reset(start: 24)
+        #expect([16, 24, 25, 26, 3].map { counts.get($0) } == [unseen, unseen, unseen, unseen, unseen])
+        #expect(counts.far.counts.isEmpty)
     }
 }

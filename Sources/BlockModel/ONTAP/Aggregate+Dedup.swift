@@ -74,8 +74,9 @@ extension Aggregate {
 
     /// `runDedup`, slot by slot when `sequential` is true (the reference), in hash order when
     /// false, chosen by size when nil; the hash-ordered pass is cut into `2^regionBits` regions
-    /// when given (tests force several on small tables).
-    mutating func runDedup(_ volume: String, sequential: Bool?, regionBits: Int? = nil) throws(ModelError) -> DedupRun {
+    /// and keeps `margin` slots past a region in its fast counts when given (tests force several
+    /// regions on small tables, and no margin).
+    mutating func runDedup(_ volume: String, sequential: Bool?, regionBits: Int? = nil, margin: Int? = nil) throws(ModelError) -> DedupRun {
         var v = try self.volume(volume)
         guard var state = v.dedup else { throw .invalidArgument("dedup is not enabled on volume '\(volume)'") }
         volumes[volume] = nil
@@ -128,7 +129,7 @@ extension Aggregate {
                 v.files[part.path] = f
             }
         } else {
-            pass.run(&self, &v, &state.fingerprints, &run, regionBits: regionBits)
+            pass.run(&self, &v, &state.fingerprints, &run, regionBits: regionBits, margin: margin)
         }
         updateMetadata(v, &state)
         run.metadataBlocks = state.metadataBlocks

@@ -13,7 +13,7 @@ import CPrefetch
 /// Why the outcome is the same as `Aggregate.dedupSlots` slot by slot: every decision about a
 /// block depends only on blocks with the same content (the donor, its pointer count, the
 /// blocks it replaces), and a region keeps each content's blocks in slot order. Pointer counts
-/// are tracked during the decisions (`Entry.pointers`, `adjust`) and applied afterwards.
+/// are tracked during the decisions (`RegionCounts`, `adjust`) and applied afterwards.
 struct DedupPass {
     struct File {
         var path: String
@@ -150,7 +150,9 @@ struct DedupPass {
     /// - Parameter regionBits: log2 of the number of table regions; by default regions of
     ///   2^16 entries (1.5 MiB), which stay in cache while their blocks are decided. (Finer
     ///   regions make the placing pass slower than they make the decisions faster.)
-    func run(_ a: inout Aggregate, _ v: inout Volume, _ table: inout FingerprintTable, _ run: inout DedupRun, regionBits: Int?) {
+    /// - Parameter margin: see `RegionCounts.init`.
+    func run(_ a: inout Aggregate, _ v: inout Volume, _ table: inout FingerprintTable, _ run: inout DedupRun, regionBits: Int?,
+             margin: Int? = nil) {
         precondition(positions < Int(Self.sharedBit), "a hash-ordered dedup run of 2^31 slots or more")
         let bits = min(regionBits ?? max(0, table.sizeBits - 16), table.sizeBits)
         // Pass 1: how many blocks fall in each region.
@@ -187,7 +189,7 @@ struct DedupPass {
         // pointed at, or 0.
         let decision = ZeroedMemory<UInt32>(count: positions)
         let gains = decide(UnsafeBufferPointer(records.buffer), regions: regions, regionBits: bits, a, v, &table, &run,
-                           noting: !anyShared, into: decision.base)
+                           noting: !anyShared, margin: margin, into: decision.base)
 
         // Pass 4: the remaps, in run order (the records' memory, no longer needed, holds them).
         if let gains {
@@ -253,6 +255,48 @@ struct DedupPass {
         v.dedupSaved += count
     }
 
+    /// This run's count of each entry it set or checked — the donor's pointers beyond the first,
+    /// as this run counts them — for the entries of one region at a time: every block whose
+    /// content lives in a region is decided while that region is, so the counts need not outlive
+    /// it. A region's entries sit in its slots or just past them (linear probing runs on); the
+    /// rare one further off (or wrapped to the table's start) goes to a dictionary.
+    struct RegionCounts {
+        static let unseen = UInt16.max
+        final class Far { var counts: [Int: UInt16] = [:] }
+        private(set) var start = 0
+        /// The region's slots and a margin past them (plain memory: this is the hot loop's).
+        let near: UnsafeMutableBufferPointer<UInt16>
+        let far = Far()
+
+        /// - Parameter margin: slots past the region kept in `near` (by default a quarter of a
+        ///   region, at least 1024; tests make it 0 so `far` is used).
+        init(regionSlots: Int, margin: Int?) {
+            near = .allocate(capacity: regionSlots + (margin ?? max(1024, regionSlots / 4)))
+            near.initialize(repeating: Self.unseen)
+        }
+
+        func deallocate() { near.deallocate() }
+
+        @inline(__always)
+        func get(_ slot: Int) -> UInt16 {
+            let k = slot &- start
+            return k >= 0 && k < near.count ? near[k] : far.counts[slot, default: Self.unseen]
+        }
+
+        @inline(__always)
+        func set(_ slot: Int, _ value: UInt16) {
+            let k = slot &- start
+            if k >= 0 && k < near.count { near[k] = value } else { far.counts[slot] = value }
+        }
+
+        /// Forgets every count, for the region starting at slot `start`.
+        mutating func reset(start: Int) {
+            self.start = start
+            near.update(repeating: Self.unseen)
+            if !far.counts.isEmpty { far.counts.removeAll() }
+        }
+    }
+
     /// Decides each record's block in record order within its content, as `Aggregate.dedupBatch`
     /// does, with the pointer counts kept here instead of in `v`; sets `decision[position]` to
     /// the donor + 1 for each block to be pointed at one. `regions` bounds each region's records
@@ -261,14 +305,13 @@ struct DedupPass {
     ///   gain in pointers (`block << 32 | gain`, gains of 0 left out) for `applyInBulk`; nil
     ///   otherwise (the remaps must then go one by one).
     func decide(_ records: UnsafeBufferPointer<Record>, regions: [Int], regionBits: Int, _ a: Aggregate, _ v: Volume,
-                _ table: inout FingerprintTable, _ run: inout DedupRun, noting: Bool,
+                _ table: inout FingerprintTable, _ run: inout DedupRun, noting: Bool, margin: Int?,
                 into decision: UnsafeMutablePointer<UInt32>) -> [UInt64]? {
         // True when a block without other pointers was met twice (see `tracked`).
         var metAgain = false
-        let stamp = table.beginRun()
         let limit = a.profile.maxPointersPerBlock - 1
         // Net change of this run to the pointers of blocks met more than once (see `sharedBit`)
-        // or that stopped being the donor; the current donor's count lives in its entry.
+        // or that stopped being the donor; the current donor's count is in `counts`.
         var adjust: [BlockStore.Block: Int] = [:]
         func pointers(_ b: BlockStore.Block) -> Int { v.sharing[b] + (adjust[b] ?? 0) }
         var paths: [UInt32: String]?
@@ -280,19 +323,25 @@ struct DedupPass {
         // Each donor whose count may rise, when it first may: once per donor, since a block
         // becomes the donor once in a run unless it is met again (and then none is used).
         var noted: [Noted] = []
+        var gains: [UInt64] = []
+        var gained = 0
         var fi = 0
+        let regionSlots = table.size >> regionBits
+        var counts = RegionCounts(regionSlots: regionSlots, margin: margin)
+        defer { counts.deallocate() }
         return withLocator { at in owners.withUnsafeBufferPointer { owners in table.withEntries { e, size, count in
             @inline(__always)
             func one(_ r: Record) {
                 let position = Int(r.position & ~Self.sharedBit)
                 let (i, found) = FingerprintTable.find(r.content, in: e, bits: size)
-                if found && e[i].stamp != stamp {
+                var seen = found ? counts.get(i) : RegionCounts.unseen
+                if found && seen == RegionCounts.unseen {
                     // A donor from an earlier run: still where it was seen, with this content?
                     let d = e[i].donor
                     if holds(d) && a.store.contentOf(d.block) == r.content {
-                        e[i].stamp = stamp
-                        e[i].pointers = UInt16(pointers(d.block))
-                        if noting && e[i].pointers > 0 { noted.append(Noted(slot: i, block: d.block, initial: e[i].pointers)) }
+                        seen = UInt16(pointers(d.block))
+                        counts.set(i, seen)
+                        if noting && seen > 0 { noted.append(Noted(slot: i, block: d.block, initial: seen)) }
                     }
                 }
                 // Met before in this run (as a donor that filled up: an earlier run's donor can
@@ -302,35 +351,35 @@ struct DedupPass {
                     tracked = true
                     metAgain = true
                 }
-                if found && e[i].stamp == stamp {
+                if seen != RegionCounts.unseen {
                     let d = e[i].donor.block
                     if d == r.block { return }  // already the donor's block
-                    if Int(e[i].pointers) < limit {
+                    if Int(seen) < limit {
                         decision[position] = d + 1
-                        if noting && e[i].pointers == 0 { noted.append(Noted(slot: i, block: d, initial: 0)) }
-                        e[i].pointers += 1
+                        if noting && seen == 0 { noted.append(Noted(slot: i, block: d, initial: 0)) }
+                        counts.set(i, seen + 1)
                         run.duplicates += 1
                         // The replaced block loses this pointer (`Volume.dropPointer`).
                         if tracked && pointers(r.block) > 0 { adjust[r.block, default: 0] -= 1 }
                         return
                     }
                     run.fullDonors += 1
-                    adjust[d] = Int(e[i].pointers) - v.sharing[d]
+                    adjust[d] = Int(seen) - v.sharing[d]
                 }
                 if !found { count += 1 }
                 fi = at.file(of: position, near: fi)
                 let initial = tracked ? UInt16(pointers(r.block)) : 0
                 e[i] = FingerprintTable.Entry(
-                    key: r.content, donor: FingerprintTable.Donor(block: r.block, owner: owners[fi], offset: UInt32(at.offset(fi, position))),
-                    stamp: stamp, pointers: initial)
+                    key: r.content, donor: FingerprintTable.Donor(block: r.block, owner: owners[fi], offset: UInt32(at.offset(fi, position))))
+                counts.set(i, initial)
                 if noting && initial > 0 { noted.append(Noted(slot: i, block: r.block, initial: initial)) }
             }
             // Region after region; while one is decided, the next one's table lines are
             // loaded, a few per block, so its probes find them in cache.
-            let regionSlots = e.count >> regionBits
             for region in 0..<(regions.count - 1) {
                 let slice = UnsafeBufferPointer(rebasing: records[regions[region]..<regions[region + 1]])
                 let next = (region + 1) * regionSlots
+                if !slice.isEmpty { counts.reset(start: region * regionSlots) }
                 // Only when its blocks are dense enough that most of its lines will be probed: a
                 // small run (a night's changes on a large volume) would stream the whole table.
                 let regionLines = regionSlots * MemoryLayout<FingerprintTable.Entry>.stride / 64
@@ -353,20 +402,19 @@ struct DedupPass {
                     }
                     one(slice[j])
                 }
+                // The region's donors' gains, while its counts are at hand: a donor still in
+                // its slot gained its count beyond its start; one replaced there had filled up
+                // (a donor is replaced only at the limit).
+                guard noting && !metAgain else { continue }
+                for n in noted {
+                    let gain = (e[n.slot].donor.block == n.block ? Int(counts.get(n.slot)) : limit) - Int(n.initial)
+                    gained += gain
+                    if gain > 0 { gains.append(UInt64(n.block) << 32 | UInt64(gain)) }
+                }
+                noted.removeAll(keepingCapacity: true)
             }
             guard noting && !metAgain else { return nil }
-            // A donor still in its slot gained what its entry counts beyond its start; one
-            // replaced there had filled up (a donor is replaced only at the limit).
-            var gains: [UInt64] = []
-            gains.reserveCapacity(noted.count)
-            var total = 0
-            for n in noted {
-                let still = e[n.slot].stamp == stamp && e[n.slot].donor.block == n.block
-                let gain = (still ? Int(e[n.slot].pointers) : limit) - Int(n.initial)
-                total += gain
-                if gain > 0 { gains.append(UInt64(n.block) << 32 | UInt64(gain)) }
-            }
-            precondition(total == run.duplicates, "dedup pass: donors gained \(total) pointers for \(run.duplicates) remaps")
+            precondition(gained == run.duplicates, "dedup pass: donors gained \(gained) pointers for \(run.duplicates) remaps")
             return gains
         } } }
     }
