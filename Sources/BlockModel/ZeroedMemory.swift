@@ -11,14 +11,16 @@ final class ZeroedMemory<T>: @unchecked Sendable {
     let count: Int
     private let mapped: Bool
 
-    init(count: Int) {
+    /// - Parameter populate: map every page at once (cheaper per page than one fault each);
+    ///   false for lists that may use only their start.
+    init(count: Int, populate: Bool = true) {
         precondition(_isPOD(T.self), "zero-filled memory holds plain values only")
         self.count = count
         let bytes = max(1, count) * MemoryLayout<T>.stride
         mapped = bytes >= 1 << 21
         let raw: UnsafeMutableRawPointer
         if mapped {
-            guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0), p != MAP_FAILED else {
+            guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0), p != MAP_FAILED else {
                 fatalError("out of memory: \(bytes) bytes")
             }
             raw = p

@@ -185,31 +185,49 @@ struct DedupPass {
             }
         }
 
-        // Pass 3: the decisions, region by region: the donor + 1 each position's block is
-        // pointed at, or 0.
-        let decision = ZeroedMemory<UInt32>(count: positions)
+        // Pass 3: the decisions, region by region: `position << 32 | donor` for each block to be
+        // pointed at a donor, appended as they are made (only the pages used are mapped).
+        let remaps = ZeroedMemory<UInt64>(count: total, populate: false)
+        var m = 0
         let gains = decide(UnsafeBufferPointer(records.buffer), regions: regions, regionBits: bits, a, v, &table, &run,
-                           noting: !anyShared, margin: margin, into: decision.base)
+                           noting: !anyShared, margin: margin, into: remaps.base, count: &m)
 
-        // Pass 4: the remaps, in run order (the records' memory, no longer needed, holds them).
+        // Pass 4: the remaps by run position (sorted with the records' memory, no longer
+        // needed, as scratch): a few sequential passes instead of a random write per decision.
+        let sorted = UnsafeMutableBufferPointer(start: remaps.base, count: m)
+        let scratch = UnsafeMutableRawPointer(records.base).bindMemory(to: UInt64.self, capacity: 2 * total)
+        radixSort(sorted, shift: 32, bits: Int.bitWidth - positions.leadingZeroBitCount,
+                  scratch: UnsafeMutableBufferPointer(start: scratch, count: 2 * total))
         if let gains {
-            let scratch = UnsafeMutableRawPointer(records.base).bindMemory(to: UInt64.self, capacity: 2 * total)
-            applyInBulk(&a, &v, UnsafeBufferPointer(decision.buffer), gains: gains,
-                        scratch: UnsafeMutableBufferPointer(start: scratch, count: 2 * total), count: run.duplicates)
+            applyInBulk(&a, &v, sorted, gains: gains, count: run.duplicates)
         } else {
-            applyOneByOne(&a, &v, UnsafeBufferPointer(decision.buffer))
+            applyOneByOne(&a, &v, UnsafeBufferPointer(sorted))
+        }
+    }
+
+    /// Calls `body(fi, remaps)` for each file with remaps, with its part of `remaps`
+    /// (`position << 32 | donor`, by position) turned into `offset << 32 | donor`.
+    func forEachFile(_ remaps: UnsafeMutableBufferPointer<UInt64>, _ body: (Int, UnsafeBufferPointer<UInt64>) -> Void) {
+        var j = 0
+        withLocator { at in
+            for fi in files.indices {
+                let from = j, end = UInt64(first[fi + 1])
+                while j < remaps.count && remaps[j] >> 32 < end {
+                    remaps[j] = UInt64(at.offset(fi, Int(remaps[j] >> 32))) << 32 | remaps[j] & 0xFFFF_FFFF
+                    j += 1
+                }
+                if j > from { body(fi, UnsafeBufferPointer(rebasing: remaps[from..<j])) }
+            }
         }
     }
 
     /// The remaps by the calls the sequential run makes, in its order.
-    func applyOneByOne(_ a: inout Aggregate, _ v: inout Volume, _ decision: UnsafeBufferPointer<UInt32>) {
-        for fi in files.indices {
-            let positions = first[fi]..<first[fi + 1]
-            guard positions.contains(where: { decision[$0] != 0 }) else { continue }
+    func applyOneByOne(_ a: inout Aggregate, _ v: inout Volume, _ remaps: UnsafeBufferPointer<UInt64>) {
+        forEachFile(UnsafeMutableBufferPointer(mutating: remaps)) { fi, remaps in
             let path = files[fi].path
             var f = v.files.removeValue(forKey: path)!
-            for p in positions where decision[p] != 0 {
-                let i = offset(fi, p), d = decision[p] - 1
+            for r in remaps {
+                let i = Int(r >> 32), d = BlockStore.Block(truncatingIfNeeded: r)
                 // The slot still holds the block the run saw: each slot is remapped once.
                 let b = a.store.read(f.map, i)
                 a.store.set(&f.map, i, to: d)
@@ -228,21 +246,11 @@ struct DedupPass {
     /// (`remapDeferringRetain`) and pointer counts are added at the end, one addition per donor
     /// (`gains`: `block << 32 | pointers gained`), in block order, with the same totals as one
     /// by one.
-    func applyInBulk(_ a: inout Aggregate, _ v: inout Volume, _ decision: UnsafeBufferPointer<UInt32>, gains: [UInt64],
-                     scratch: UnsafeMutableBufferPointer<UInt64>, count: Int) {
-        for fi in files.indices {
-            // (offset << 32 | donor), by offset.
-            var m = 0
-            withLocator { at in
-                for p in first[fi]..<first[fi + 1] where decision[p] != 0 {
-                    scratch[m] = UInt64(at.offset(fi, p)) << 32 | UInt64(decision[p] - 1)
-                    m += 1
-                }
-            }
-            guard m > 0 else { continue }
+    func applyInBulk(_ a: inout Aggregate, _ v: inout Volume, _ remaps: UnsafeMutableBufferPointer<UInt64>, gains: [UInt64], count: Int) {
+        forEachFile(remaps) { fi, remaps in
             let path = files[fi].path
             var f = v.files.removeValue(forKey: path)!
-            a.store.remapDeferringRetain(&f.map, UnsafeBufferPointer(rebasing: scratch[0..<m]))
+            a.store.remapDeferringRetain(&f.map, remaps)
             v.files[path] = f
         }
         var sorted = gains
@@ -306,7 +314,7 @@ struct DedupPass {
     ///   otherwise (the remaps must then go one by one).
     func decide(_ records: UnsafeBufferPointer<Record>, regions: [Int], regionBits: Int, _ a: Aggregate, _ v: Volume,
                 _ table: inout FingerprintTable, _ run: inout DedupRun, noting: Bool, margin: Int?,
-                into decision: UnsafeMutablePointer<UInt32>) -> [UInt64]? {
+                into remaps: UnsafeMutablePointer<UInt64>, count m: inout Int) -> [UInt64]? {
         // True when a block without other pointers was met twice (see `tracked`).
         var metAgain = false
         let limit = a.profile.maxPointersPerBlock - 1
@@ -355,7 +363,8 @@ struct DedupPass {
                     let d = e[i].donor.block
                     if d == r.block { return }  // already the donor's block
                     if Int(seen) < limit {
-                        decision[position] = d + 1
+                        remaps[m] = UInt64(position) << 32 | UInt64(d)
+                        m += 1
                         if noting && seen == 0 { noted.append(Noted(slot: i, block: d, initial: 0)) }
                         counts.set(i, seen + 1)
                         run.duplicates += 1
@@ -393,12 +402,10 @@ struct DedupPass {
                         clonesim_prefetch(raw + line * 64)
                         line += 1
                     }
-                    // And the entry (and decision) of the block a few places ahead, from the
-                    // outer caches into the first, so the probes do not wait one by one.
+                    // And the entry of the block a few places ahead, from the outer caches into
+                    // the first, so the probes do not wait one by one.
                     if j + 16 < slice.count {
-                        let ahead = slice[j + 16]
-                        clonesim_prefetch(e.baseAddress! + FingerprintTable.prefix(ahead.content, bits: size))
-                        clonesim_prefetch(decision + Int(ahead.position & ~Self.sharedBit))
+                        clonesim_prefetch(e.baseAddress! + FingerprintTable.prefix(slice[j + 16].content, bits: size))
                     }
                     one(slice[j])
                 }
