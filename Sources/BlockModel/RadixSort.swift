@@ -12,11 +12,12 @@ func radixSort<T: FixedWidthInteger & UnsignedInteger>(_ values: UnsafeMutableBu
     var from = values, to = given.map { UnsafeMutableBufferPointer(rebasing: $0[0..<values.count]) } ?? allocated!.buffer
     let passes = (bits + 12) / 13
     let digit = (bits + passes - 1) / passes
-    let mask = T(1) << T(digit) - 1
     var counts = [Int](repeating: 0, count: 1 << digit)
     counts.withUnsafeMutableBufferPointer { c in
         for pass in 0..<passes {
             let s = T(shift + pass * digit)
+            // The last pass may take fewer bits: none beyond the key, or the sort is unstable.
+            let mask = T(1) << T(min(digit, bits - pass * digit)) - 1
             for i in c.indices { c[i] = 0 }
             for x in from { c[Int(truncatingIfNeeded: (x >> s) & mask)] += 1 }
             var sum = 0
