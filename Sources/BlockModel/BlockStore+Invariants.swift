@@ -1,7 +1,7 @@
 /// Recomputes everything the store keeps incrementally and lists each disagreement.
 ///
 /// Checked: leaf reference counts equal the directory slots that exist; delta bookkeeping
-/// (base users, shadow counts, sorted entries); every block's reference count equals the leaf
+/// (base users, shadow counts, sorted entries, entry chunks that fit and do not overlap); every block's reference count equals the leaf
 /// objects that read it; free + live = blocks handed out; per-owner counts; each map's logical
 /// used. Debug builds (`CLONESIM_INVARIANTS`) run it after every model operation.
 extension BlockStore {
@@ -28,19 +28,37 @@ extension BlockStore {
         var baseUsers = [UInt32](repeating: 0, count: leaves.count)
         var shadow: [Int: [UInt32]] = [:]
         var expected = [UInt32](repeating: 0, count: refCount.count)
+        var chunkOwner: [UInt32: Int] = [:]
+        for (sizeClass, starts) in arena.free.enumerated() {
+            for start in starts { chunkOwner[start] = -1 - sizeClass }
+        }
+        var denseOwner: [UInt32: Int] = [:]
+        for index in freeDense { denseOwner[index] = -1 }
         for (id, leaf) in leaves.enumerated() where leaf.live {
             if leaf.refs != directRefs[id] { problems.append("leaf \(id): refs \(leaf.refs) != \(directRefs[id]) directory slots") }
-            if leaf.isDense { continue }
+            if leaf.isDense {
+                if Int(leaf.data) >= dense.count || dense[Int(leaf.data)].slots.count != Self.leafSize {
+                    problems.append("leaf \(id): dense index \(leaf.data) holds no slots")
+                }
+                if let other = denseOwner.updateValue(id, forKey: leaf.data) { problems.append("leaf \(id): dense index \(leaf.data) also \(other)'s") }
+                continue
+            }
             if leaf.refs == 0 { problems.append("delta \(id) has no references") }
+            if Int(leaf.sizeClass) >= EntryArena.capacities.count || Int(leaf.count) > EntryArena.capacity(leaf.sizeClass)
+                || Int(leaf.data) + EntryArena.capacity(leaf.sizeClass) > arena.storage.count {
+                problems.append("delta \(id): \(leaf.count) entries do not fit chunk \(leaf.data) of class \(leaf.sizeClass)")
+                continue
+            }
+            if let other = chunkOwner.updateValue(id, forKey: leaf.data) { problems.append("delta \(id): chunk \(leaf.data) also held by \(other)") }
             let b = Int(leaf.base)
             guard b < leaves.count, leaves[b].live, leaves[b].isDense else {
                 problems.append("delta \(id): base \(leaf.base) is not a live dense leaf")
                 continue
             }
             baseUsers[b] += 1
-            if leaf.entries.count > Self.promoteThreshold { problems.append("delta \(id) has \(leaf.entries.count) entries") }
+            if Int(leaf.count) > Self.promoteThreshold { problems.append("delta \(id) has \(leaf.count) entries") }
             var previous = -1
-            for e in leaf.entries {
+            for e in entryArray(UInt32(id)) {
                 let o = Int(e >> 32)
                 if o <= previous || o >= Self.leafSize { problems.append("delta \(id): entries not sorted/unique at \(o)") }
                 previous = o
@@ -53,21 +71,23 @@ extension BlockStore {
             if leaf.baseUsers != baseUsers[id] { problems.append("leaf \(id): baseUsers \(leaf.baseUsers) != \(baseUsers[id])") }
             if leaf.refs == 0 && leaf.baseUsers == 0 { problems.append("leaf \(id) is live but unused") }
             let sh = shadow[id] ?? [UInt32](repeating: 0, count: Self.leafSize)
+            guard Int(leaf.data) < dense.count else { continue }
+            let data = dense[Int(leaf.data)]
             if leaf.refs > 0 {
-                if !leaf.shadow.isEmpty { problems.append("leaf \(id): shadow counts kept while read directly") }
-            } else if leaf.shadow != sh {
+                if !data.shadow.isEmpty { problems.append("leaf \(id): shadow counts kept while read directly") }
+            } else if data.shadow != sh {
                 problems.append("leaf \(id): shadow counts differ")
             }
-            if Int(leaf.baseUsers) != leaf.deltas.count || Set(leaf.deltas).count != leaf.deltas.count {
-                problems.append("leaf \(id): delta list has \(leaf.deltas.count) entries for \(leaf.baseUsers) users")
+            if Int(leaf.baseUsers) != data.deltas.count || Set(data.deltas).count != data.deltas.count {
+                problems.append("leaf \(id): delta list has \(data.deltas.count) entries for \(leaf.baseUsers) users")
             }
-            for (i, d) in leaf.deltas.enumerated() {
+            for (i, d) in data.deltas.enumerated() {
                 if Int(d) >= leaves.count || !leaves[Int(d)].live || leaves[Int(d)].base != UInt32(id) || leaves[Int(d)].baseIndex != UInt32(i) {
                     problems.append("leaf \(id): delta list entry \(i) = \(d) is wrong")
                 }
             }
-            for o in 0..<Self.leafSize where leaf.slots[o] != Self.hole {
-                if Int(leaf.refs) + Int(leaf.baseUsers) - Int(sh[o]) > 0 { expected[Int(leaf.slots[o])] += 1 }
+            for o in 0..<data.slots.count where data.slots[o] != Self.hole {
+                if Int(leaf.refs) + Int(leaf.baseUsers) - Int(sh[o]) > 0 { expected[Int(data.slots[o])] += 1 }
             }
         }
         for block in pinned where Int(block) < expected.count { expected[Int(block)] += 1 }

@@ -84,6 +84,9 @@ public struct BlockStore: Sendable {
 
     var leaves: [Leaf] = []
     var freeLeaves: [UInt32] = []
+    var dense: [DenseLeaf] = []
+    var freeDense: [UInt32] = []
+    var arena = EntryArena()
     /// Reused by `writeRun` so a run allocates no array of its own.
     var scratchBlocks: [Block] = []
 
@@ -97,24 +100,35 @@ public struct BlockStore: Sendable {
         public var denseLeavesCreated = 0
     }
 
+    /// A leaf's record: 24 bytes of plain data (no references, so reading or copying one costs
+    /// no reference counting). A dense leaf's arrays live in `dense`, a delta's entries in
+    /// `arena`: a delta, the common kind at VDI scale, owns no heap allocation of its own.
     struct Leaf: Sendable {
-        var live = false
         var refs: UInt32 = 0
+        /// Dense: the delta leaves built on it.
         var baseUsers: UInt32 = 0
         /// For a delta: its dense base. `noLeaf` for a dense leaf.
         var base: UInt32 = BlockStore.noLeaf
-        /// Dense: `leafSize` block ids.
-        var slots: [Block] = []
-        /// Delta: (offset << 32 | block), sorted by offset.
-        var entries: [UInt64] = []
-        /// Dense: the deltas built on it (for the shadow counts, built when first needed).
-        var deltas: [UInt32] = []
         /// Delta: its position in its base's `deltas`.
         var baseIndex: UInt32 = 0
-        /// Dense, once no directory reads it directly: per offset, how many of its deltas
-        /// override it. Empty while a direct reader exists (then no slot can die).
-        var shadow: [UInt32] = []
+        /// Dense: its index in `dense`. Delta: the start of its chunk in `arena`.
+        var data: UInt32 = 0
+        /// Delta: its entries (offset << 32 | block, sorted by offset) and its chunk's class.
+        var count: UInt16 = 0
+        var sizeClass: UInt8 = 0
+        var live = false
         var isDense: Bool { base == BlockStore.noLeaf }
+    }
+
+    /// What only a dense leaf has.
+    struct DenseLeaf: Sendable {
+        /// `leafSize` block ids.
+        var slots: [Block]
+        /// The deltas built on it (for the shadow counts, built when first needed).
+        var deltas: [UInt32] = []
+        /// Once no directory reads it directly: per offset, how many of its deltas override it.
+        /// Empty while a direct reader exists (then no slot can die).
+        var shadow: [UInt32] = []
     }
 
     public init(capacity: Int) {
@@ -295,9 +309,98 @@ public struct BlockStore: Sendable {
         return UInt32(leaves.count - 1)
     }
 
+    /// A new dense leaf read by `refs` directory slots.
+    mutating func newDenseLeaf(refs: UInt32, slots: [Block]) -> UInt32 {
+        let index: UInt32
+        if let reused = freeDense.popLast() {
+            index = reused
+            dense[Int(index)] = DenseLeaf(slots: slots)
+        } else {
+            index = UInt32(dense.count)
+            dense.append(DenseLeaf(slots: slots))
+        }
+        return newLeaf(Leaf(refs: refs, data: index))
+    }
+
+    /// A new delta over `base` (not yet attached) with room for `capacity` entries, none set.
+    mutating func newDeltaLeaf(refs: UInt32, base: UInt32, capacity: Int) -> UInt32 {
+        let sizeClass = EntryArena.sizeClass(for: capacity)
+        return newLeaf(Leaf(refs: refs, base: base, data: arena.allocate(sizeClass), sizeClass: sizeClass))
+    }
+
     mutating func freeLeaf(_ id: UInt32) {
+        let leaf = leaves[Int(id)]
+        if leaf.isDense {
+            dense[Int(leaf.data)] = DenseLeaf(slots: [])
+            freeDense.append(leaf.data)
+        } else {
+            arena.release(leaf.data, leaf.sizeClass)
+        }
         leaves[Int(id)] = Leaf()
         freeLeaves.append(id)
+    }
+
+    /// The index in `dense` of dense leaf `leaf`.
+    @inline(__always)
+    func denseIndex(_ leaf: UInt32) -> Int { Int(leaves[Int(leaf)].data) }
+
+    /// The range of `arena.storage` holding delta `leaf`'s entries.
+    @inline(__always)
+    func entryRange(_ leaf: UInt32) -> Range<Int> {
+        let start = Int(leaves[Int(leaf)].data)
+        return start..<(start + Int(leaves[Int(leaf)].count))
+    }
+
+    /// A copy of delta `leaf`'s entries, for passes that change the store while walking them.
+    func entryArray(_ leaf: UInt32) -> [UInt64] { Array(arena.storage[entryRange(leaf)]) }
+
+    /// Binary search of delta `leaf`'s entries for `offset`.
+    @inline(__always)
+    func searchEntries(_ leaf: UInt32, _ offset: Int) -> (found: Bool, index: Int) {
+        let range = entryRange(leaf)
+        return arena.storage.withUnsafeBufferPointer { Self.search(UnsafeBufferPointer(rebasing: $0[range]), offset) }
+    }
+
+    /// Makes room for `n` entries at position `i` of delta `leaf`, moving it to a chunk of a
+    /// larger class when its own is full; the caller fills `entryRange(leaf)[i ..< i + n]`.
+    mutating func openGap(_ leaf: UInt32, at i: Int, _ n: Int) {
+        let l = Int(leaf)
+        let count = Int(leaves[l].count), start = Int(leaves[l].data), sizeClass = leaves[l].sizeClass
+        let stride = MemoryLayout<UInt64>.stride
+        if count + n <= EntryArena.capacity(sizeClass) {
+            arena.storage.withUnsafeMutableBufferPointer { s in
+                guard let p = s.baseAddress, count > i else { return }
+                UnsafeMutableRawPointer(p + start + i + n).copyMemory(from: p + start + i, byteCount: (count - i) * stride)
+            }
+        } else {
+            let larger = EntryArena.sizeClass(for: count + n)
+            let moved = Int(arena.allocate(larger))
+            arena.storage.withUnsafeMutableBufferPointer { s in
+                guard let p = s.baseAddress else { return }
+                UnsafeMutableRawPointer(p + moved).copyMemory(from: p + start, byteCount: i * stride)
+                UnsafeMutableRawPointer(p + moved + i + n).copyMemory(from: p + start + i, byteCount: (count - i) * stride)
+            }
+            arena.release(UInt32(start), sizeClass)
+            leaves[l].data = UInt32(moved)
+            leaves[l].sizeClass = larger
+        }
+        leaves[l].count = UInt16(count + n)
+    }
+
+    /// Replaces delta `leaf`'s entries with `values` (sorted by offset).
+    mutating func setEntries(_ leaf: UInt32, _ values: [UInt64]) {
+        let l = Int(leaf)
+        let sizeClass = EntryArena.sizeClass(for: values.count)
+        if sizeClass > leaves[l].sizeClass {
+            arena.release(leaves[l].data, leaves[l].sizeClass)
+            leaves[l].data = arena.allocate(sizeClass)
+            leaves[l].sizeClass = sizeClass
+        }
+        leaves[l].count = UInt16(values.count)
+        let start = Int(leaves[l].data)
+        arena.storage.withUnsafeMutableBufferPointer { s in
+            for (k, value) in values.enumerated() { s[start + k] = value }
+        }
     }
 
     /// Makes the leaf at directory slot `li` of `map` a dense leaf only this map uses: a shared
@@ -309,11 +412,11 @@ public struct BlockStore: Sendable {
         let l = Int(leaf)
         if leaves[l].isDense {
             guard leaves[l].refs > 1 || leaves[l].baseUsers > 0 else { return }
-            let slots = leaves[l].slots
+            let slots = dense[denseIndex(leaf)].slots
             retainAll(slots)
             leaves[l].refs -= 1
             dropReader(of: leaf)
-            map.directory[li] = newLeaf(Leaf(refs: 1, slots: slots))
+            map.directory[li] = newDenseLeaf(refs: 1, slots: slots)
             stats.denseLeavesCreated += 1
         } else {
             let own = leaves[l].refs > 1 ? copyDelta(leaf) : leaf
@@ -323,49 +426,50 @@ public struct BlockStore: Sendable {
 
     /// Registers `delta` (holding its entries already) as a user of dense leaf `base`.
     mutating func attach(_ delta: UInt32, to base: UInt32) {
-        let b = Int(base)
-        leaves[Int(delta)].baseIndex = UInt32(leaves[b].deltas.count)
-        leaves[b].deltas.append(delta)
+        let b = Int(base), bd = denseIndex(base)
+        leaves[Int(delta)].baseIndex = UInt32(dense[bd].deltas.count)
+        dense[bd].deltas.append(delta)
         leaves[b].baseUsers += 1
-        if !leaves[b].shadow.isEmpty {
-            for e in leaves[Int(delta)].entries { leaves[b].shadow[Int(e >> 32)] += 1 }
+        if !dense[bd].shadow.isEmpty {
+            for e in entryArray(delta) { dense[bd].shadow[Int(e >> 32)] += 1 }
         }
     }
 
     /// Removes `delta` from its base's users; its entries stay as they are.
     mutating func detach(_ delta: UInt32) {
-        let b = Int(leaves[Int(delta)].base)
+        let b = Int(leaves[Int(delta)].base), bd = Int(leaves[b].data)
         let i = Int(leaves[Int(delta)].baseIndex)
-        let last = leaves[b].deltas.removeLast()
+        let last = dense[bd].deltas.removeLast()
         if last != delta {
-            leaves[b].deltas[i] = last
+            dense[bd].deltas[i] = last
             leaves[Int(last)].baseIndex = UInt32(i)
         }
         leaves[b].baseUsers -= 1
-        if !leaves[b].shadow.isEmpty {
-            for e in leaves[Int(delta)].entries { leaves[b].shadow[Int(e >> 32)] -= 1 }
+        if !dense[bd].shadow.isEmpty {
+            for e in entryArray(delta) { dense[bd].shadow[Int(e >> 32)] -= 1 }
         }
     }
 
     /// Builds `base`'s shadow counts from its deltas, once no directory reads it directly.
     mutating func materializeShadow(_ base: UInt32) {
-        let b = Int(base)
-        guard leaves[b].shadow.isEmpty, leaves[b].refs == 0, leaves[b].baseUsers > 0 else { return }
+        let b = Int(base), bd = denseIndex(base)
+        guard dense[bd].shadow.isEmpty, leaves[b].refs == 0, leaves[b].baseUsers > 0 else { return }
         var shadow = [UInt32](repeating: 0, count: Self.leafSize)
-        for d in leaves[b].deltas {
-            for e in leaves[Int(d)].entries { shadow[Int(e >> 32)] += 1 }
+        for d in dense[bd].deltas {
+            for k in entryRange(d) { shadow[Int(arena.storage[k] >> 32)] += 1 }
         }
-        leaves[b].shadow = shadow
+        dense[bd].shadow = shadow
     }
 
     /// An entry for `offset` was just added to a delta over `base`: release the base's block
     /// there if that delta was its last reader.
+    @inline(__always)
     mutating func noteOverride(_ base: UInt32, _ offset: Int) {
-        let b = Int(base)
-        guard !leaves[b].shadow.isEmpty else { return }  // a direct reader still sees every slot
-        leaves[b].shadow[offset] += 1
-        if leaves[b].shadow[offset] == leaves[b].baseUsers {  // refs == 0 once shadow exists
-            let old = leaves[b].slots[offset]
+        let b = Int(base), bd = denseIndex(base)
+        guard !dense[bd].shadow.isEmpty else { return }  // a direct reader still sees every slot
+        dense[bd].shadow[offset] += 1
+        if dense[bd].shadow[offset] == leaves[b].baseUsers {  // refs == 0 once shadow exists
+            let old = dense[bd].slots[offset]
             if old != Self.hole { release(old) }
         }
     }
@@ -374,12 +478,12 @@ public struct BlockStore: Sendable {
     /// blocks of slots nobody reads any more, and the leaf itself when nothing uses it.
     /// - Complexity: O(1) when the base has no deltas; O(leafSize) otherwise.
     mutating func dropReader(of base: UInt32, keeping kept: [UInt64] = []) {
-        let b = Int(base)
+        let b = Int(base), bd = denseIndex(base)
         let remaining = leaves[b].refs + leaves[b].baseUsers
         if remaining == 0 {
             // Every slot still read dies now (shadow <= baseUsers, so only slots in `kept` can
             // have been dead already: those the departing reader overrode).
-            var dying = leaves[b].slots
+            var dying = dense[bd].slots
             for e in kept { dying[Int(e >> 32)] = Self.hole }
             for block in dying where block != Self.hole { release(block) }
             freeLeaf(base)
@@ -390,8 +494,8 @@ public struct BlockStore: Sendable {
         // every remaining delta overrides it: shadow == baseUsers.
         materializeShadow(base)
         var dead: [Block] = []
-        leaves[b].shadow.withUnsafeBufferPointer { shadow in
-            leaves[b].slots.withUnsafeBufferPointer { slots in
+        dense[bd].shadow.withUnsafeBufferPointer { shadow in
+            dense[bd].slots.withUnsafeBufferPointer { slots in
                 var next = 0
                 for o in 0..<Self.leafSize where shadow[o] == remaining {
                     while next < kept.count && Int(kept[next] >> 32) < o { next += 1 }
@@ -413,7 +517,7 @@ public struct BlockStore: Sendable {
         }
         guard leaves[l].refs == 0 else { return }
         let base = leaves[l].base
-        let entries = leaves[l].entries
+        let entries = entryArray(leaf)
         for e in entries {
             let block = Block(truncatingIfNeeded: e)
             if block != Self.hole { release(block) }
@@ -423,9 +527,9 @@ public struct BlockStore: Sendable {
         dropReader(of: base, keeping: entries)
     }
 
-    /// Binary search of a delta's entries for `offset`.
+    /// Binary search of sorted entries for `offset`.
     @inline(__always)
-    static func search(_ entries: [UInt64], _ offset: Int) -> (found: Bool, index: Int) {
+    static func search(_ entries: UnsafeBufferPointer<UInt64>, _ offset: Int) -> (found: Bool, index: Int) {
         var lo = 0, hi = entries.count
         let key = UInt64(offset)
         while lo < hi {
@@ -439,15 +543,25 @@ public struct BlockStore: Sendable {
 
     /// A private copy of shared delta `leaf` (its entries gain a reader).
     mutating func copyDelta(_ leaf: UInt32) -> UInt32 {
-        let base = leaves[Int(leaf)].base
-        let entries = leaves[Int(leaf)].entries
-        for e in entries {
-            let block = Block(truncatingIfNeeded: e)
-            if block != Self.hole { retain(block) }
+        let l = Int(leaf)
+        let base = leaves[l].base, count = Int(leaves[l].count)
+        let from = entryRange(leaf)
+        refCount.withUnsafeMutableBufferPointer { rc in
+            arena.storage.withUnsafeBufferPointer { s in
+                for k in from {
+                    let block = Block(truncatingIfNeeded: s[k])
+                    if block != Self.hole { rc[Int(block)] += 1 }
+                }
+            }
         }
-        leaves[Int(leaf)].refs -= 1
+        leaves[l].refs -= 1
         stats.deltaCopies += 1
-        let copy = newLeaf(Leaf(refs: 1, base: base, entries: entries))
+        let copy = newDeltaLeaf(refs: 1, base: base, capacity: count)
+        let to = Int(leaves[Int(copy)].data)
+        arena.storage.withUnsafeMutableBufferPointer { s in
+            for k in 0..<count { s[to + k] = s[from.lowerBound + k] }
+        }
+        leaves[Int(copy)].count = UInt16(count)
         attach(copy, to: base)
         return copy
     }
@@ -455,8 +569,8 @@ public struct BlockStore: Sendable {
     /// Turns unshared delta `leaf` into a dense leaf; returns the new leaf id.
     mutating func promote(_ leaf: UInt32) -> UInt32 {
         let base = leaves[Int(leaf)].base
-        let entries = leaves[Int(leaf)].entries
-        var slots = leaves[Int(base)].slots
+        let entries = entryArray(leaf)
+        var slots = dense[denseIndex(base)].slots
         // The new leaf reads the base's blocks at the offsets the delta did not override...
         for e in entries { slots[Int(e >> 32)] = Self.hole }
         retainAll(slots)
@@ -467,7 +581,7 @@ public struct BlockStore: Sendable {
         freeLeaf(leaf)
         dropReader(of: base, keeping: entries)
         stats.promotions += 1
-        return newLeaf(Leaf(refs: refs, slots: slots))
+        return newDenseLeaf(refs: refs, slots: slots)
     }
 
     // MARK: Maps
@@ -484,11 +598,11 @@ public struct BlockStore: Sendable {
         if leaf == Self.noLeaf { return Self.hole }
         let offset = index & Self.leafMask
         let base = leaves[Int(leaf)].base
-        if base == Self.noLeaf { return leaves[Int(leaf)].slots[offset] }
-        return leaves.withUnsafeBufferPointer { all in
-            let entries = all[Int(leaf)].entries
-            let (found, i) = Self.search(entries, offset)
-            return found ? Block(truncatingIfNeeded: entries[i]) : all[Int(base)].slots[offset]
+        if base == Self.noLeaf { return dense[denseIndex(leaf)].slots[offset] }
+        let range = entryRange(leaf)
+        return arena.storage.withUnsafeBufferPointer { s in
+            let (found, i) = Self.search(UnsafeBufferPointer(rebasing: s[range]), offset)
+            return found ? Block(truncatingIfNeeded: s[range.lowerBound + i]) : dense[denseIndex(base)].slots[offset]
         }
     }
 
@@ -531,7 +645,7 @@ public struct BlockStore: Sendable {
                 continue
             }
             var newlyMapped = 0
-            leaves[l].slots.withUnsafeMutableBufferPointer { slots in
+            dense[denseIndex(leaf)].slots.withUnsafeMutableBufferPointer { slots in
                 refCount.withUnsafeMutableBufferPointer { rc in
                     for r in j..<end {
                         let o = Int(remaps[r] >> 32) & Self.leafMask
@@ -593,28 +707,31 @@ public struct BlockStore: Sendable {
         if leaf == Self.noLeaf {
             var slots = [Block](repeating: Self.hole, count: Self.leafSize)
             slots[offset] = block
-            map.directory[li] = newLeaf(Leaf(refs: 1, slots: slots))
+            map.directory[li] = newDenseLeaf(refs: 1, slots: slots)
             stats.denseLeavesCreated += 1
             if block != Self.hole { map.mappedBlocks += 1 }
             return Self.hole
         }
         let l = Int(leaf)
         if leaves[l].isDense {
-            let old = leaves[l].slots[offset]
+            let ld = denseIndex(leaf)
+            let old = dense[ld].slots[offset]
             if leaves[l].refs == 1 && leaves[l].baseUsers == 0 {
-                leaves[l].slots[offset] = block
+                dense[ld].slots[offset] = block
                 if old != Self.hole { release(old) }
             } else {
                 // Shared: this map now reads the leaf through a new delta.
                 leaves[l].refs -= 1
-                let delta = newLeaf(Leaf(refs: 1, base: leaf, entries: [UInt64(offset) << 32 | UInt64(block)]))
+                let delta = newDeltaLeaf(refs: 1, base: leaf, capacity: 1)
+                arena.storage[Int(leaves[Int(delta)].data)] = UInt64(offset) << 32 | UInt64(block)
+                leaves[Int(delta)].count = 1
                 attach(delta, to: leaf)
                 map.directory[li] = delta
                 stats.deltaLeavesCreated += 1
                 if leaves[l].refs == 0 {
                     // The last direct reader became this delta: only `offset` can have died.
                     materializeShadow(leaf)
-                    if leaves[l].shadow[offset] == leaves[l].baseUsers && old != Self.hole { release(old) }
+                    if dense[ld].shadow[offset] == leaves[l].baseUsers && old != Self.hole { release(old) }
                 }
             }
             map.mappedBlocks += (old == Self.hole ? 1 : 0) - (block == Self.hole ? 1 : 0)
@@ -625,22 +742,21 @@ public struct BlockStore: Sendable {
             map.directory[li] = leaf
         }
         let d = Int(leaf)
-        let (found, i) = Self.search(leaves[d].entries, offset)
+        let (found, i) = searchEntries(leaf, offset)
         let packed = UInt64(offset) << 32 | UInt64(block)
         var old: Block
         if found {
-            old = Block(truncatingIfNeeded: leaves[d].entries[i])
-            leaves[d].entries[i] = packed
+            let at = Int(leaves[d].data) + i
+            old = Block(truncatingIfNeeded: arena.storage[at])
+            arena.storage[at] = packed
             if old != Self.hole { release(old) }
         } else {
             let base = leaves[d].base
-            old = leaves[Int(base)].slots[offset]
-            // Grow by a quarter, not double: deltas are many and small, so slack is memory.
-            let count = leaves[d].entries.count
-            if count == leaves[d].entries.capacity { leaves[d].entries.reserveCapacity(count + max(2, count / 4)) }
-            leaves[d].entries.insert(packed, at: i)
+            old = dense[denseIndex(base)].slots[offset]
+            openGap(leaf, at: i, 1)
+            arena.storage[Int(leaves[d].data) + i] = packed
             noteOverride(base, offset)
-            if leaves[d].entries.count > Self.promoteThreshold {
+            if Int(leaves[d].count) > Self.promoteThreshold {
                 map.directory[li] = promote(leaf)
             }
         }
@@ -685,13 +801,20 @@ public struct BlockStore: Sendable {
             let n = min(Self.leafSize - offset, contents.count - done)
             var leaf = map.directory[li]
             if leaf == Self.noLeaf {
-                leaf = newLeaf(Leaf(refs: 1, slots: [Block](repeating: Self.hole, count: Self.leafSize)))
+                leaf = newDenseLeaf(refs: 1, slots: [Block](repeating: Self.hole, count: Self.leafSize))
                 stats.denseLeavesCreated += 1
                 map.directory[li] = leaf
             }
             if n >= Self.leafSize / 16 { privatize(&map, li); leaf = map.directory[li] }
             let l = Int(leaf)
             guard leaves[l].isDense && leaves[l].refs == 1 && leaves[l].baseUsers == 0 else {
+                if n == 1 {
+                    // One block (a random 4 KiB write): the single-slot path, no run arrays.
+                    let old = assign(&map, index, to: allocate(content: contents[done], owner: ownerID))
+                    if collectReplaced && old != Self.hole { replaced.append(old) }
+                    done += 1
+                    continue
+                }
                 allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
                 mergeRun(&map, li, offset: offset, blocks: fresh, replaced: &replaced, collectReplaced: collectReplaced)
                 done += n
@@ -699,7 +822,7 @@ public struct BlockStore: Sendable {
             }
             allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
             var newlyMapped = 0
-            leaves[l].slots.withUnsafeMutableBufferPointer { slots in
+            dense[denseIndex(leaf)].slots.withUnsafeMutableBufferPointer { slots in
                 refCount.withUnsafeMutableBufferPointer { rc in
                     for k in 0..<n {
                         let old = slots[offset + k]
@@ -737,7 +860,7 @@ public struct BlockStore: Sendable {
             // A shared dense leaf: this map now reads it through a new, empty delta.
             let base = leaf
             leaves[Int(base)].refs -= 1
-            leaf = newLeaf(Leaf(refs: 1, base: base, entries: []))
+            leaf = newDeltaLeaf(refs: 1, base: base, capacity: blocks.count)
             attach(leaf, to: base)
             materializeShadow(base)  // if that was the last direct reader; nothing dies yet
             stats.deltaLeavesCreated += 1
@@ -748,25 +871,33 @@ public struct BlockStore: Sendable {
         let d = Int(leaf)
         let base = leaves[d].base
         let end = offset + blocks.count
-        let (_, at) = Self.search(leaves[d].entries, offset)
-        if at == leaves[d].entries.count || Int(leaves[d].entries[at] >> 32) >= end {
+        let (_, at) = searchEntries(leaf, offset)
+        if at == Int(leaves[d].count) || Int(arena.storage[Int(leaves[d].data) + at] >> 32) >= end {
             // No entry inside the run (the usual case for sequential writes): one insert.
             var newlyMapped = 0
-            var run: [UInt64] = []
-            run.reserveCapacity(blocks.count)
-            for (k, block) in blocks.enumerated() {
-                refCount[Int(block)] += 1
-                let previous = leaves[Int(base)].slots[offset + k]
-                if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
-                run.append(UInt64(offset + k) << 32 | UInt64(block))
+            let bd = denseIndex(base)
+            // Through buffers: one uniqueness check per run, not one per block.
+            refCount.withUnsafeMutableBufferPointer { rc in
+                dense[bd].slots.withUnsafeBufferPointer { slots in
+                    for (k, block) in blocks.enumerated() {
+                        rc[Int(block)] += 1
+                        let previous = slots[offset + k]
+                        if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
+                    }
+                }
             }
-            leaves[d].entries.insert(contentsOf: run, at: at)
+            // Written straight from `blocks` into the gap, with no array of its own.
+            openGap(leaf, at: at, blocks.count)
+            let first = Int(leaves[d].data) + at
+            arena.storage.withUnsafeMutableBufferPointer { s in
+                for (k, block) in blocks.enumerated() { s[first + k] = UInt64(offset + k) << 32 | UInt64(block) }
+            }
             for k in 0..<blocks.count { noteOverride(base, offset + k) }
             map.mappedBlocks += newlyMapped
-            if leaves[d].entries.count > Self.promoteThreshold { map.directory[li] = promote(leaf) }
+            if Int(leaves[d].count) > Self.promoteThreshold { map.directory[li] = promote(leaf) }
             return
         }
-        let old = leaves[d].entries
+        let old = entryArray(leaf)
         var merged: [UInt64] = []
         merged.reserveCapacity(old.count + blocks.count)
         var newOffsets: [Int] = []
@@ -782,14 +913,14 @@ public struct BlockStore: Sendable {
                 i += 1
                 if previous != Self.hole { release(previous) }
             } else {
-                previous = leaves[Int(base)].slots[o]
+                previous = dense[denseIndex(base)].slots[o]
                 newOffsets.append(o)
             }
             if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
             merged.append(UInt64(o) << 32 | UInt64(block))
         }
         while i < old.count { merged.append(old[i]); i += 1 }
-        leaves[d].entries = merged
+        setEntries(leaf, merged)
         for o in newOffsets { noteOverride(base, o) }
         map.mappedBlocks += newlyMapped
         if merged.count > Self.promoteThreshold { map.directory[li] = promote(leaf) }
@@ -831,13 +962,16 @@ public struct BlockStore: Sendable {
     func withView<R>(of leaf: UInt32, count: Int, scratch: inout [Block], _ body: (UnsafeBufferPointer<Block>) -> R) -> R {
         let base = leaves[Int(leaf)].base
         if base == Self.noLeaf {
-            return leaves[Int(leaf)].slots.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+            return dense[denseIndex(leaf)].slots.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
         }
         // Copied into the caller's buffer, reused leaf after leaf (no allocation per delta).
         if scratch.count != Self.leafSize { scratch = [Block](repeating: Self.hole, count: Self.leafSize) }
         scratch.withUnsafeMutableBufferPointer { out in
-            leaves[Int(base)].slots.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0) }
-            for e in leaves[Int(leaf)].entries { out[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
+            dense[denseIndex(base)].slots.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0) }
+            for k in entryRange(leaf) {
+                let e = arena.storage[k]
+                out[Int(e >> 32)] = Block(truncatingIfNeeded: e)
+            }
         }
         return scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
     }
@@ -925,9 +1059,9 @@ extension BlockStore {
         var total = [UInt32](repeating: 0, count: refCount.count)
         var deltaRefs = [UInt32](repeating: 0, count: leaves.count)
         var overriding: [Int: [UInt32]] = [:]
-        for leaf in leaves where leaf.live && !leaf.isDense {
+        for (id, leaf) in leaves.enumerated() where leaf.live && !leaf.isDense {
             deltaRefs[Int(leaf.base)] += leaf.refs
-            for e in leaf.entries {
+            for e in entryArray(UInt32(id)) {
                 overriding[Int(leaf.base), default: [UInt32](repeating: 0, count: Self.leafSize)][Int(e >> 32)] += leaf.refs
                 let block = Block(truncatingIfNeeded: e)
                 if block != Self.hole { total[Int(block)] += leaf.refs }
@@ -936,9 +1070,10 @@ extension BlockStore {
         for (id, leaf) in leaves.enumerated() where leaf.live && leaf.isDense {
             let weight = leaf.refs + deltaRefs[id]
             let over = overriding[id]
-            for o in 0..<Self.leafSize where leaf.slots[o] != Self.hole {
+            let slots = dense[Int(leaf.data)].slots
+            for o in 0..<Self.leafSize where slots[o] != Self.hole {
                 let w = weight - (over?[o] ?? 0)
-                if w > 0 { total[Int(leaf.slots[o])] += w }
+                if w > 0 { total[Int(slots[o])] += w }
             }
         }
         return total

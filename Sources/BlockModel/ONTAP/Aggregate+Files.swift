@@ -87,7 +87,8 @@ extension Aggregate {
     /// True when a tree, user or group quota limits `f`.
     func quotaApplies(_ v: Volume, _ f: StoredFile) -> Bool {
         if let q = f.attributes.qtree, (v.qtrees[q] ?? nil) != nil { return true }
-        return v.quotas["user:" + f.attributes.user] != nil || v.quotas["group:" + f.attributes.group] != nil
+        // Most volumes have no user or group quota: no key strings built per write then.
+        return !v.quotas.isEmpty && (v.quotas["user:" + f.attributes.user] != nil || v.quotas["group:" + f.attributes.group] != nil)
     }
 
     /// Writes scattered blocks in one operation (a burst of random 4 KiB writes): block
@@ -111,12 +112,16 @@ extension Aggregate {
             try requireSpace(v, blocks: indices.count, covered: min(indices.count, lunReservedUnused(f)))
         }
         // In index order (stable, so a later write to the same block still wins): writes to
-        // one leaf then follow each other and its bookkeeping stays in cache.
-        let order = indices.indices.sorted { indices[$0] < indices[$1] || (indices[$0] == indices[$1] && $0 < $1) }
+        // one leaf then follow each other and its bookkeeping stays in cache. Keys are
+        // index << 32 | position, radix-sorted by the index bits (linear, and stable).
+        var order = indices.enumerated().map { UInt64($0.element) << 32 | UInt64($0.offset) }
+        let highest = indices.max() ?? 0
+        order.withUnsafeMutableBufferPointer { radixSort($0, shift: 32, bits: max(1, Int.bitWidth - highest.leadingZeroBitCount)) }
         var v = volumes.removeValue(forKey: volume)!
         var f = v.files.removeValue(forKey: path)!
         let collect = !v.sharing.isEmpty
-        for k in order {
+        for key in order {
+            let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
             let old = store.overwrite(&f.map, indices[k], content: contents[k], owner: f.owner)
             if collect && old != BlockStore.hole { v.dropPointer(old) }
         }
