@@ -18,6 +18,12 @@
 /// grows past `promoteThreshold` entries becomes a dense leaf of its own (it is then cheaper).
 /// A delta's base is always dense, so a read is one directory step and at most one binary search.
 ///
+/// ## Why an arena
+/// At VDI scale most leaves are deltas of ~10 entries. A leaf is a 24-byte record of plain
+/// data and a delta's entries are a size-classed chunk of one `EntryArena`, so a delta owns no
+/// heap array: creating, growing, copying or promoting one calls no malloc, and a delta costs
+/// ~125 bytes instead of ~190.
+///
 /// ## Reference counting, exactly
 /// `refCount[b]` is the number of *leaf objects* that read block `b` (not the number of maps:
 /// a leaf shared by 200 maps reads its blocks once). A block is free iff its count is 0.

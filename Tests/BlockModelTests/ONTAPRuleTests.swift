@@ -346,4 +346,56 @@ struct ScatteredWriteTests {
         #expect(Fixture.error { try a.write("vol", "f", indices: [3000], contents: [1]) }
                 == .outOfRange(volume: "vol", path: "f", start: 3000, count: 1, sizeBlocks: 3000))
     }
+
+    /// A long burst into a clone grows delta leaves through every chunk size of the entry arena
+    /// and past promotion (over 256 entries in a leaf), with many writes per leaf.
+    @Test func aLongBurstIntoACloneEqualsTheSameSingleWrites() throws {
+        var a = try Fixture.volumeWithFile(blocks: 4096, capacity: 60_000)
+        try a.createSnapshot("vol", "s")
+        try a.createVolumeClone("c", parent: "vol", snapshot: "s")
+        var b = a
+        var state: UInt64 = 7
+        var indices: [Int] = [], contents: [UInt64] = []
+        for k in 0..<6000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            // Half of them into one leaf, so it passes the promotion threshold.
+            indices.append(k % 2 == 0 ? Int(state >> 33) % 1024 : Int(state >> 33) % 4096)
+            contents.append(100_000 + UInt64(k))
+        }
+        try a.write("c", "f", indices: indices, contents: contents)
+        for (i, c) in zip(indices, contents) { try b.write("c", "f", at: i, contents: [c]) }
+        #expect(a.accounting() == b.accounting())
+        #expect(try a.contents("c", "f") == b.contents("c", "f"))
+        #expect(try a.contents("vol", "f") == (1...4096).map { UInt64($0) }, "the parent is untouched")
+    }
+
+    @Test func aBurstOfRunsEqualsTheSameRunsOneCallEach() throws {
+        var a = try Fixture.volumeWithFile(blocks: 3000)
+        try a.createSnapshot("vol", "s")
+        var b = a
+        // Within a leaf, across two leaves, overlapping the first (the later run wins), one long
+        // enough to make its leaf private, and the file's last blocks.
+        let runs = [10..<26, 1020..<1030, 15..<20, 100..<200, 2990..<3000]
+        var contents: [UInt64] = []
+        for run in runs { contents += run.map { UInt64(50_000 + $0 * 10 + contents.count) } }
+        try a.write("vol", "f", runs: runs, contents: contents)
+        var done = 0
+        for run in runs {
+            try b.write("vol", "f", at: run.lowerBound, contents: Array(contents[done..<(done + run.count)]))
+            done += run.count
+        }
+        #expect(a.accounting() == b.accounting())
+        #expect(try a.contents("vol", "f") == b.contents("vol", "f"))
+        // The third run starts after 16 + 10 contents: its first block is contents[26].
+        #expect(try a.contents("vol", "f")[15] == contents[26], "the third run's first block")
+        #expect(try a.contents("vol", "f")[14] == 50_000 + 140, "the first run's fifth block")
+        #expect(try a.contents("vol", snapshot: "s", "f")[15] == 16, "the Snapshot copy keeps the old block")
+        // Refused whole: nothing changes.
+        let before = a.accounting()
+        #expect(Fixture.error { try a.write("vol", "f", runs: [0..<2, 2999..<3001], contents: [1, 2, 3, 4]) }
+                == .outOfRange(volume: "vol", path: "f", start: 2999, count: 2, sizeBlocks: 3000))
+        #expect(Fixture.error { try a.write("vol", "f", runs: [0..<2], contents: [1]) }
+                == .invalidArgument("runs of 2 blocks for 1 contents"))
+        #expect(a.accounting() == before)
+    }
 }

@@ -55,18 +55,39 @@ extension Aggregate {
     /// - Throws: `outOfRange`, `treeQuotaExceeded`, `userQuotaExceeded`, `outOfSpace`; then
     ///   nothing was written.
     public mutating func write(_ volume: String, _ path: String, at start: Int, contents: [UInt64]) throws(ModelError) {
+        try write(volume, path, runs: CollectionOfOne(start..<(start + contents.count)), contents: contents)
+    }
+
+    /// Writes several runs in one operation (a burst of sequential writes): the blocks of
+    /// `runs[0]` get the first `runs[0].count` contents, and so on. Checked once, applied in
+    /// order (where runs overlap, the later one wins), all or nothing like
+    /// `write(_:_:at:contents:)`.
+    /// - Throws: `invalidArgument` when the runs do not cover `contents.count` blocks, then as
+    ///   `write(_:_:at:contents:)`.
+    public mutating func write(_ volume: String, _ path: String, runs: some Collection<Range<Int>>,
+                               contents: [UInt64]) throws(ModelError) {
+        let total = runs.reduce(0) { $0 + $1.count }
+        guard total == contents.count else {
+            throw .invalidArgument("runs of \(total) blocks for \(contents.count) contents")
+        }
         do {  // Checks, on copies that are gone before anything is applied.
             let v = try self.volume(volume)
             let f = try file(v, path)
-            guard start >= 0, start + contents.count <= f.sizeBlocks else {
-                throw .outOfRange(volume: volume, path: path, start: start, count: contents.count, sizeBlocks: f.sizeBlocks)
+            for run in runs where run.lowerBound < 0 || run.upperBound > f.sizeBlocks {
+                throw .outOfRange(volume: volume, path: path, start: run.lowerBound, count: run.count, sizeBlocks: f.sizeBlocks)
             }
             if quotaApplies(v, f) {
                 var newlyMapped = 0
-                for i in start..<(start + contents.count) where store.read(f.map, i) == BlockStore.hole { newlyMapped += 1 }
+                if runs.count == 1 {
+                    for run in runs { for i in run where store.read(f.map, i) == BlockStore.hole { newlyMapped += 1 } }
+                } else {
+                    var holes = Set<Int>()  // overlapping runs fill a hole once
+                    for run in runs { for i in run where store.read(f.map, i) == BlockStore.hole { holes.insert(i) } }
+                    newlyMapped = holes.count
+                }
                 try checkQuotas(v, f, adding: newlyMapped)
             }
-            try requireSpace(v, blocks: contents.count, covered: min(contents.count, lunReservedUnused(f)))
+            try requireSpace(v, blocks: total, covered: min(total, lunReservedUnused(f)))
         }
         // Apply on the volume and file taken out of their dictionaries, so each is uniquely
         // referenced and its arrays are mutated in place, never copied.
@@ -74,11 +95,16 @@ extension Aggregate {
         var f = v.files.removeValue(forKey: path)!
         var replaced: [BlockStore.Block] = []
         let collect = !v.sharing.isEmpty
-        contents.withUnsafeBufferPointer {
-            store.writeRun(&f.map, at: start, contents: $0, owner: f.owner, replaced: &replaced, collectReplaced: collect)
+        contents.withUnsafeBufferPointer { all in
+            var done = 0
+            for run in runs {
+                store.writeRun(&f.map, at: run.lowerBound, contents: UnsafeBufferPointer(rebasing: all[done..<(done + run.count)]),
+                               owner: f.owner, replaced: &replaced, collectReplaced: collect)
+                done += run.count
+            }
         }
         for old in replaced { v.dropPointer(old) }
-        logWrites(&v, &f, start..<(start + contents.count))
+        logWrites(&v, &f, runs.lazy.flatMap { $0 })
         v.files[path] = f
         volumes[volume] = v
         checkAfterOperation()
@@ -119,12 +145,13 @@ extension Aggregate {
         order.withUnsafeMutableBufferPointer { radixSort($0, shift: 32, bits: max(1, Int.bitWidth - highest.leadingZeroBitCount)) }
         var v = volumes.removeValue(forKey: volume)!
         var f = v.files.removeValue(forKey: path)!
-        let collect = !v.sharing.isEmpty
-        for key in order {
-            let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
-            let old = store.overwrite(&f.map, indices[k], content: contents[k], owner: f.owner)
-            if collect && old != BlockStore.hole { v.dropPointer(old) }
+        var replaced: [BlockStore.Block] = []
+        order.withUnsafeBufferPointer { keys in
+            contents.withUnsafeBufferPointer {
+                store.overwrite(&f.map, burst: keys, contents: $0, owner: f.owner, replaced: &replaced, collectReplaced: !v.sharing.isEmpty)
+            }
         }
+        for old in replaced { v.dropPointer(old) }
         logWrites(&v, &f, indices)
         v.files[path] = f
         volumes[volume] = v

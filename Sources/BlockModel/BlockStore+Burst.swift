@@ -1,0 +1,62 @@
+import CPrefetch
+
+/// Bursts of scattered single-block writes (random 4 KiB overwrites), with lookups run ahead.
+///
+/// Each random write lands in its own leaf: its leaf record, its delta entries (or dense slot)
+/// and the base leaf's slot are separate cache misses, and one write's misses do not depend on
+/// the next write's. So while write j is applied, the leaf record of write j + `lead` and the
+/// entries and slot of write j + `lead / 2` (whose record has arrived by then) are prefetched:
+/// the misses of a burst overlap instead of following one another. The writes themselves are
+/// exactly `overwrite`'s, in the same order.
+extension BlockStore {
+    /// Writes ahead of the one applied whose lookups are prefetched.
+    static let burstLead = 8
+
+    /// For each key of `order` (`index << 32 | k`, ascending by index), points slot `index` of
+    /// `map` at a new block with `contents[k]` charged to `ownerID`, as `overwrite` does, in
+    /// that order. Blocks the slots pointed at before (not holes) are appended to `replaced`
+    /// when `collectReplaced` is set.
+    /// - Precondition: `freeBlocks >= order.count`.
+    /// - Complexity: O(1) amortised per write, as `overwrite`.
+    public mutating func overwrite(_ map: inout BlockMap, burst order: UnsafeBufferPointer<UInt64>, contents: UnsafeBufferPointer<UInt64>,
+                                   owner ownerID: UInt32, replaced: inout [Block], collectReplaced: Bool) {
+        precondition(freeBlocks >= order.count, "burst on a full store")
+        let lead = Self.burstLead
+        for j in 0..<order.count {
+            if j + lead < order.count { prefetchRecord(map, Int(order[j + lead] >> 32)) }
+            if j + lead / 2 < order.count { prefetchSlot(map, Int(order[j + lead / 2] >> 32)) }
+            let k = Int(truncatingIfNeeded: order[j] & 0xFFFF_FFFF)
+            let old = assign(&map, Int(order[j] >> 32), to: allocate(content: contents[k], owner: ownerID))
+            if collectReplaced && old != Self.hole { replaced.append(old) }
+        }
+    }
+
+    /// Starts loading the record of the leaf holding slot `index` of `map`.
+    @inline(__always)
+    func prefetchRecord(_ map: BlockMap, _ index: Int) {
+        let leaf = map.directory[index >> Self.leafShift]
+        guard leaf != Self.noLeaf else { return }
+        leaves.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(leaf) }) }
+    }
+
+    /// Starts loading what a write to slot `index` of `map` reads after the leaf record: a
+    /// dense leaf's slot, or a delta's entries and its base's slot.
+    @inline(__always)
+    func prefetchSlot(_ map: BlockMap, _ index: Int) {
+        let leaf = map.directory[index >> Self.leafShift]
+        guard leaf != Self.noLeaf else { return }
+        let record = leaves[Int(leaf)]
+        let offset = index & Self.leafMask
+        var slotsOf = leaf
+        if !record.isDense {
+            slotsOf = record.base
+            arena.storage.withUnsafeBufferPointer { s in
+                guard let p = s.baseAddress else { return }
+                // A delta's ~10 entries span up to two cache lines.
+                clonesim_prefetch(p + Int(record.data))
+                if record.count > 8 { clonesim_prefetch(p + Int(record.data) + 8) }
+            }
+        }
+        dense[denseIndex(slotsOf)].slots.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + offset }) }
+    }
+}
