@@ -57,6 +57,7 @@ extension BlockStore {
                 if record.count > 8 { clonesim_prefetch(p + Int(record.data) + 8) }
             }
         }
-        dense[denseIndex(slotsOf)].slots.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + offset }) }
+        let slot = slotStart(slotsOf) + offset
+        slotArena.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + slot }) }
     }
 }

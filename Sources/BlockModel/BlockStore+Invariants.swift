@@ -37,7 +37,7 @@ extension BlockStore {
         for (id, leaf) in leaves.enumerated() where leaf.live {
             if leaf.refs != directRefs[id] { problems.append("leaf \(id): refs \(leaf.refs) != \(directRefs[id]) directory slots") }
             if leaf.isDense {
-                if Int(leaf.data) >= dense.count || dense[Int(leaf.data)].slots.count != Self.leafSize {
+                if Int(leaf.data) >= dense.count || slotArena.count < (Int(leaf.data) + 1) << Self.leafShift {
                     problems.append("leaf \(id): dense index \(leaf.data) holds no slots")
                 }
                 if let other = denseOwner.updateValue(id, forKey: leaf.data) { problems.append("leaf \(id): dense index \(leaf.data) also \(other)'s") }
@@ -86,8 +86,10 @@ extension BlockStore {
                     problems.append("leaf \(id): delta list entry \(i) = \(d) is wrong")
                 }
             }
-            for o in 0..<data.slots.count where data.slots[o] != Self.hole {
-                if Int(leaf.refs) + Int(leaf.baseUsers) - Int(sh[o]) > 0 { expected[Int(data.slots[o])] += 1 }
+            guard slotArena.count >= (Int(leaf.data) + 1) << Self.leafShift else { continue }
+            let slots = denseSlots(UInt32(id))
+            for o in 0..<Self.leafSize where slots[o] != Self.hole {
+                if Int(leaf.refs) + Int(leaf.baseUsers) - Int(sh[o]) > 0 { expected[Int(slots[o])] += 1 }
             }
         }
         for block in pinned where Int(block) < expected.count { expected[Int(block)] += 1 }

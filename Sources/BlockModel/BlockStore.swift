@@ -18,11 +18,12 @@
 /// grows past `promoteThreshold` entries becomes a dense leaf of its own (it is then cheaper).
 /// A delta's base is always dense, so a read is one directory step and at most one binary search.
 ///
-/// ## Why an arena
-/// At VDI scale most leaves are deltas of ~10 entries. A leaf is a 24-byte record of plain
-/// data and a delta's entries are a size-classed chunk of one `EntryArena`, so a delta owns no
-/// heap array: creating, growing, copying or promoting one calls no malloc, and a delta costs
-/// ~125 bytes instead of ~190.
+/// ## Why arenas
+/// At VDI scale there are millions of leaves, most of them deltas of ~10 entries. A leaf is a
+/// 24-byte record of plain data; a dense leaf's slots are 1024 consecutive ids of one
+/// `slotArena`, a delta's entries a size-classed chunk of one `EntryArena`. So no leaf owns a
+/// heap array: creating, growing, copying or promoting a delta calls no malloc, and a write
+/// retains no array, whose header would be one more cache miss per random write.
 ///
 /// ## Reference counting, exactly
 /// `refCount[b]` is the number of *leaf objects* that read block `b` (not the number of maps:
@@ -92,6 +93,8 @@ public struct BlockStore: Sendable {
     var freeLeaves: [UInt32] = []
     var dense: [DenseLeaf] = []
     var freeDense: [UInt32] = []
+    /// Dense leaf d's `leafSize` block ids are `slotArena[d << leafShift ..< (d + 1) << leafShift]`.
+    var slotArena: [Block] = []
     var arena = EntryArena()
     /// Reused by `writeRun` so a run allocates no array of its own.
     var scratchBlocks: [Block] = []
@@ -107,8 +110,9 @@ public struct BlockStore: Sendable {
     }
 
     /// A leaf's record: 24 bytes of plain data (no references, so reading or copying one costs
-    /// no reference counting). A dense leaf's arrays live in `dense`, a delta's entries in
-    /// `arena`: a delta, the common kind at VDI scale, owns no heap allocation of its own.
+    /// no reference counting). A dense leaf's slots live in `slotArena` and its delta list in
+    /// `dense`, a delta's entries in `arena`: no leaf owns a heap allocation on the write path,
+    /// so a write retains no array (whose header would be one more cache miss).
     struct Leaf: Sendable {
         var refs: UInt32 = 0
         /// Dense: the delta leaves built on it.
@@ -126,10 +130,8 @@ public struct BlockStore: Sendable {
         var isDense: Bool { base == BlockStore.noLeaf }
     }
 
-    /// What only a dense leaf has.
+    /// What only a dense leaf has besides its slots.
     struct DenseLeaf: Sendable {
-        /// `leafSize` block ids.
-        var slots: [Block]
         /// The deltas built on it (for the shadow counts, built when first needed).
         var deltas: [UInt32] = []
         /// Once no directory reads it directly: per offset, how many of its deltas override it.
@@ -315,15 +317,21 @@ public struct BlockStore: Sendable {
         return UInt32(leaves.count - 1)
     }
 
-    /// A new dense leaf read by `refs` directory slots.
-    mutating func newDenseLeaf(refs: UInt32, slots: [Block]) -> UInt32 {
+    /// A new dense leaf read by `refs` directory slots, holding `slots` (all holes when nil).
+    mutating func newDenseLeaf(refs: UInt32, slots: [Block]? = nil) -> UInt32 {
         let index: UInt32
         if let reused = freeDense.popLast() {
             index = reused
-            dense[Int(index)] = DenseLeaf(slots: slots)
+            dense[Int(index)] = DenseLeaf()
         } else {
             index = UInt32(dense.count)
-            dense.append(DenseLeaf(slots: slots))
+            dense.append(DenseLeaf())
+            slotArena.append(contentsOf: repeatElement(Self.hole, count: Self.leafSize))
+        }
+        let range = Int(index) << Self.leafShift..<(Int(index) + 1) << Self.leafShift
+        slotArena.withUnsafeMutableBufferPointer { all in
+            let own = UnsafeMutableBufferPointer(rebasing: all[range])
+            if let slots { _ = own.update(fromContentsOf: slots) } else { own.update(repeating: Self.hole) }
         }
         return newLeaf(Leaf(refs: refs, data: index))
     }
@@ -337,7 +345,7 @@ public struct BlockStore: Sendable {
     mutating func freeLeaf(_ id: UInt32) {
         let leaf = leaves[Int(id)]
         if leaf.isDense {
-            dense[Int(leaf.data)] = DenseLeaf(slots: [])
+            dense[Int(leaf.data)] = DenseLeaf()
             freeDense.append(leaf.data)
         } else {
             arena.release(leaf.data, leaf.sizeClass)
@@ -349,6 +357,13 @@ public struct BlockStore: Sendable {
     /// The index in `dense` of dense leaf `leaf`.
     @inline(__always)
     func denseIndex(_ leaf: UInt32) -> Int { Int(leaves[Int(leaf)].data) }
+
+    /// Where dense leaf `leaf`'s slots start in `slotArena`.
+    @inline(__always)
+    func slotStart(_ leaf: UInt32) -> Int { denseIndex(leaf) << Self.leafShift }
+
+    /// A copy of dense leaf `leaf`'s slots.
+    func denseSlots(_ leaf: UInt32) -> [Block] { Array(slotArena[slotStart(leaf)..<(slotStart(leaf) + Self.leafSize)]) }
 
     /// The range of `arena.storage` holding delta `leaf`'s entries.
     @inline(__always)
@@ -418,7 +433,7 @@ public struct BlockStore: Sendable {
         let l = Int(leaf)
         if leaves[l].isDense {
             guard leaves[l].refs > 1 || leaves[l].baseUsers > 0 else { return }
-            let slots = dense[denseIndex(leaf)].slots
+            let slots = denseSlots(leaf)
             retainAll(slots)
             leaves[l].refs -= 1
             dropReader(of: leaf)
@@ -475,7 +490,7 @@ public struct BlockStore: Sendable {
         guard !dense[bd].shadow.isEmpty else { return }  // a direct reader still sees every slot
         dense[bd].shadow[offset] += 1
         if dense[bd].shadow[offset] == leaves[b].baseUsers {  // refs == 0 once shadow exists
-            let old = dense[bd].slots[offset]
+            let old = slotArena[(bd << Self.leafShift) + offset]
             if old != Self.hole { release(old) }
         }
     }
@@ -489,7 +504,7 @@ public struct BlockStore: Sendable {
         if remaining == 0 {
             // Every slot still read dies now (shadow <= baseUsers, so only slots in `kept` can
             // have been dead already: those the departing reader overrode).
-            var dying = dense[bd].slots
+            var dying = denseSlots(base)
             for e in kept { dying[Int(e >> 32)] = Self.hole }
             for block in dying where block != Self.hole { release(block) }
             freeLeaf(base)
@@ -500,8 +515,10 @@ public struct BlockStore: Sendable {
         // every remaining delta overrides it: shadow == baseUsers.
         materializeShadow(base)
         var dead: [Block] = []
+        let start = bd << Self.leafShift
         dense[bd].shadow.withUnsafeBufferPointer { shadow in
-            dense[bd].slots.withUnsafeBufferPointer { slots in
+            slotArena.withUnsafeBufferPointer { all in
+                let slots = UnsafeBufferPointer(rebasing: all[start..<(start + Self.leafSize)])
                 var next = 0
                 for o in 0..<Self.leafSize where shadow[o] == remaining {
                     while next < kept.count && Int(kept[next] >> 32) < o { next += 1 }
@@ -576,7 +593,7 @@ public struct BlockStore: Sendable {
     mutating func promote(_ leaf: UInt32) -> UInt32 {
         let base = leaves[Int(leaf)].base
         let entries = entryArray(leaf)
-        var slots = dense[denseIndex(base)].slots
+        var slots = denseSlots(base)
         // The new leaf reads the base's blocks at the offsets the delta did not override...
         for e in entries { slots[Int(e >> 32)] = Self.hole }
         retainAll(slots)
@@ -604,11 +621,11 @@ public struct BlockStore: Sendable {
         if leaf == Self.noLeaf { return Self.hole }
         let offset = index & Self.leafMask
         let base = leaves[Int(leaf)].base
-        if base == Self.noLeaf { return dense[denseIndex(leaf)].slots[offset] }
+        if base == Self.noLeaf { return slotArena[slotStart(leaf) + offset] }
         let range = entryRange(leaf)
         return arena.storage.withUnsafeBufferPointer { s in
             let (found, i) = Self.search(UnsafeBufferPointer(rebasing: s[range]), offset)
-            return found ? Block(truncatingIfNeeded: s[range.lowerBound + i]) : dense[denseIndex(base)].slots[offset]
+            return found ? Block(truncatingIfNeeded: s[range.lowerBound + i]) : slotArena[slotStart(base) + offset]
         }
     }
 
@@ -651,7 +668,9 @@ public struct BlockStore: Sendable {
                 continue
             }
             var newlyMapped = 0
-            dense[denseIndex(leaf)].slots.withUnsafeMutableBufferPointer { slots in
+            let start = slotStart(leaf)
+            slotArena.withUnsafeMutableBufferPointer { all in
+                let slots = UnsafeMutableBufferPointer(rebasing: all[start..<(start + Self.leafSize)])
                 refCount.withUnsafeMutableBufferPointer { rc in
                     for r in j..<end {
                         let o = Int(remaps[r] >> 32) & Self.leafMask
@@ -711,9 +730,9 @@ public struct BlockStore: Sendable {
         var leaf = map.directory[li]
         if block != Self.hole && retaining { retain(block) }
         if leaf == Self.noLeaf {
-            var slots = [Block](repeating: Self.hole, count: Self.leafSize)
-            slots[offset] = block
-            map.directory[li] = newDenseLeaf(refs: 1, slots: slots)
+            let fresh = newDenseLeaf(refs: 1)
+            slotArena[slotStart(fresh) + offset] = block
+            map.directory[li] = fresh
             stats.denseLeavesCreated += 1
             if block != Self.hole { map.mappedBlocks += 1 }
             return Self.hole
@@ -721,9 +740,9 @@ public struct BlockStore: Sendable {
         let l = Int(leaf)
         if leaves[l].isDense {
             let ld = denseIndex(leaf)
-            let old = dense[ld].slots[offset]
+            let old = slotArena[(ld << Self.leafShift) + offset]
             if leaves[l].refs == 1 && leaves[l].baseUsers == 0 {
-                dense[ld].slots[offset] = block
+                slotArena[(ld << Self.leafShift) + offset] = block
                 if old != Self.hole { release(old) }
             } else {
                 // Shared: this map now reads the leaf through a new delta.
@@ -758,7 +777,7 @@ public struct BlockStore: Sendable {
             if old != Self.hole { release(old) }
         } else {
             let base = leaves[d].base
-            old = dense[denseIndex(base)].slots[offset]
+            old = slotArena[slotStart(base) + offset]
             openGap(leaf, at: i, 1)
             arena.storage[Int(leaves[d].data) + i] = packed
             noteOverride(base, offset)
@@ -807,7 +826,7 @@ public struct BlockStore: Sendable {
             let n = min(Self.leafSize - offset, contents.count - done)
             var leaf = map.directory[li]
             if leaf == Self.noLeaf {
-                leaf = newDenseLeaf(refs: 1, slots: [Block](repeating: Self.hole, count: Self.leafSize))
+                leaf = newDenseLeaf(refs: 1)
                 stats.denseLeavesCreated += 1
                 map.directory[li] = leaf
             }
@@ -828,7 +847,9 @@ public struct BlockStore: Sendable {
             }
             allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
             var newlyMapped = 0
-            dense[denseIndex(leaf)].slots.withUnsafeMutableBufferPointer { slots in
+            let first = slotStart(leaf)
+            slotArena.withUnsafeMutableBufferPointer { all in
+                let slots = UnsafeMutableBufferPointer(rebasing: all[first..<(first + Self.leafSize)])
                 refCount.withUnsafeMutableBufferPointer { rc in
                     for k in 0..<n {
                         let old = slots[offset + k]
@@ -881,13 +902,13 @@ public struct BlockStore: Sendable {
         if at == Int(leaves[d].count) || Int(arena.storage[Int(leaves[d].data) + at] >> 32) >= end {
             // No entry inside the run (the usual case for sequential writes): one insert.
             var newlyMapped = 0
-            let bd = denseIndex(base)
+            let firstSlot = slotStart(base) + offset
             // Through buffers: one uniqueness check per run, not one per block.
             refCount.withUnsafeMutableBufferPointer { rc in
-                dense[bd].slots.withUnsafeBufferPointer { slots in
+                slotArena.withUnsafeBufferPointer { slots in
                     for (k, block) in blocks.enumerated() {
                         rc[Int(block)] += 1
-                        let previous = slots[offset + k]
+                        let previous = slots[firstSlot + k]
                         if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
                     }
                 }
@@ -919,7 +940,7 @@ public struct BlockStore: Sendable {
                 i += 1
                 if previous != Self.hole { release(previous) }
             } else {
-                previous = dense[denseIndex(base)].slots[o]
+                previous = slotArena[slotStart(base) + o]
                 newOffsets.append(o)
             }
             if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
@@ -968,12 +989,14 @@ public struct BlockStore: Sendable {
     func withView<R>(of leaf: UInt32, count: Int, scratch: inout [Block], _ body: (UnsafeBufferPointer<Block>) -> R) -> R {
         let base = leaves[Int(leaf)].base
         if base == Self.noLeaf {
-            return dense[denseIndex(leaf)].slots.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+            let start = slotStart(leaf)
+            return slotArena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<(start + count)])) }
         }
         // Copied into the caller's buffer, reused leaf after leaf (no allocation per delta).
         if scratch.count != Self.leafSize { scratch = [Block](repeating: Self.hole, count: Self.leafSize) }
         scratch.withUnsafeMutableBufferPointer { out in
-            dense[denseIndex(base)].slots.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0) }
+            let start = slotStart(base)
+            slotArena.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0[start..<(start + Self.leafSize)]) }
             for k in entryRange(leaf) {
                 let e = arena.storage[k]
                 out[Int(e >> 32)] = Block(truncatingIfNeeded: e)
@@ -1076,7 +1099,7 @@ extension BlockStore {
         for (id, leaf) in leaves.enumerated() where leaf.live && leaf.isDense {
             let weight = leaf.refs + deltaRefs[id]
             let over = overriding[id]
-            let slots = dense[Int(leaf.data)].slots
+            let slots = denseSlots(UInt32(id))
             for o in 0..<Self.leafSize where slots[o] != Self.hole {
                 let w = weight - (over?[o] ?? 0)
                 if w > 0 { total[Int(slots[o])] += w }
