@@ -2,12 +2,14 @@ import CPrefetch
 
 /// Bursts of scattered single-block writes (random 4 KiB overwrites), with lookups run ahead.
 ///
-/// Each random write lands in its own leaf: its leaf record, its delta entries (or dense slot)
-/// and the base leaf's slot are separate cache misses, and one write's misses do not depend on
-/// the next write's. So while write j is applied, the leaf record of write j + `lead` and the
-/// entries and slot of write j + `lead / 2` (whose record has arrived by then) are prefetched:
-/// the misses of a burst overlap instead of following one another. The writes themselves are
-/// exactly `overwrite`'s, in the same order.
+/// Each random write lands in its own leaf: its leaf record, its delta entries (or dense slot),
+/// the base leaf's slot and the reference count of the block it replaces are separate cache
+/// misses, and one write's misses do not depend on the next write's. So while write j is
+/// applied, three stages run ahead, each on data the stage before it has brought in: the leaf
+/// record of write j + `burstLead`, the entries and slot of write j + `burstLead / 2`, and the
+/// reference count and owner of the block that write j + 2 will release. The misses of a burst
+/// overlap instead of following one another. The writes themselves are exactly `overwrite`'s,
+/// in the same order.
 extension BlockStore {
     /// Writes ahead of the one applied whose lookups are prefetched.
     static let burstLead = 8
@@ -25,6 +27,7 @@ extension BlockStore {
         for j in 0..<order.count {
             if j + lead < order.count { prefetchRecord(map, Int(order[j + lead] >> 32)) }
             if j + lead / 2 < order.count { prefetchSlot(map, Int(order[j + lead / 2] >> 32)) }
+            if j + 2 < order.count { prefetchReleased(map, Int(order[j + 2] >> 32)) }
             let k = Int(truncatingIfNeeded: order[j] & 0xFFFF_FFFF)
             let old = assign(&map, Int(order[j] >> 32), to: allocate(content: contents[k], owner: ownerID))
             if collectReplaced && old != Self.hole { replaced.append(old) }
@@ -37,6 +40,28 @@ extension BlockStore {
         let leaf = map.directory[index >> Self.leafShift]
         guard leaf != Self.noLeaf else { return }
         leaves.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(leaf) }) }
+    }
+
+    /// Starts loading the reference count and owner of the block a write to slot `index` of `map`
+    /// would release: the one in a private dense leaf's slot or in a delta's entry there (a
+    /// shared leaf's block stays with its other readers).
+    @inline(__always)
+    func prefetchReleased(_ map: BlockMap, _ index: Int) {
+        let leaf = map.directory[index >> Self.leafShift]
+        guard leaf != Self.noLeaf else { return }
+        let record = leaves[Int(leaf)]
+        var block = Self.hole
+        if record.isDense {
+            guard record.refs == 1 && record.baseUsers == 0 else { return }
+            block = slotArena[slotStart(leaf) + (index & Self.leafMask)]
+        } else {
+            let (found, i) = searchEntries(leaf, index & Self.leafMask)
+            guard found else { return }
+            block = Block(truncatingIfNeeded: arena.storage[Int(record.data) + i])
+        }
+        guard block != Self.hole else { return }
+        refCount.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(block) }) }
+        owner.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(block) }) }
     }
 
     /// Starts loading what a write to slot `index` of `map` reads after the leaf record: a
@@ -52,9 +77,13 @@ extension BlockStore {
             slotsOf = record.base
             arena.storage.withUnsafeBufferPointer { s in
                 guard let p = s.baseAddress else { return }
-                // A delta's ~10 entries span up to two cache lines.
-                clonesim_prefetch(p + Int(record.data))
-                if record.count > 8 { clonesim_prefetch(p + Int(record.data) + 8) }
+                // A small delta's entries span up to two cache lines; a large one is searched
+                // from a guess, whose line and its neighbours are what the search reads first.
+                let count = Int(record.count)
+                let from = Int(record.data) + (count > 16 ? max(0, Self.searchGuess(count: count, offset: offset) - 8) : 0)
+                clonesim_prefetch(p + from)
+                clonesim_prefetch(p + from + 8)
+                if count > 16 { clonesim_prefetch(p + from + 16) }
             }
         }
         let slot = slotStart(slotsOf) + offset

@@ -148,6 +148,9 @@ public struct BlockStore: Sendable {
         refCount.reserveCapacity(reserve)
         owner.reserveCapacity(reserve)
         content.reserveCapacity(reserve)
+        // The same for dense leaves' slots: room for a leaf per 1024 blocks, the most a store
+        // needs unless clones privatise shared leaves (then it grows by doubling).
+        slotArena.reserveCapacity(reserve)
     }
 
     /// Blocks not referenced by anything.
@@ -276,6 +279,29 @@ public struct BlockStore: Sendable {
         freeCount -= 1
         freeCursor = w
         return Block(w << 6 + bit)
+    }
+
+    /// The next `n` freed ids, appended to `ids`: the ids `n` calls of `takeFreed` would give, in
+    /// the same order, but a bitmap word at a time.
+    /// - Precondition: `n <= freeCount`.
+    mutating func takeFreed(_ n: Int, into ids: inout [Block]) {
+        var taken = 0
+        while taken < n, let w = nextFreeWord(from: freeCursor) {
+            var bits = freeBits[w]
+            while bits != 0 && taken < n {
+                ids.append(Block(w << 6 + bits.trailingZeroBitCount))
+                bits &= bits - 1
+                taken += 1
+            }
+            freeBits[w] = bits
+            if bits == 0 {
+                freeWords[w >> 6] &= ~(1 << UInt64(w & 63))
+                if freeWords[w >> 6] == 0 { freeWordGroups[w >> 12] &= ~(1 << UInt64((w >> 6) & 63)) }
+            }
+            freeCursor = w
+        }
+        precondition(taken == n, "takeFreed(\(n)) with fewer free ids")
+        freeCount -= n
     }
 
     /// One more reader for every block in `blocks` (holes skipped), in one pass.
@@ -550,18 +576,47 @@ public struct BlockStore: Sendable {
         dropReader(of: base, keeping: entries)
     }
 
-    /// Binary search of sorted entries for `offset`.
+    /// Where a search of `count` entries for `offset` starts: the position `offset` would have
+    /// if the entries' offsets were spread evenly over the leaf, as scattered writes leave them.
+    @inline(__always)
+    static func searchGuess(count: Int, offset: Int) -> Int { (offset * count) >> leafShift }
+
+    /// The position of `offset` in sorted entries (found), or where it would be inserted.
+    ///
+    /// Large deltas span many cache lines, and a plain binary search misses on a new line at
+    /// nearly every step. So the search starts at `searchGuess` (a line the burst path can
+    /// prefetch) and gallops from there — 1, 2, 4… entries — to bracket the offset, then
+    /// bisects the bracket: with evenly spread offsets the answer is a few entries from the
+    /// guess; with clustered ones it costs O(log n) as before.
     @inline(__always)
     static func search(_ entries: UnsafeBufferPointer<UInt64>, _ offset: Int) -> (found: Bool, index: Int) {
-        var lo = 0, hi = entries.count
-        let key = UInt64(offset)
+        let key = UInt64(offset), n = entries.count
+        // Kept throughout: entries before `lo` are below `key`, entries from `hi` on are not.
+        var lo = 0, hi = n
+        if n > 16 {
+            let guess = searchGuess(count: n, offset: offset)
+            var step = 1
+            if entries[guess] >> 32 < key {
+                lo = guess + 1
+                while lo + step - 1 < n && entries[lo + step - 1] >> 32 < key {
+                    lo += step
+                    step <<= 1
+                }
+                hi = min(n, lo + step - 1)
+            } else {
+                hi = guess
+                while hi - step >= 0 && entries[hi - step] >> 32 >= key {
+                    hi -= step
+                    step <<= 1
+                }
+                lo = max(0, hi - step + 1)
+            }
+        }
         while lo < hi {
             let mid = (lo + hi) >> 1
-            let k = entries[mid] >> 32
-            if k == key { return (true, mid) }
-            if k < key { lo = mid + 1 } else { hi = mid }
+            if entries[mid] >> 32 < key { lo = mid + 1 } else { hi = mid }
         }
-        return (false, lo)
+        return (lo < n && entries[lo] >> 32 == key, lo)
     }
 
     /// A private copy of shared delta `leaf` (its entries gain a reader).
@@ -654,7 +709,9 @@ public struct BlockStore: Sendable {
     ///   own slot, which the same pass never changes), and no slot's old block is one of them.
     mutating func remapDeferringRetain(_ map: inout BlockMap, _ remaps: UnsafeBufferPointer<UInt64>) {
         map.mayRepeatBlocks = true
-        var freed = scratchBlocks
+        // Taken out, not copied: a second reference would make its first append copy it.
+        var freed: [Block] = []
+        swap(&freed, &scratchBlocks)
         freed.removeAll(keepingCapacity: true)
         var j = 0
         while j < remaps.count {
@@ -816,7 +873,9 @@ public struct BlockStore: Sendable {
                                   replaced: inout [Block], collectReplaced: Bool) {
         precondition(freeBlocks >= contents.count, "writeRun on a full store")
         var done = 0
-        var fresh = scratchBlocks
+        // Taken out, not copied: a second reference would make its first append copy it.
+        var fresh: [Block] = []
+        swap(&fresh, &scratchBlocks)
         var freed: [Block] = []
         defer { scratchBlocks = fresh }
         while done < contents.count {
@@ -957,11 +1016,14 @@ public struct BlockStore: Sendable {
     mutating func allocateRun(_ n: Int, contents values: UnsafeBufferPointer<UInt64>, owner ownerID: UInt32, into ids: inout [Block]) {
         ids.removeAll(keepingCapacity: true)
         let reused = min(n, freeCount)
-        for _ in 0..<reused {
-            let block = takeFreed()!
-            content[Int(block)] = values[ids.count]
-            owner[Int(block)] = ownerID
-            ids.append(block)
+        takeFreed(reused, into: &ids)
+        content.withUnsafeMutableBufferPointer { c in
+            owner.withUnsafeMutableBufferPointer { o in
+                for (k, block) in ids.enumerated() {
+                    c[Int(block)] = values[k]
+                    o[Int(block)] = ownerID
+                }
+            }
         }
         if n > reused {
             let first = refCount.count

@@ -19,6 +19,35 @@ struct BlockStoreTests {
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     }
 
+    /// The galloping search from a guess finds what a plain lower bound finds, on entries spread
+    /// evenly, clustered at either end, packed, and with every offset present or absent.
+    @Test(arguments: 0..<6)
+    func deltaSearchAgreesWithALowerBound(shape: Int) {
+        var rng = SplitMix(state: UInt64(shape) + 1)
+        for count in [0, 1, 5, 16, 17, 40, 100, 256, 320] {
+            var offsets = Set<Int>()
+            while offsets.count < count {
+                switch shape {
+                case 0: offsets.insert(rng.below(BlockStore.leafSize))
+                case 1: offsets.insert(rng.below(count + 40))  // clustered low
+                case 2: offsets.insert(BlockStore.leafSize - 1 - rng.below(count + 40))  // clustered high
+                case 3: offsets.insert(offsets.count)  // packed from 0
+                case 4: offsets.insert(500 + rng.below(count + 8))  // clustered mid
+                default: offsets.insert(rng.below(2) == 0 ? rng.below(30) : BlockStore.leafSize - 1 - rng.below(30 + count))
+                }
+            }
+            let entries = offsets.sorted().map { UInt64($0) << 32 | 7 }
+            entries.withUnsafeBufferPointer { buffer in
+                for offset in 0..<BlockStore.leafSize {
+                    let expected = entries.firstIndex { $0 >> 32 >= UInt64(offset) } ?? entries.count
+                    let (found, index) = BlockStore.search(buffer, offset)
+                    #expect(index == expected && found == offsets.contains(offset), "shape \(shape), \(count) entries, offset \(offset)")
+                    if index != expected { return }
+                }
+            }
+        }
+    }
+
     @Test func writeCopyOverwriteRelease() {
         var store = BlockStore(capacity: 10_000)
         var a = store.newMap(blocks: 3000)
