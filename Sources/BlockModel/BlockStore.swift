@@ -343,8 +343,9 @@ public struct BlockStore: Sendable {
         return UInt32(leaves.count - 1)
     }
 
-    /// A new dense leaf read by `refs` directory slots, holding `slots` (all holes when nil).
-    mutating func newDenseLeaf(refs: UInt32, slots: [Block]? = nil) -> UInt32 {
+    /// A new dense leaf read by `refs` directory slots, holding `slots`, or a copy of dense leaf
+    /// `source`'s slots, or all holes when neither is given.
+    mutating func newDenseLeaf(refs: UInt32, slots: [Block]? = nil, copying source: UInt32? = nil) -> UInt32 {
         let index: UInt32
         if let reused = freeDense.popLast() {
             index = reused
@@ -355,9 +356,16 @@ public struct BlockStore: Sendable {
             slotArena.append(contentsOf: repeatElement(Self.hole, count: Self.leafSize))
         }
         let range = Int(index) << Self.leafShift..<(Int(index) + 1) << Self.leafShift
+        let from = source.map { slotStart($0) }
         slotArena.withUnsafeMutableBufferPointer { all in
             let own = UnsafeMutableBufferPointer(rebasing: all[range])
-            if let slots { _ = own.update(fromContentsOf: slots) } else { own.update(repeating: Self.hole) }
+            if let slots {
+                _ = own.update(fromContentsOf: slots)
+            } else if let from {
+                _ = own.update(fromContentsOf: all[from..<(from + Self.leafSize)])
+            } else {
+                own.update(repeating: Self.hole)
+            }
         }
         return newLeaf(Leaf(refs: refs, data: index))
     }
@@ -459,11 +467,17 @@ public struct BlockStore: Sendable {
         let l = Int(leaf)
         if leaves[l].isDense {
             guard leaves[l].refs > 1 || leaves[l].baseUsers > 0 else { return }
-            let slots = denseSlots(leaf)
-            retainAll(slots)
+            // Copied within the slot arena and its blocks retained there, with no array between.
+            let copy = newDenseLeaf(refs: 1, copying: leaf)
+            let start = slotStart(copy)
+            refCount.withUnsafeMutableBufferPointer { rc in
+                slotArena.withUnsafeBufferPointer { all in
+                    for block in all[start..<(start + Self.leafSize)] where block != Self.hole { rc[Int(block)] += 1 }
+                }
+            }
             leaves[l].refs -= 1
-            dropReader(of: leaf)
-            map.directory[li] = newDenseLeaf(refs: 1, slots: slots)
+            dropReader(of: leaf)  // the leaf keeps a reader (checked above), so it stays
+            map.directory[li] = copy
             stats.denseLeavesCreated += 1
         } else {
             let own = leaves[l].refs > 1 ? copyDelta(leaf) : leaf
