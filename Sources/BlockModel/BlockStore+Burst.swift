@@ -34,9 +34,28 @@ extension BlockStore {
         }
     }
 
+    /// Writes several runs, as `writeRun` for each in turn: run r takes the next `runs[r].count`
+    /// contents. Like a burst, the leaf record of the run `burstLead` ahead and the entries and
+    /// base slot of the run `burstLead / 2` ahead are prefetched while a run is written (each run
+    /// of a batch usually lands in its own leaf).
+    /// - Precondition: `freeBlocks` covers every run.
+    public mutating func writeRuns(_ map: inout BlockMap, _ runs: [Range<Int>], contents: UnsafeBufferPointer<UInt64>,
+                                   owner ownerID: UInt32, replaced: inout [Block], collectReplaced: Bool) {
+        let lead = Self.burstLead
+        var done = 0
+        for (r, run) in runs.enumerated() {
+            if r + lead < runs.count { prefetchRecord(map, runs[r + lead].lowerBound) }
+            if r + lead / 2 < runs.count { prefetchSlot(map, runs[r + lead / 2].lowerBound) }
+            writeRun(&map, at: run.lowerBound, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + run.count)]),
+                     owner: ownerID, replaced: &replaced, collectReplaced: collectReplaced)
+            done += run.count
+        }
+    }
+
     /// Starts loading the record of the leaf holding slot `index` of `map`.
     @inline(__always)
     func prefetchRecord(_ map: BlockMap, _ index: Int) {
+        guard index >> Self.leafShift < map.directory.count else { return }  // an empty run at the end
         let leaf = map.directory[index >> Self.leafShift]
         guard leaf != Self.noLeaf else { return }
         leaves.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(leaf) }) }
@@ -47,6 +66,7 @@ extension BlockStore {
     /// shared leaf's block stays with its other readers).
     @inline(__always)
     func prefetchReleased(_ map: BlockMap, _ index: Int) {
+        guard index >> Self.leafShift < map.directory.count else { return }  // an empty run at the end
         let leaf = map.directory[index >> Self.leafShift]
         guard leaf != Self.noLeaf else { return }
         let record = leaves[Int(leaf)]
@@ -68,6 +88,7 @@ extension BlockStore {
     /// dense leaf's slot, or a delta's entries and its base's slot.
     @inline(__always)
     func prefetchSlot(_ map: BlockMap, _ index: Int) {
+        guard index >> Self.leafShift < map.directory.count else { return }  // an empty run at the end
         let leaf = map.directory[index >> Self.leafShift]
         guard leaf != Self.noLeaf else { return }
         let record = leaves[Int(leaf)]

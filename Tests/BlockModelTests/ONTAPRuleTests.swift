@@ -369,6 +369,34 @@ struct ScatteredWriteTests {
         #expect(try a.contents("vol", "f") == (1...4096).map { UInt64($0) }, "the parent is untouched")
     }
 
+    /// Enough runs for the look-ahead of `writeRuns` to prefetch, into a clone: short runs that
+    /// merge into deltas, long ones that privatise, empty ones (one at the file's end).
+    @Test func manyRunsIntoACloneEqualTheSameRunsOneCallEach() throws {
+        var a = try Fixture.volumeWithFile(blocks: 4096, capacity: 60_000)
+        try a.createSnapshot("vol", "s")
+        try a.createVolumeClone("c", parent: "vol", snapshot: "s")
+        var b = a
+        var state: UInt64 = 11
+        var runs: [Range<Int>] = [4096..<4096]
+        for k in 0..<300 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let count = k % 10 == 0 ? 100 : (k % 7 == 0 ? 0 : 1 + Int(state >> 60))
+            let start = Int(state >> 33) % (4096 - count + 1)
+            runs.append(start..<(start + count))
+        }
+        let total = runs.reduce(0) { $0 + $1.count }
+        let contents = (0..<total).map { 200_000 + UInt64($0) }
+        try a.write("c", "f", runs: runs, contents: contents)
+        var done = 0
+        for run in runs {
+            try b.write("c", "f", at: run.lowerBound, contents: Array(contents[done..<(done + run.count)]))
+            done += run.count
+        }
+        #expect(a.accounting() == b.accounting())
+        #expect(try a.contents("c", "f") == b.contents("c", "f"))
+        #expect(try a.contents("vol", "f") == (1...4096).map { UInt64($0) }, "the parent is untouched")
+    }
+
     @Test func aBurstOfRunsEqualsTheSameRunsOneCallEach() throws {
         var a = try Fixture.volumeWithFile(blocks: 3000)
         try a.createSnapshot("vol", "s")

@@ -96,11 +96,10 @@ extension Aggregate {
         var replaced: [BlockStore.Block] = []
         let collect = !v.sharing.isEmpty
         contents.withUnsafeBufferPointer { all in
-            var done = 0
-            for run in runs {
-                store.writeRun(&f.map, at: run.lowerBound, contents: UnsafeBufferPointer(rebasing: all[done..<(done + run.count)]),
-                               owner: f.owner, replaced: &replaced, collectReplaced: collect)
-                done += run.count
+            if runs.count == 1, let run = runs.first {
+                store.writeRun(&f.map, at: run.lowerBound, contents: all, owner: f.owner, replaced: &replaced, collectReplaced: collect)
+            } else {
+                store.writeRuns(&f.map, Array(runs), contents: all, owner: f.owner, replaced: &replaced, collectReplaced: collect)
             }
         }
         for old in replaced { v.dropPointer(old) }
