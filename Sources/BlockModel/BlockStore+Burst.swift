@@ -81,7 +81,7 @@ extension BlockStore {
         }
         guard block != Self.hole else { return }
         refCount.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(block) }) }
-        owner.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(block) }) }
+        clonesim_prefetch(owner.address(of: Int(block)))
     }
 
     /// Starts loading what a write to slot `index` of `map` reads after the leaf record: a

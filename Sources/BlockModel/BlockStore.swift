@@ -66,7 +66,7 @@ public struct BlockStore: Sendable {
     /// Leaf objects reading each block; index = block id, grown on demand.
     var refCount: [UInt32] = []
     /// Who allocated each block (an opaque owner number).
-    var owner: [UInt32] = []
+    var owner = OwnerColumn()
     /// Content identity of each block.
     var content: [UInt64] = []
     /// Freed block ids (handed out before new ones), as a bitmap searched next-fit from
@@ -1032,17 +1032,13 @@ public struct BlockStore: Sendable {
         let reused = min(n, freeCount)
         takeFreed(reused, into: &ids)
         content.withUnsafeMutableBufferPointer { c in
-            owner.withUnsafeMutableBufferPointer { o in
-                for (k, block) in ids.enumerated() {
-                    c[Int(block)] = values[k]
-                    o[Int(block)] = ownerID
-                }
-            }
+            for (k, block) in ids.enumerated() { c[Int(block)] = values[k] }
         }
+        owner.set(ids, to: ownerID)
         if n > reused {
             let first = refCount.count
             refCount.append(contentsOf: repeatElement(0, count: n - reused))
-            owner.append(contentsOf: repeatElement(ownerID, count: n - reused))
+            owner.append(ownerID, count: n - reused)
             content.append(contentsOf: values[reused..<n])
             for block in first..<(first + n - reused) { ids.append(Block(block)) }
         }

@@ -48,6 +48,22 @@ struct BlockStoreTests {
         }
     }
 
+    /// Owner numbers are kept in two bytes until one does not fit; then every block keeps its
+    /// owner and the charges stay right.
+    @Test func ownersPast16BitsWidenTheOwnerColumn() {
+        var store = BlockStore(capacity: 1000)
+        var a = store.newMap(blocks: 100)
+        for i in 0..<50 { store.write(&a, i, content: UInt64(i), owner: 7) }
+        #expect(!store.owner.isWide)
+        for i in 50..<60 { store.write(&a, i, content: UInt64(i), owner: 70_000) }
+        #expect(store.owner.isWide)
+        #expect(store.ownerOf(store.read(a, 3)) == 7 && store.ownerOf(store.read(a, 55)) == 70_000)
+        #expect(store.owned(by: 7) == 50 && store.owned(by: 70_000) == 10)
+        store.write(&a, 55, content: 1, owner: 7)  // frees a block of owner 70,000
+        #expect(store.owned(by: 7) == 51 && store.owned(by: 70_000) == 9)
+        #expect(store.invariantViolations(maps: [a]).isEmpty)
+    }
+
     @Test func writeCopyOverwriteRelease() {
         var store = BlockStore(capacity: 10_000)
         var a = store.newMap(blocks: 3000)
