@@ -52,12 +52,19 @@ extension BlockStore {
         }
     }
 
+    /// The leaf holding slot `index` of `map`; nil for a slot no leaf holds yet, or one past the
+    /// end (where an empty run may start).
+    @inline(__always)
+    func leafHolding(_ map: BlockMap, _ index: Int) -> UInt32? {
+        guard index >> Self.leafShift < map.directory.count else { return nil }
+        let leaf = map.directory[index >> Self.leafShift]
+        return leaf == Self.noLeaf ? nil : leaf
+    }
+
     /// Starts loading the record of the leaf holding slot `index` of `map`.
     @inline(__always)
     func prefetchRecord(_ map: BlockMap, _ index: Int) {
-        guard index >> Self.leafShift < map.directory.count else { return }  // an empty run at the end
-        let leaf = map.directory[index >> Self.leafShift]
-        guard leaf != Self.noLeaf else { return }
+        guard let leaf = leafHolding(map, index) else { return }
         leaves.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(leaf) }) }
     }
 
@@ -66,9 +73,7 @@ extension BlockStore {
     /// shared leaf's block stays with its other readers).
     @inline(__always)
     func prefetchReleased(_ map: BlockMap, _ index: Int) {
-        guard index >> Self.leafShift < map.directory.count else { return }  // an empty run at the end
-        let leaf = map.directory[index >> Self.leafShift]
-        guard leaf != Self.noLeaf else { return }
+        guard let leaf = leafHolding(map, index) else { return }
         let record = leaves[Int(leaf)]
         var block = Self.hole
         if record.isDense {
@@ -88,9 +93,7 @@ extension BlockStore {
     /// dense leaf's slot, or a delta's entries and its base's slot.
     @inline(__always)
     func prefetchSlot(_ map: BlockMap, _ index: Int) {
-        guard index >> Self.leafShift < map.directory.count else { return }  // an empty run at the end
-        let leaf = map.directory[index >> Self.leafShift]
-        guard leaf != Self.noLeaf else { return }
+        guard let leaf = leafHolding(map, index) else { return }
         let record = leaves[Int(leaf)]
         let offset = index & Self.leafMask
         var slotsOf = leaf

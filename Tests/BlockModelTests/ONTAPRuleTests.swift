@@ -350,9 +350,7 @@ struct ScatteredWriteTests {
     /// A long burst into a clone grows delta leaves through every chunk size of the entry arena
     /// and past promotion (over 256 entries in a leaf), with many writes per leaf.
     @Test func aLongBurstIntoACloneEqualsTheSameSingleWrites() throws {
-        var a = try Fixture.volumeWithFile(blocks: 4096, capacity: 60_000)
-        try a.createSnapshot("vol", "s")
-        try a.createVolumeClone("c", parent: "vol", snapshot: "s")
+        var a = try Self.cloneOfAnImage()
         var b = a
         var state: UInt64 = 7
         var indices: [Int] = [], contents: [UInt64] = []
@@ -369,12 +367,32 @@ struct ScatteredWriteTests {
         #expect(try a.contents("vol", "f") == (1...4096).map { UInt64($0) }, "the parent is untouched")
     }
 
-    /// Enough runs for the look-ahead of `writeRuns` to prefetch, into a clone: short runs that
-    /// merge into deltas, long ones that privatise, empty ones (one at the file's end).
-    @Test func manyRunsIntoACloneEqualTheSameRunsOneCallEach() throws {
+    /// A 4096-block file "f" in "vol" (contents 1...4096), Snapshot copy "s" and clone volume "c".
+    static func cloneOfAnImage() throws -> Aggregate {
         var a = try Fixture.volumeWithFile(blocks: 4096, capacity: 60_000)
         try a.createSnapshot("vol", "s")
         try a.createVolumeClone("c", parent: "vol", snapshot: "s")
+        return a
+    }
+
+    /// Writes `runs` of file "f" of `volume` into `a` in one call and into `b` one call per run,
+    /// and expects the two to agree on every figure and block.
+    static func writeRunsBothWays(_ a: inout Aggregate, _ b: inout Aggregate, _ volume: String, runs: [Range<Int>],
+                                  contents: [UInt64]) throws {
+        try a.write(volume, "f", runs: runs, contents: contents)
+        var done = 0
+        for run in runs {
+            try b.write(volume, "f", at: run.lowerBound, contents: Array(contents[done..<(done + run.count)]))
+            done += run.count
+        }
+        #expect(a.accounting() == b.accounting())
+        #expect(try a.contents(volume, "f") == b.contents(volume, "f"))
+    }
+
+    /// Enough runs for the look-ahead of `writeRuns` to prefetch, into a clone: short runs that
+    /// merge into deltas, long ones that privatise, empty ones (one at the file's end).
+    @Test func manyRunsIntoACloneEqualTheSameRunsOneCallEach() throws {
+        var a = try Self.cloneOfAnImage()
         var b = a
         var state: UInt64 = 11
         var runs: [Range<Int>] = [4096..<4096]
@@ -386,14 +404,7 @@ struct ScatteredWriteTests {
         }
         let total = runs.reduce(0) { $0 + $1.count }
         let contents = (0..<total).map { 200_000 + UInt64($0) }
-        try a.write("c", "f", runs: runs, contents: contents)
-        var done = 0
-        for run in runs {
-            try b.write("c", "f", at: run.lowerBound, contents: Array(contents[done..<(done + run.count)]))
-            done += run.count
-        }
-        #expect(a.accounting() == b.accounting())
-        #expect(try a.contents("c", "f") == b.contents("c", "f"))
+        try Self.writeRunsBothWays(&a, &b, "c", runs: runs, contents: contents)
         #expect(try a.contents("vol", "f") == (1...4096).map { UInt64($0) }, "the parent is untouched")
     }
 
@@ -406,14 +417,7 @@ struct ScatteredWriteTests {
         let runs = [10..<26, 1020..<1030, 15..<20, 100..<200, 2990..<3000]
         var contents: [UInt64] = []
         for run in runs { contents += run.map { UInt64(50_000 + $0 * 10 + contents.count) } }
-        try a.write("vol", "f", runs: runs, contents: contents)
-        var done = 0
-        for run in runs {
-            try b.write("vol", "f", at: run.lowerBound, contents: Array(contents[done..<(done + run.count)]))
-            done += run.count
-        }
-        #expect(a.accounting() == b.accounting())
-        #expect(try a.contents("vol", "f") == b.contents("vol", "f"))
+        try Self.writeRunsBothWays(&a, &b, "vol", runs: runs, contents: contents)
         // The third run starts after 16 + 10 contents: its first block is contents[26].
         #expect(try a.contents("vol", "f")[15] == contents[26], "the third run's first block")
         #expect(try a.contents("vol", "f")[14] == 50_000 + 140, "the first run's fifth block")
