@@ -360,6 +360,7 @@ public struct BlockStore: Sendable {
         slotArena.withUnsafeMutableBufferPointer { all in
             let own = UnsafeMutableBufferPointer(rebasing: all[range])
             if let slots {
+                precondition(slots.count == Self.leafSize, "a dense leaf holds leafSize slots")
                 _ = own.update(fromContentsOf: slots)
             } else if let from {
                 _ = own.update(fromContentsOf: all[from..<(from + Self.leafSize)])
