@@ -272,13 +272,17 @@ public struct BlockStore: Sendable {
         guard let w = nextFreeWord(from: freeCursor) else { return nil }
         let bit = freeBits[w].trailingZeroBitCount
         freeBits[w] &= freeBits[w] - 1
-        if freeBits[w] == 0 {
-            freeWords[w >> 6] &= ~(1 << UInt64(w & 63))
-            if freeWords[w >> 6] == 0 { freeWordGroups[w >> 12] &= ~(1 << UInt64((w >> 6) & 63)) }
-        }
+        if freeBits[w] == 0 { clearSummaries(ofEmptied: w) }
         freeCount -= 1
         freeCursor = w
         return Block(w << 6 + bit)
+    }
+
+    /// Word `w` of `freeBits` has just run out of free ids: clear its summary bits.
+    @inline(__always)
+    mutating func clearSummaries(ofEmptied w: Int) {
+        freeWords[w >> 6] &= ~(1 << UInt64(w & 63))
+        if freeWords[w >> 6] == 0 { freeWordGroups[w >> 12] &= ~(1 << UInt64((w >> 6) & 63)) }
     }
 
     /// The next `n` freed ids, appended to `ids`: the ids `n` calls of `takeFreed` would give, in
@@ -294,10 +298,7 @@ public struct BlockStore: Sendable {
                 taken += 1
             }
             freeBits[w] = bits
-            if bits == 0 {
-                freeWords[w >> 6] &= ~(1 << UInt64(w & 63))
-                if freeWords[w >> 6] == 0 { freeWordGroups[w >> 12] &= ~(1 << UInt64((w >> 6) & 63)) }
-            }
+            if bits == 0 { clearSummaries(ofEmptied: w) }
             freeCursor = w
         }
         precondition(taken == n, "takeFreed(\(n)) with fewer free ids")
@@ -410,7 +411,7 @@ public struct BlockStore: Sendable {
     /// A copy of delta `leaf`'s entries, for passes that change the store while walking them.
     func entryArray(_ leaf: UInt32) -> [UInt64] { Array(arena.storage[entryRange(leaf)]) }
 
-    /// Binary search of delta `leaf`'s entries for `offset`.
+    /// `search` over delta `leaf`'s entries.
     @inline(__always)
     func searchEntries(_ leaf: UInt32, _ offset: Int) -> (found: Bool, index: Int) {
         let range = entryRange(leaf)
@@ -493,13 +494,13 @@ public struct BlockStore: Sendable {
         dense[bd].deltas.append(delta)
         leaves[b].baseUsers += 1
         if !dense[bd].shadow.isEmpty {
-            for e in entryArray(delta) { dense[bd].shadow[Int(e >> 32)] += 1 }
+            for k in entryRange(delta) { dense[bd].shadow[Int(arena.storage[k] >> 32)] += 1 }
         }
     }
 
     /// Removes `delta` from its base's users; its entries stay as they are.
     mutating func detach(_ delta: UInt32) {
-        let b = Int(leaves[Int(delta)].base), bd = Int(leaves[b].data)
+        let b = Int(leaves[Int(delta)].base), bd = denseIndex(leaves[Int(delta)].base)
         let i = Int(leaves[Int(delta)].baseIndex)
         let last = dense[bd].deltas.removeLast()
         if last != delta {
@@ -508,7 +509,7 @@ public struct BlockStore: Sendable {
         }
         leaves[b].baseUsers -= 1
         if !dense[bd].shadow.isEmpty {
-            for e in entryArray(delta) { dense[bd].shadow[Int(e >> 32)] -= 1 }
+            for k in entryRange(delta) { dense[bd].shadow[Int(arena.storage[k] >> 32)] -= 1 }
         }
     }
 
