@@ -37,6 +37,27 @@ import Testing
         #expect(a.invariantViolations().isEmpty)
     }
 
+    /// Nothing is logged before the first run, which takes every mapped slot: overwriting
+    /// 100 of 600 slots leaves 600 pending (a log would hold 700); after the run each write is
+    /// logged, repeats included.
+    @Test func theFirstRunTakesEverySlotAndLaterRunsTheLog() throws {
+        var a = try aggregate(.postProcess)
+        try a.createFile("v", "f", sizeBlocks: 1000)
+        try a.write("v", "f", at: 0, contents: (0..<600).map { UInt64($0 % 300) })
+        try a.write("v", "f", at: 0, contents: (0..<100).map { UInt64($0 % 300) })
+        #expect(try a.pendingDedupBlocks("v") == 600)
+        #expect(try a.runDedup("v").processedBlocks == 600)
+        #expect(try a.pendingDedupBlocks("v") == 0)
+        try a.write("v", "f", at: 590, contents: Array(repeating: 7, count: 20))
+        try a.write("v", "f", at: 595, contents: Array(repeating: 7, count: 5))
+        #expect(try a.pendingDedupBlocks("v") == 25)
+        let run = try a.runDedup("v")
+        // Slots 590..<610 now hold content 7: 20 distinct slots, 5 of them logged twice, all
+        // pointed at content 7's donor (slot 7, which slot 307 already points at).
+        #expect(run.processedBlocks == 25 && run.duplicates == 20)
+        #expect(a.invariantViolations().isEmpty)
+    }
+
     /// The same case inline: the write ends with the three blocks, no run needed.
     @Test func inlineDedupAtWriteTime() throws {
         var a = try aggregate(.inline)

@@ -9,7 +9,7 @@ public enum DedupMode: String, Sendable, CaseIterable {
 /// A volume's dedup state: the change log of written slots and the fingerprint database.
 struct DedupState: Sendable {
     var mode: DedupMode
-    /// Slots written since the last run, as `owner << 32 | offset`.
+    /// Slots written since the last run, as `owner << 32 | offset` (empty until the first).
     var changelog: [UInt64] = []
     var fingerprints = FingerprintTable()
     /// False until the first run, which fingerprints all the volume's data (as `sis start -s`).
@@ -58,7 +58,13 @@ extension Aggregate {
     public func dedupMetadataBlocks(_ volume: String) throws(ModelError) -> Int { try self.volume(volume).dedup?.metadataBlocks ?? 0 }
 
     /// Written slots waiting for the next post-process run.
-    public func pendingDedupBlocks(_ volume: String) throws(ModelError) -> Int { try self.volume(volume).dedup?.changelog.count ?? 0 }
+    /// Before the first post-process run, every mapped slot (that run takes them all, so
+    /// nothing is logged); none inline.
+    public func pendingDedupBlocks(_ volume: String) throws(ModelError) -> Int {
+        let v = try self.volume(volume)
+        guard let state = v.dedup, state.mode == .postProcess else { return 0 }
+        return state.scanned ? state.changelog.count : v.files.values.reduce(0) { $0 + $1.map.mappedBlocks }
+    }
 
     /// A post-process run: fingerprints the blocks written since the last run (everything, the
     /// first time) and points each duplicate at a donor, freeing it when nothing else holds it.
@@ -107,7 +113,6 @@ extension Aggregate {
             // At most one fingerprint per distinct block: the aggregate's live blocks bound them
             // when clones map the same blocks many times.
             state.fingerprints.reserve(state.fingerprints.count + min(store.liveBlocks, v.files.values.reduce(0) { $0 + $1.map.mappedBlocks }))
-            state.changelog = []
             state.scanned = true
             scan = paths.keys.sorted().map { .init(path: paths[$0]!, owner: $0, offsets: nil) }
         }
@@ -156,6 +161,8 @@ extension Aggregate {
         v.dedup = nil
         switch state.mode {
         case .postProcess:
+            // Until the first run, which takes every slot, a log would only cost 8 bytes a write.
+            guard state.scanned else { break }
             for i in offsets { state.changelog.append(UInt64(f.owner) << 32 | UInt64(i)) }
         case .inline:
             var run = DedupRun()
