@@ -10,10 +10,11 @@
 /// An entry is `offset << 32 | block`. The arena knows nothing of leaves; the store records
 /// each delta's chunk (start, class) and entry count.
 struct EntryArena: Sendable {
-    /// Chunk capacities by size class. The last must hold a delta just past the promotion
-    /// threshold plus one merged run (promotion happens right after the insert that crossed it).
+    /// Chunk capacities by size class. The last must hold a delta at the promotion threshold
+    /// plus one merged run (promotion happens right after the insert that crossed it, and a run
+    /// of `leafSize / 16` blocks or more privatises its leaf instead of merging): 128 + 63.
     static let capacities: [Int] = [1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128,
-                                    160, 192, 224, 256, 288, 320, 384]
+                                    160, 192]
     /// `sizeClass(for:)` by entry count, so the choice is one table lookup.
     static let classByCount: [UInt8] = {
         var table: [UInt8] = []

@@ -88,6 +88,33 @@ struct BlockStoreTests {
         #expect(store.invariantViolations(maps: []).isEmpty)
     }
 
+    /// The largest delta there can be: one at the promotion threshold (every other slot of a
+    /// leaf's start) that takes a run just short of the length that privatises instead. Its
+    /// entries fit the arena's largest chunk, it is promoted, and it reads as written.
+    @Test func theLongestMergeIntoADeltaFitsAndPromotes() {
+        let threshold = BlockStore.promoteThreshold, run = BlockStore.leafSize / 16 - 1
+        #expect(threshold + run <= EntryArena.capacities.last!)
+        var store = BlockStore(capacity: 10_000)
+        var image = store.newMap(blocks: BlockStore.leafSize)
+        for i in 0..<BlockStore.leafSize { store.write(&image, i, content: UInt64(i), owner: 0) }
+        var clone = store.copy(image)
+        for k in 0..<threshold { store.write(&clone, 2 * k, content: 5000 + UInt64(k), owner: 1) }
+        #expect(store.stats.promotions == 0 && store.stats.deltaLeavesCreated == 1)
+        let contents = (0..<run).map { 7000 + UInt64($0) }
+        var replaced: [Block] = []
+        contents.withUnsafeBufferPointer {
+            store.writeRun(&clone, at: 2 * threshold, contents: $0, owner: 1, replaced: &replaced, collectReplaced: false)
+        }
+        #expect(store.stats.promotions == 1)
+        let expected = (0..<BlockStore.leafSize).map { i -> UInt64 in
+            if i < 2 * threshold { return i % 2 == 0 ? 5000 + UInt64(i / 2) : UInt64(i) }
+            return i < 2 * threshold + run ? 7000 + UInt64(i - 2 * threshold) : UInt64(i)
+        }
+        #expect(store.contents(clone).map { store.contentOf($0) } == expected)
+        #expect(store.contents(image).map { store.contentOf($0) } == (0..<BlockStore.leafSize).map { UInt64($0) })
+        #expect(store.invariantViolations(maps: [image, clone]).isEmpty)
+    }
+
     @Test func scatteredWritesIntoACloneStayDeltas() {
         var store = BlockStore(capacity: 200_000)
         var image = store.newMap(blocks: 100_000)

@@ -347,8 +347,8 @@ struct ScatteredWriteTests {
                 == .outOfRange(volume: "vol", path: "f", start: 3000, count: 1, sizeBlocks: 3000))
     }
 
-    /// A long burst into a clone grows delta leaves through every chunk size of the entry arena
-    /// and past promotion (over 256 entries in a leaf), with many writes per leaf.
+    /// A long burst into a clone grows delta leaves through the entry arena's chunk sizes and
+    /// past promotion (over `promoteThreshold` entries in a leaf), with many writes per leaf.
     @Test func aLongBurstIntoACloneEqualsTheSameSingleWrites() throws {
         var a = try Self.cloneOfAnImage()
         var b = a
