@@ -85,7 +85,7 @@ extension BlockStore {
             block = Block(truncatingIfNeeded: arena.storage[Int(record.data) + i])
         }
         guard block != Self.hole else { return }
-        refCount.withUnsafeBufferPointer { clonesim_prefetch($0.baseAddress.map { $0 + Int(block) }) }
+        clonesim_prefetch(refCount.address(of: Int(block)))
         clonesim_prefetch(owner.address(of: Int(block)))
     }
 

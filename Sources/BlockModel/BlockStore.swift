@@ -70,7 +70,7 @@ public struct BlockStore: Sendable {
     /// Total physical blocks.
     public let capacity: Int
     /// Leaf objects reading each block; index = block id, grown on demand.
-    var refCount: [UInt32] = []
+    var refCount = RefCountColumn()
     /// Who allocated each block (an opaque owner number).
     var owner = OwnerColumn()
     /// Content identity of each block.
@@ -220,7 +220,7 @@ public struct BlockStore: Sendable {
             owner[Int(block)] = ownerID
         } else {
             block = Block(refCount.count)
-            refCount.append(0)
+            refCount.appendZeros(1)
             content.append(value)
             owner.append(ownerID)
         }
@@ -231,7 +231,7 @@ public struct BlockStore: Sendable {
 
     @inline(__always)
     mutating func retain(_ block: Block) {
-        refCount[Int(block)] += 1
+        refCount.increment(Int(block))
     }
 
     @inline(__always)
@@ -313,24 +313,23 @@ public struct BlockStore: Sendable {
 
     /// One more reader for every block in `blocks` (holes skipped), in one pass.
     mutating func retainAll(_ blocks: [Block]) {
-        refCount.withUnsafeMutableBufferPointer { rc in
-            for block in blocks where block != Self.hole { rc[Int(block)] += 1 }
+        refCount.withAccess { rc in
+            for block in blocks where block != Self.hole { rc.increment(Int(block)) }
         }
     }
 
     /// `count` more readers for each block of `pairs` (`block << 32 | count`, sorted by block, so
     /// the counts are walked in order).
     mutating func retain(counted pairs: UnsafeBufferPointer<UInt64>) {
-        refCount.withUnsafeMutableBufferPointer { rc in
-            for pair in pairs { rc[Int(pair >> 32)] += UInt32(truncatingIfNeeded: pair) }
+        refCount.withAccess { rc in
+            for pair in pairs { rc.add(Int(pair >> 32), UInt32(truncatingIfNeeded: pair)) }
         }
     }
 
     @inline(__always)
     mutating func release(_ block: Block) {
         let i = Int(block)
-        refCount[i] -= 1
-        if refCount[i] == 0 {
+        if refCount.decrement(i) {
             liveBlocks -= 1
             charge(owner[i], -1)
             markFreed(block)
@@ -478,9 +477,9 @@ public struct BlockStore: Sendable {
             // Copied within the slot arena and its blocks retained there, with no array between.
             let copy = newDenseLeaf(refs: 1, copying: leaf)
             let start = slotStart(copy)
-            refCount.withUnsafeMutableBufferPointer { rc in
+            refCount.withAccess { rc in
                 slotArena.withUnsafeBufferPointer { all in
-                    for block in all[start..<(start + Self.leafSize)] where block != Self.hole { rc[Int(block)] += 1 }
+                    for block in all[start..<(start + Self.leafSize)] where block != Self.hole { rc.increment(Int(block)) }
                 }
             }
             leaves[l].refs -= 1
@@ -646,11 +645,11 @@ public struct BlockStore: Sendable {
         let l = Int(leaf)
         let base = leaves[l].base, count = Int(leaves[l].count)
         let from = entryRange(leaf)
-        refCount.withUnsafeMutableBufferPointer { rc in
+        refCount.withAccess { rc in
             arena.storage.withUnsafeBufferPointer { s in
                 for k in from {
                     let block = Block(truncatingIfNeeded: s[k])
-                    if block != Self.hole { rc[Int(block)] += 1 }
+                    if block != Self.hole { rc.increment(Int(block)) }
                 }
             }
         }
@@ -750,7 +749,7 @@ public struct BlockStore: Sendable {
             let start = slotStart(leaf)
             slotArena.withUnsafeMutableBufferPointer { all in
                 let slots = UnsafeMutableBufferPointer(rebasing: all[start..<(start + Self.leafSize)])
-                refCount.withUnsafeMutableBufferPointer { rc in
+                refCount.withAccess { rc in
                     for r in j..<end {
                         let o = Int(remaps[r] >> 32) & Self.leafMask
                         let old = slots[o]
@@ -758,8 +757,7 @@ public struct BlockStore: Sendable {
                         if old == Self.hole {
                             newlyMapped += 1
                         } else {
-                            rc[Int(old)] -= 1
-                            if rc[Int(old)] == 0 { freed.append(old) }
+                            if rc.decrement(Int(old)) { freed.append(old) }
                         }
                     }
                 }
@@ -931,18 +929,17 @@ public struct BlockStore: Sendable {
             let first = slotStart(leaf)
             slotArena.withUnsafeMutableBufferPointer { all in
                 let slots = UnsafeMutableBufferPointer(rebasing: all[first..<(first + Self.leafSize)])
-                refCount.withUnsafeMutableBufferPointer { rc in
+                refCount.withAccess { rc in
                     for k in 0..<n {
                         let old = slots[offset + k]
                         let block = fresh[k]
                         slots[offset + k] = block
-                        rc[Int(block)] = 1
+                        rc.set(Int(block), 1)
                         if old == Self.hole {
                             newlyMapped += 1
                         } else {
                             if collectReplaced { replaced.append(old) }
-                            rc[Int(old)] -= 1
-                            if rc[Int(old)] == 0 { freed.append(old) }
+                            if rc.decrement(Int(old)) { freed.append(old) }
                         }
                     }
                 }
@@ -985,10 +982,10 @@ public struct BlockStore: Sendable {
             var newlyMapped = 0
             let firstSlot = slotStart(base) + offset
             // Through buffers: one uniqueness check per run, not one per block.
-            refCount.withUnsafeMutableBufferPointer { rc in
+            refCount.withAccess { rc in
                 slotArena.withUnsafeBufferPointer { slots in
                     for (k, block) in blocks.enumerated() {
-                        rc[Int(block)] += 1
+                        rc.increment(Int(block))
                         let previous = slots[firstSlot + k]
                         if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
                     }
@@ -1014,7 +1011,7 @@ public struct BlockStore: Sendable {
         for (k, block) in blocks.enumerated() {
             let o = offset + k
             while i < old.count && Int(old[i] >> 32) < o { merged.append(old[i]); i += 1 }
-            refCount[Int(block)] += 1
+            refCount.increment(Int(block))
             var previous: Block
             if i < old.count && Int(old[i] >> 32) == o {
                 previous = Block(truncatingIfNeeded: old[i])
@@ -1045,7 +1042,7 @@ public struct BlockStore: Sendable {
         owner.set(ids, to: ownerID)
         if n > reused {
             let first = refCount.count
-            refCount.append(contentsOf: repeatElement(0, count: n - reused))
+            refCount.appendZeros(n - reused)
             owner.append(ownerID, count: n - reused)
             content.append(contentsOf: values[reused..<n])
             for block in first..<(first + n - reused) { ids.append(Block(block)) }

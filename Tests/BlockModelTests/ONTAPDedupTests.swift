@@ -32,6 +32,9 @@ import Testing
         var pointers: [BlockStore.Block: Int] = [:]
         for b in a.store.contents(a.volumes["v"]!.files["f"]!.map) { pointers[b, default: 0] += 1 }
         #expect(pointers.values.sorted() == [88, 256, 256])
+        // The full donors' counts are past one byte: kept in the count column's overflow table.
+        #expect(pointers.keys.map { a.store.referenceCount($0) }.sorted() == [88, 256, 256])
+        #expect(a.store.refCount.overflow.count == 2)
         #expect(try a.dedupSavedBlocks("v") == 597)
         #expect(try a.contents("v", "f") == Array(repeating: 42, count: 600))
         #expect(a.invariantViolations().isEmpty)

@@ -1,0 +1,135 @@
+/// The reference count of every block (leaf objects reading it), one byte a block.
+///
+/// Counts are small: a leaf shared by many maps reads its blocks once, so only private copies
+/// of leaves, file clones within a volume and dedup donors (at most 1 + 255 pointers a volume)
+/// raise them. A count of 255 or more is kept in `overflow`, with 255 in its byte as the mark.
+/// At 1% divergence of a 40 GiB image that is 0.3 MiB less per clone than four bytes a block.
+///
+/// The representation is canonical (a count below 255 is never in `overflow`), so two columns
+/// with the same counts are equal.
+struct RefCountColumn: Sendable, Hashable {
+    static let mark: UInt8 = .max
+
+    private(set) var narrow: [UInt8] = []
+    private(set) var overflow: [UInt32: UInt32] = [:]
+
+    var count: Int { narrow.count }
+
+    mutating func reserveCapacity(_ n: Int) { narrow.reserveCapacity(n) }
+
+    /// `n` new blocks with count 0.
+    mutating func appendZeros(_ n: Int) { narrow.append(contentsOf: repeatElement(0, count: n)) }
+
+    subscript(_ block: Int) -> UInt32 {
+        let v = narrow[block]
+        return v == Self.mark ? overflow[UInt32(block)]! : UInt32(v)
+    }
+
+    mutating func increment(_ block: Int) {
+        let v = narrow[block]
+        if v < Self.mark - 1 { narrow[block] = v + 1 } else { add(block, 1) }
+    }
+
+    mutating func add(_ block: Int, _ n: UInt32) {
+        let total = self[block] + n
+        store(total, at: block)
+    }
+
+    /// One reader fewer; true when the count reached 0.
+    mutating func decrement(_ block: Int) -> Bool {
+        let v = narrow[block]
+        if v != Self.mark {
+            precondition(v > 0, "reference count of block \(block) below 0")
+            narrow[block] = v - 1
+            return v == 1
+        }
+        store(overflow[UInt32(block)]! - 1, at: block)
+        return false
+    }
+
+    private mutating func store(_ value: UInt32, at block: Int) {
+        if value >= UInt32(Self.mark) {
+            narrow[block] = Self.mark
+            overflow[UInt32(block)] = value
+        } else {
+            narrow[block] = UInt8(value)
+            if !overflow.isEmpty { overflow[UInt32(block)] = nil }
+        }
+    }
+
+    /// The address of `block`'s byte, for a prefetch hint.
+    func address(of block: Int) -> UnsafeRawPointer? {
+        narrow.withUnsafeBufferPointer { $0.baseAddress.map { UnsafeRawPointer($0 + block) } }
+    }
+
+    /// The counts through plain pointers for a bulk pass: one uniqueness check for the pass
+    /// instead of one per block. The overflow table is taken out meanwhile (and put back), so
+    /// the pass can change it without a second access to this column.
+    mutating func withAccess<R>(_ body: (Access) -> R) -> R {
+        var over: [UInt32: UInt32] = [:]
+        swap(&over, &overflow)
+        defer { swap(&over, &overflow) }
+        return narrow.withUnsafeMutableBufferPointer { rc in
+            withUnsafeMutablePointer(to: &over) { body(Access(rc: rc, over: $0)) }
+        }
+    }
+
+    struct Access {
+        let rc: UnsafeMutableBufferPointer<UInt8>
+        let over: UnsafeMutablePointer<[UInt32: UInt32]>
+
+        subscript(_ block: Int) -> UInt32 {
+            let v = rc[block]
+            return v == RefCountColumn.mark ? over.pointee[UInt32(block)]! : UInt32(v)
+        }
+
+        @inline(__always)
+        func increment(_ block: Int) {
+            let v = rc[block]
+            if v < RefCountColumn.mark - 1 { rc[block] = v + 1 } else { store(self[block] + 1, at: block) }
+        }
+
+        @inline(__always)
+        func add(_ block: Int, _ n: UInt32) {
+            let v = rc[block]
+            if v < RefCountColumn.mark && UInt32(v) + n < UInt32(RefCountColumn.mark) {
+                rc[block] = v + UInt8(n)
+            } else {
+                store(self[block] + n, at: block)
+            }
+        }
+
+        /// One reader fewer; true when the count reached 0.
+        @inline(__always)
+        func decrement(_ block: Int) -> Bool {
+            let v = rc[block]
+            if v != RefCountColumn.mark {
+                precondition(v > 0, "reference count of block \(block) below 0")
+                rc[block] = v - 1
+                return v == 1
+            }
+            store(over.pointee[UInt32(block)]! - 1, at: block)
+            return false
+        }
+
+        /// Sets a count outright (a fresh block's first reader).
+        @inline(__always)
+        func set(_ block: Int, _ value: UInt32) {
+            if rc[block] != RefCountColumn.mark && value < UInt32(RefCountColumn.mark) {
+                rc[block] = UInt8(value)
+            } else {
+                store(value, at: block)
+            }
+        }
+
+        private func store(_ value: UInt32, at block: Int) {
+            if value >= UInt32(RefCountColumn.mark) {
+                rc[block] = RefCountColumn.mark
+                over.pointee[UInt32(block)] = value
+            } else {
+                rc[block] = UInt8(value)
+                over.pointee[UInt32(block)] = nil
+            }
+        }
+    }
+}
