@@ -275,7 +275,9 @@ public struct BlockStore: Sendable {
 
     /// The next freed id at or after the cursor (wrapping), or nil when none is free.
     mutating func takeFreed() -> Block? {
-        guard let w = nextFreeWord(from: freeCursor) else { return nil }
+        // The cursor's own word first: nextFreeWord would return it too, through the summaries.
+        let cursorHasIDs = freeCursor < freeBits.count && freeBits[freeCursor] != 0
+        guard let w = cursorHasIDs ? freeCursor : nextFreeWord(from: freeCursor) else { return nil }
         let bit = freeBits[w].trailingZeroBitCount
         freeBits[w] &= freeBits[w] - 1
         if freeBits[w] == 0 { clearSummaries(ofEmptied: w) }
