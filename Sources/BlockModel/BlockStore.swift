@@ -63,7 +63,7 @@ public struct BlockStore: Sendable {
     /// that move half of a long delta took a quarter of a random burst's time; at 128 random
     /// bursts into a clone run ~1.7x faster, and a clone at 10% divergence costs the same
     /// (its deltas hold ~100 entries). Between 12.5% and 25% of a leaf a clone now holds 4 KiB
-    /// of slots instead of 8 bytes an entry; the new blocks' own 14 bytes each are the larger
+    /// of slots instead of 8 bytes an entry; the new blocks' own 11 bytes each are the larger
     /// part either way. 64 would be faster still but double a clone at 10% (Benchmarks/README.md).
     public static let promoteThreshold = leafSize / 8
 
