@@ -320,6 +320,16 @@ public struct BlockStore: Sendable {
         }
     }
 
+    /// One more reader for every block in dense leaf `leaf`'s slots (those of a new copy).
+    mutating func retainSlots(of leaf: UInt32) {
+        let start = slotStart(leaf)
+        refCount.withAccess { rc in
+            slotArena.withUnsafeBufferPointer { all in
+                for block in all[start..<(start + Self.leafSize)] where block != Self.hole { rc.increment(Int(block)) }
+            }
+        }
+    }
+
     /// `count` more readers for each block of `pairs` (`block << 32 | count`, sorted by block, so
     /// the counts are walked in order).
     mutating func retain(counted pairs: UnsafeBufferPointer<UInt64>) {
@@ -351,9 +361,9 @@ public struct BlockStore: Sendable {
         return UInt32(leaves.count - 1)
     }
 
-    /// A new dense leaf read by `refs` directory slots, holding `slots`, or a copy of dense leaf
-    /// `source`'s slots, or all holes when neither is given.
-    mutating func newDenseLeaf(refs: UInt32, slots: [Block]? = nil, copying source: UInt32? = nil) -> UInt32 {
+    /// A new dense leaf read by `refs` directory slots, holding a copy of dense leaf `source`'s
+    /// slots, or all holes.
+    mutating func newDenseLeaf(refs: UInt32, copying source: UInt32? = nil) -> UInt32 {
         let index: UInt32
         if let reused = freeDense.popLast() {
             index = reused
@@ -367,10 +377,7 @@ public struct BlockStore: Sendable {
         let from = source.map { slotStart($0) }
         slotArena.withUnsafeMutableBufferPointer { all in
             let own = UnsafeMutableBufferPointer(rebasing: all[range])
-            if let slots {
-                precondition(slots.count == Self.leafSize, "a dense leaf holds leafSize slots")
-                _ = own.update(fromContentsOf: slots)
-            } else if let from {
+            if let from {
                 _ = own.update(fromContentsOf: all[from..<(from + Self.leafSize)])
             } else {
                 own.update(repeating: Self.hole)
@@ -478,12 +485,7 @@ public struct BlockStore: Sendable {
             guard leaves[l].refs > 1 || leaves[l].baseUsers > 0 else { return }
             // Copied within the slot arena and its blocks retained there, with no array between.
             let copy = newDenseLeaf(refs: 1, copying: leaf)
-            let start = slotStart(copy)
-            refCount.withAccess { rc in
-                slotArena.withUnsafeBufferPointer { all in
-                    for block in all[start..<(start + Self.leafSize)] where block != Self.hole { rc.increment(Int(block)) }
-                }
-            }
+            retainSlots(of: copy)
             leaves[l].refs -= 1
             dropReader(of: leaf)  // the leaf keeps a reader (checked above), so it stays
             map.directory[li] = copy
@@ -671,18 +673,25 @@ public struct BlockStore: Sendable {
     mutating func promote(_ leaf: UInt32) -> UInt32 {
         let base = leaves[Int(leaf)].base
         let entries = entryArray(leaf)
-        var slots = denseSlots(base)
-        // The new leaf reads the base's blocks at the offsets the delta did not override...
-        for e in entries { slots[Int(e >> 32)] = Self.hole }
-        retainAll(slots)
-        // ...and takes over the delta's own (their references move with them).
-        for e in entries { slots[Int(e >> 32)] = Block(truncatingIfNeeded: e) }
         detach(leaf)
         let refs = leaves[Int(leaf)].refs
         freeLeaf(leaf)
+        // Built within the slot arena from the base (still alive: this delta's reader is
+        // dropped below), with no 4 KiB array between. The new leaf reads the base's blocks at
+        // the offsets the delta did not override...
+        let promoted = newDenseLeaf(refs: refs, copying: base)
+        let start = slotStart(promoted)
+        slotArena.withUnsafeMutableBufferPointer { all in
+            for e in entries { all[start + Int(e >> 32)] = Self.hole }
+        }
+        retainSlots(of: promoted)
+        // ...and takes over the delta's own (their references move with them).
+        slotArena.withUnsafeMutableBufferPointer { all in
+            for e in entries { all[start + Int(e >> 32)] = Block(truncatingIfNeeded: e) }
+        }
         dropReader(of: base, keeping: entries)
         stats.promotions += 1
-        return newDenseLeaf(refs: refs, slots: slots)
+        return promoted
     }
 
     // MARK: Maps
