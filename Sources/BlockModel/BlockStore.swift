@@ -74,7 +74,7 @@ public struct BlockStore: Sendable {
     /// Who allocated each block (an opaque owner number).
     var owner = OwnerColumn()
     /// Content identity of each block.
-    var content: [UInt64] = []
+    var content = ContentColumn()
     /// Freed block ids (handed out before new ones), as a bitmap searched next-fit from
     /// `freeCursor`: like WAFL's write allocator filling free space in order, it hands out ids
     /// in ascending runs, so the per-block arrays are written sequentially.
@@ -1047,15 +1047,13 @@ public struct BlockStore: Sendable {
         ids.removeAll(keepingCapacity: true)
         let reused = min(n, freeCount)
         takeFreed(reused, into: &ids)
-        content.withUnsafeMutableBufferPointer { c in
-            for (k, block) in ids.enumerated() { c[Int(block)] = values[k] }
-        }
+        content.set(ids, to: UnsafeBufferPointer(rebasing: values[0..<reused]))
         owner.set(ids, to: ownerID)
         if n > reused {
             let first = refCount.count
             refCount.appendZeros(n - reused)
             owner.append(ownerID, count: n - reused)
-            content.append(contentsOf: values[reused..<n])
+            content.append(contentsOf: UnsafeBufferPointer(rebasing: values[reused..<n]))
             for block in first..<(first + n - reused) { ids.append(Block(block)) }
         }
         liveBlocks += n

@@ -111,7 +111,7 @@ struct DedupPass {
         let zeros = a.profile.dedupZeroBlocks
         let hole = BlockStore.hole
         let base = first[fi]
-        return a.store.content.withUnsafeBufferPointer { content in
+        return a.store.content.withReader { content in
             guard let offsets = files[fi].offsets else {
                 a.store.forEachLeaf(f.map) { start, slots in
                     for o in slots.indices where start + o < f.sizeBlocks {
