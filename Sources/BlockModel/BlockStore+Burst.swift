@@ -82,7 +82,7 @@ extension BlockStore {
         } else {
             let (found, i) = searchEntries(leaf, index & Self.leafMask)
             guard found else { return }
-            block = Block(truncatingIfNeeded: arena.storage[Int(record.data) + i])
+            block = arena.blocks[Int(record.data) + i]
         }
         guard block != Self.hole else { return }
         clonesim_prefetch(refCount.address(of: Int(block)))
@@ -99,15 +99,21 @@ extension BlockStore {
         var slotsOf = leaf
         if !record.isDense {
             slotsOf = record.base
-            arena.storage.withUnsafeBufferPointer { s in
+            // A small delta's offsets and blocks span a cache line or two each; a large one is
+            // searched from a guess, whose neighbours are what the search reads first, and the
+            // block it finds is near the guess.
+            let count = Int(record.count), data = Int(record.data)
+            let guess = count > 16 ? Self.searchGuess(count: count, offset: offset) : 0
+            arena.offsets.withUnsafeBufferPointer { s in
                 guard let p = s.baseAddress else { return }
-                // A small delta's entries span up to two cache lines; a large one is searched
-                // from a guess, whose line and its neighbours are what the search reads first.
-                let count = Int(record.count)
-                let from = Int(record.data) + (count > 16 ? max(0, Self.searchGuess(count: count, offset: offset) - 8) : 0)
+                let from = data + max(0, guess - 16)
                 clonesim_prefetch(p + from)
-                clonesim_prefetch(p + from + 8)
-                if count > 16 { clonesim_prefetch(p + from + 16) }
+                clonesim_prefetch(p + from + 31)
+            }
+            arena.blocks.withUnsafeBufferPointer { s in
+                guard let p = s.baseAddress else { return }
+                clonesim_prefetch(p + data + guess)
+                if count <= 16 { clonesim_prefetch(p + data + max(0, count - 1)) }
             }
         }
         let slot = slotStart(slotsOf) + offset

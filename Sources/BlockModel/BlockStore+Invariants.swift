@@ -45,7 +45,7 @@ extension BlockStore {
             }
             if leaf.refs == 0 { problems.append("delta \(id) has no references") }
             if Int(leaf.sizeClass) >= EntryArena.capacities.count || Int(leaf.count) > EntryArena.capacity(leaf.sizeClass)
-                || Int(leaf.data) + EntryArena.capacity(leaf.sizeClass) > arena.storage.count {
+                || Int(leaf.data) + EntryArena.capacity(leaf.sizeClass) > arena.count {
                 problems.append("delta \(id): \(leaf.count) entries do not fit chunk \(leaf.data) of class \(leaf.sizeClass)")
                 continue
             }

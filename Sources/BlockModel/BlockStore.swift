@@ -63,8 +63,8 @@ public struct BlockStore: Sendable {
     /// that move half of a long delta took a quarter of a random burst's time; at 128 random
     /// bursts into a clone run ~1.7x faster, and a clone at 10% divergence costs the same
     /// (its deltas hold ~100 entries). Between 12.5% and 25% of a leaf a clone now holds 4 KiB
-    /// of slots instead of 8 bytes an entry; the new blocks' own 11 bytes each are the larger
-    /// part either way. 64 would be faster still but double a clone at 10% (Benchmarks/README.md).
+    /// of slots instead of 6 bytes an entry; the new blocks' own 8 bytes each (count, owner,
+    /// content) are the larger part either way. 64 would be faster still but double a clone at 10% (Benchmarks/README.md).
     public static let promoteThreshold = leafSize / 8
 
     /// Total physical blocks.
@@ -129,7 +129,7 @@ public struct BlockStore: Sendable {
         var baseIndex: UInt32 = 0
         /// Dense: its index in `dense`. Delta: the start of its chunk in `arena`.
         var data: UInt32 = 0
-        /// Delta: its entries (offset << 32 | block, sorted by offset) and its chunk's class.
+        /// Delta: its entries (offset and block, sorted by offset) and its chunk's class.
         var count: UInt16 = 0
         var sizeClass: UInt8 = 0
         var live = false
@@ -415,7 +415,7 @@ public struct BlockStore: Sendable {
     /// A copy of dense leaf `leaf`'s slots.
     func denseSlots(_ leaf: UInt32) -> [Block] { Array(slotArena[slotStart(leaf)..<(slotStart(leaf) + Self.leafSize)]) }
 
-    /// The range of `arena.storage` holding delta `leaf`'s entries.
+    /// The range of the arena's entries holding delta `leaf`'s.
     @inline(__always)
     func entryRange(_ leaf: UInt32) -> Range<Int> {
         let start = Int(leaves[Int(leaf)].data)
@@ -423,13 +423,13 @@ public struct BlockStore: Sendable {
     }
 
     /// A copy of delta `leaf`'s entries, for passes that change the store while walking them.
-    func entryArray(_ leaf: UInt32) -> [UInt64] { Array(arena.storage[entryRange(leaf)]) }
+    func entryArray(_ leaf: UInt32) -> [UInt64] { entryRange(leaf).map { arena[$0] } }
 
     /// `search` over delta `leaf`'s entries.
     @inline(__always)
     func searchEntries(_ leaf: UInt32, _ offset: Int) -> (found: Bool, index: Int) {
         let range = entryRange(leaf)
-        return arena.storage.withUnsafeBufferPointer { Self.search(UnsafeBufferPointer(rebasing: $0[range]), offset) }
+        return arena.offsets.withUnsafeBufferPointer { Self.search(UnsafeBufferPointer(rebasing: $0[range]), offset) }
     }
 
     /// Makes room for `n` entries at position `i` of delta `leaf`, moving it to a chunk of a
@@ -437,19 +437,14 @@ public struct BlockStore: Sendable {
     mutating func openGap(_ leaf: UInt32, at i: Int, _ n: Int) {
         let l = Int(leaf)
         let count = Int(leaves[l].count), start = Int(leaves[l].data), sizeClass = leaves[l].sizeClass
-        let stride = MemoryLayout<UInt64>.stride
         if count + n <= EntryArena.capacity(sizeClass) {
-            arena.storage.withUnsafeMutableBufferPointer { s in
-                guard let p = s.baseAddress, count > i else { return }
-                UnsafeMutableRawPointer(p + start + i + n).copyMemory(from: p + start + i, byteCount: (count - i) * stride)
-            }
+            arena.withEntries { $0.move(from: start + i, to: start + i + n, count - i) }
         } else {
             let larger = EntryArena.sizeClass(for: count + n)
             let moved = Int(arena.allocate(larger))
-            arena.storage.withUnsafeMutableBufferPointer { s in
-                guard let p = s.baseAddress else { return }
-                UnsafeMutableRawPointer(p + moved).copyMemory(from: p + start, byteCount: i * stride)
-                UnsafeMutableRawPointer(p + moved + i + n).copyMemory(from: p + start + i, byteCount: (count - i) * stride)
+            arena.withEntries { e in
+                e.move(from: start, to: moved, i)
+                e.move(from: start + i, to: moved + i + n, count - i)
             }
             arena.release(UInt32(start), sizeClass)
             leaves[l].data = UInt32(moved)
@@ -469,8 +464,8 @@ public struct BlockStore: Sendable {
         }
         leaves[l].count = UInt16(values.count)
         let start = Int(leaves[l].data)
-        arena.storage.withUnsafeMutableBufferPointer { s in
-            for (k, value) in values.enumerated() { s[start + k] = value }
+        arena.withEntries { e in
+            for (k, value) in values.enumerated() { e[start + k] = value }
         }
     }
 
@@ -503,7 +498,7 @@ public struct BlockStore: Sendable {
         dense[bd].deltas.append(delta)
         leaves[b].baseUsers += 1
         if !dense[bd].shadow.isEmpty {
-            for k in entryRange(delta) { dense[bd].shadow[Int(arena.storage[k] >> 32)] += 1 }
+            for k in entryRange(delta) { dense[bd].shadow[Int(arena.offsets[k])] += 1 }
         }
     }
 
@@ -518,7 +513,7 @@ public struct BlockStore: Sendable {
         }
         leaves[b].baseUsers -= 1
         if !dense[bd].shadow.isEmpty {
-            for k in entryRange(delta) { dense[bd].shadow[Int(arena.storage[k] >> 32)] -= 1 }
+            for k in entryRange(delta) { dense[bd].shadow[Int(arena.offsets[k])] -= 1 }
         }
     }
 
@@ -528,7 +523,7 @@ public struct BlockStore: Sendable {
         guard dense[bd].shadow.isEmpty, leaves[b].refs == 0, leaves[b].baseUsers > 0 else { return }
         var shadow = [UInt32](repeating: 0, count: Self.leafSize)
         for d in dense[bd].deltas {
-            for k in entryRange(d) { shadow[Int(arena.storage[k] >> 32)] += 1 }
+            for k in entryRange(d) { shadow[Int(arena.offsets[k])] += 1 }
         }
         dense[bd].shadow = shadow
     }
@@ -614,23 +609,23 @@ public struct BlockStore: Sendable {
     /// bisects the bracket: with evenly spread offsets the answer is a few entries from the
     /// guess; with clustered ones it costs O(log n) as before.
     @inline(__always)
-    static func search(_ entries: UnsafeBufferPointer<UInt64>, _ offset: Int) -> (found: Bool, index: Int) {
-        let key = UInt64(offset), n = entries.count
+    static func search(_ offsets: UnsafeBufferPointer<UInt16>, _ offset: Int) -> (found: Bool, index: Int) {
+        let key = UInt16(truncatingIfNeeded: offset), n = offsets.count
         // Kept throughout: entries before `lo` are below `key`, entries from `hi` on are not.
         var lo = 0, hi = n
         if n > 16 {
             let guess = searchGuess(count: n, offset: offset)
             var step = 1
-            if entries[guess] >> 32 < key {
+            if offsets[guess] < key {
                 lo = guess + 1
-                while lo + step - 1 < n && entries[lo + step - 1] >> 32 < key {
+                while lo + step - 1 < n && offsets[lo + step - 1] < key {
                     lo += step
                     step <<= 1
                 }
                 hi = min(n, lo + step - 1)
             } else {
                 hi = guess
-                while hi - step >= 0 && entries[hi - step] >> 32 >= key {
+                while hi - step >= 0 && offsets[hi - step] >= key {
                     hi -= step
                     step <<= 1
                 }
@@ -639,9 +634,9 @@ public struct BlockStore: Sendable {
         }
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if entries[mid] >> 32 < key { lo = mid + 1 } else { hi = mid }
+            if offsets[mid] < key { lo = mid + 1 } else { hi = mid }
         }
-        return (lo < n && entries[lo] >> 32 == key, lo)
+        return (lo < n && offsets[lo] == key, lo)
     }
 
     /// A private copy of shared delta `leaf` (its entries gain a reader).
@@ -650,20 +645,15 @@ public struct BlockStore: Sendable {
         let base = leaves[l].base, count = Int(leaves[l].count)
         let from = entryRange(leaf)
         refCount.withAccess { rc in
-            arena.storage.withUnsafeBufferPointer { s in
-                for k in from {
-                    let block = Block(truncatingIfNeeded: s[k])
-                    if block != Self.hole { rc.increment(Int(block)) }
-                }
+            arena.blocks.withUnsafeBufferPointer { s in
+                for k in from where s[k] != Self.hole { rc.increment(Int(s[k])) }
             }
         }
         leaves[l].refs -= 1
         stats.deltaCopies += 1
         let copy = newDeltaLeaf(refs: 1, base: base, capacity: count)
         let to = Int(leaves[Int(copy)].data)
-        arena.storage.withUnsafeMutableBufferPointer { s in
-            for k in 0..<count { s[to + k] = s[from.lowerBound + k] }
-        }
+        arena.withEntries { $0.move(from: from.lowerBound, to: to, count) }
         leaves[Int(copy)].count = UInt16(count)
         attach(copy, to: base)
         return copy
@@ -710,10 +700,8 @@ public struct BlockStore: Sendable {
         let base = leaves[Int(leaf)].base
         if base == Self.noLeaf { return slotArena[slotStart(leaf) + offset] }
         let range = entryRange(leaf)
-        return arena.storage.withUnsafeBufferPointer { s in
-            let (found, i) = Self.search(UnsafeBufferPointer(rebasing: s[range]), offset)
-            return found ? Block(truncatingIfNeeded: s[range.lowerBound + i]) : slotArena[slotStart(base) + offset]
-        }
+        let (found, i) = arena.offsets.withUnsafeBufferPointer { Self.search(UnsafeBufferPointer(rebasing: $0[range]), offset) }
+        return found ? arena.blocks[range.lowerBound + i] : slotArena[slotStart(base) + offset]
     }
 
     /// Every slot of `map` (holes included), as one array: for tests and reference models.
@@ -836,7 +824,7 @@ public struct BlockStore: Sendable {
                 // Shared: this map now reads the leaf through a new delta.
                 leaves[l].refs -= 1
                 let delta = newDeltaLeaf(refs: 1, base: leaf, capacity: 1)
-                arena.storage[Int(leaves[Int(delta)].data)] = UInt64(offset) << 32 | UInt64(block)
+                arena[Int(leaves[Int(delta)].data)] = UInt64(offset) << 32 | UInt64(block)
                 leaves[Int(delta)].count = 1
                 attach(delta, to: leaf)
                 map.directory[li] = delta
@@ -856,18 +844,17 @@ public struct BlockStore: Sendable {
         }
         let d = Int(leaf)
         let (found, i) = searchEntries(leaf, offset)
-        let packed = UInt64(offset) << 32 | UInt64(block)
         var old: Block
         if found {
             let at = Int(leaves[d].data) + i
-            old = Block(truncatingIfNeeded: arena.storage[at])
-            arena.storage[at] = packed
+            old = arena.blocks[at]
+            arena.blocks[at] = block
             if old != Self.hole { release(old) }
         } else {
             let base = leaves[d].base
             old = slotArena[slotStart(base) + offset]
             openGap(leaf, at: i, 1)
-            arena.storage[Int(leaves[d].data) + i] = packed
+            arena[Int(leaves[d].data) + i] = UInt64(offset) << 32 | UInt64(block)
             noteOverride(base, offset)
             if Int(leaves[d].count) > Self.promoteThreshold {
                 map.directory[li] = promote(leaf)
@@ -988,7 +975,7 @@ public struct BlockStore: Sendable {
         let base = leaves[d].base
         let end = offset + blocks.count
         let (_, at) = searchEntries(leaf, offset)
-        if at == Int(leaves[d].count) || Int(arena.storage[Int(leaves[d].data) + at] >> 32) >= end {
+        if at == Int(leaves[d].count) || Int(arena.offsets[Int(leaves[d].data) + at]) >= end {
             // No entry inside the run (the usual case for sequential writes): one insert.
             var newlyMapped = 0
             let firstSlot = slotStart(base) + offset
@@ -1005,8 +992,11 @@ public struct BlockStore: Sendable {
             // Written straight from `blocks` into the gap, with no array of its own.
             openGap(leaf, at: at, blocks.count)
             let first = Int(leaves[d].data) + at
-            arena.storage.withUnsafeMutableBufferPointer { s in
-                for (k, block) in blocks.enumerated() { s[first + k] = UInt64(offset + k) << 32 | UInt64(block) }
+            arena.withEntries { e in
+                for (k, block) in blocks.enumerated() {
+                    e.offsets[first + k] = UInt16(offset + k)
+                    e.blocks[first + k] = block
+                }
             }
             for k in 0..<blocks.count { noteOverride(base, offset + k) }
             map.mappedBlocks += newlyMapped
@@ -1083,9 +1073,8 @@ public struct BlockStore: Sendable {
         scratch.withUnsafeMutableBufferPointer { out in
             let start = slotStart(base)
             slotArena.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0[start..<(start + Self.leafSize)]) }
-            for k in entryRange(leaf) {
-                let e = arena.storage[k]
-                out[Int(e >> 32)] = Block(truncatingIfNeeded: e)
+            arena.withReadOnlyEntries { e in
+                for k in entryRange(leaf) { out[Int(e.offsets[k])] = e.blocks[k] }
             }
         }
         return scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }

@@ -5,7 +5,7 @@
 /// so its high 32 bits stay 0 for the first 4 G blocks written, and a pool's identities share
 /// the high bits of its namespace. So a block keeps its identity's low 32 bits and a one-byte
 /// index into `highs`, the distinct high halves seen so far. At 1% divergence of a 40 GiB image
-/// that is 0.3 MiB less per clone than eight bytes a block. The first time a 256th distinct high
+/// that is 0.3 MiB less per clone than eight bytes a block. The first time a 257th distinct high
 /// half is stored (random 64-bit identities, thousands of private pools), the column is widened
 /// to eight bytes a block, once, by copying, as `OwnerColumn` widens.
 struct ContentColumn: Sendable {

@@ -37,7 +37,7 @@ struct BlockStoreTests {
                 }
             }
             let entries = offsets.sorted().map { UInt64($0) << 32 | 7 }
-            entries.withUnsafeBufferPointer { buffer in
+            entries.map { UInt16($0 >> 32) }.withUnsafeBufferPointer { buffer in
                 for offset in 0..<BlockStore.leafSize {
                     let expected = entries.firstIndex { $0 >> 32 >= UInt64(offset) } ?? entries.count
                     let (found, index) = BlockStore.search(buffer, offset)
