@@ -35,21 +35,43 @@ extension BlockStore {
     }
 
     /// Writes several runs, as `writeRun` for each in turn: run r takes the next `runs[r].count`
-    /// contents. Like a burst, the leaf record of the run `burstLead` ahead and the entries and
-    /// base slot of the run `burstLead / 2` ahead are prefetched while a run is written (each run
-    /// of a batch usually lands in its own leaf).
+    /// contents, and the slots, figures and contents come out the same. Only the block ids
+    /// differ: the whole burst's blocks are allocated at once, before any run (one pass over
+    /// the free bitmap and the per-block columns instead of one per run), so ids a run frees are
+    /// handed out by a later call, not by a later run of this one. Like a burst, the leaf record
+    /// of the run `burstLead` ahead, the entries and slots of the run `burstLead / 2` ahead, and
+    /// the counts of the blocks the run 2 ahead releases are prefetched while a run is written
+    /// (each run of a batch usually lands in its own leaf).
     /// - Precondition: `freeBlocks` covers every run.
     public mutating func writeRuns(_ map: inout BlockMap, _ runs: [Range<Int>], contents: UnsafeBufferPointer<UInt64>,
                                    owner ownerID: UInt32, replaced: inout [Block], collectReplaced: Bool) {
+        precondition(freeBlocks >= contents.count, "writeRuns on a full store")
         let lead = Self.burstLead
-        var done = 0
-        for (r, run) in runs.enumerated() {
-            if r + lead < runs.count { prefetchRecord(map, runs[r + lead].lowerBound) }
-            if r + lead / 2 < runs.count { prefetchSlot(map, runs[r + lead / 2].lowerBound) }
-            writeRun(&map, at: run.lowerBound, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + run.count)]),
-                     owner: ownerID, replaced: &replaced, collectReplaced: collectReplaced)
-            done += run.count
+        var fresh: [Block] = []
+        swap(&fresh, &scratchBlocks)
+        defer { scratchBlocks = fresh }
+        allocateRun(contents.count, contents: contents, owner: ownerID, into: &fresh)
+        var freed: [Block] = []
+        fresh.withUnsafeBufferPointer { ids in
+            var done = 0
+            for (r, run) in runs.enumerated() {
+                if r + lead < runs.count { prefetchRecord(map, runs[r + lead].lowerBound) }
+                if r + lead / 2 < runs.count { prefetchSlots(map, runs[r + lead / 2]) }
+                if r + 2 < runs.count { prefetchReleased(map, runs[r + 2]) }
+                var k = 0
+                while k < run.count {
+                    let index = run.lowerBound + k
+                    let li = index >> Self.leafShift, offset = index & Self.leafMask
+                    let n = min(Self.leafSize - offset, run.count - k)
+                    prepareLeaf(&map, li, runLength: n)
+                    placeRun(&map, li, offset: offset, ids: UnsafeBufferPointer(rebasing: ids[(done + k)..<(done + k + n)]),
+                             replaced: &replaced, collectReplaced: collectReplaced, freed: &freed)
+                    k += n
+                }
+                done += run.count
+            }
         }
+        releaseFreed(freed)
     }
 
     /// The leaf holding slot `index` of `map`; nil for a slot no leaf holds yet, or one past the
@@ -87,6 +109,23 @@ extension BlockStore {
         guard block != Self.hole else { return }
         clonesim_prefetch(refCount.address(of: Int(block)))
         clonesim_prefetch(owner.address(of: Int(block)))
+    }
+
+    /// `prefetchSlot` for both ends of a run: a short run's slots usually straddle two cache
+    /// lines, and a hardware prefetcher only picks up a longer one after its first misses.
+    @inline(__always)
+    func prefetchSlots(_ map: BlockMap, _ run: Range<Int>) {
+        guard !run.isEmpty else { return }
+        prefetchSlot(map, run.lowerBound)
+        if run.count > 1 { prefetchSlot(map, run.upperBound - 1) }
+    }
+
+    /// `prefetchReleased` for both ends of a run (see `prefetchSlots`).
+    @inline(__always)
+    func prefetchReleased(_ map: BlockMap, _ run: Range<Int>) {
+        guard !run.isEmpty else { return }
+        prefetchReleased(map, run.lowerBound)
+        if run.count > 1 { prefetchReleased(map, run.upperBound - 1) }
     }
 
     /// Starts loading what a write to slot `index` of `map` reads after the leaf record: a

@@ -901,62 +901,86 @@ public struct BlockStore: Sendable {
             let li = index >> Self.leafShift
             let offset = index & Self.leafMask
             let n = min(Self.leafSize - offset, contents.count - done)
-            var leaf = map.directory[li]
-            if leaf == Self.noLeaf {
-                leaf = newDenseLeaf(refs: 1)
-                stats.denseLeavesCreated += 1
-                map.directory[li] = leaf
-            }
-            if n >= Self.leafSize / 16 { privatize(&map, li); leaf = map.directory[li] }
-            let l = Int(leaf)
-            guard leaves[l].isDense && leaves[l].refs == 1 && leaves[l].baseUsers == 0 else {
-                if n == 1 {
-                    // One block (a random 4 KiB write): the single-slot path, no run arrays.
-                    let old = assign(&map, index, to: allocate(content: contents[done], owner: ownerID))
-                    if collectReplaced && old != Self.hole { replaced.append(old) }
-                    done += 1
-                    continue
-                }
-                allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
-                mergeRun(&map, li, offset: offset, blocks: fresh, replaced: &replaced, collectReplaced: collectReplaced)
-                done += n
+            prepareLeaf(&map, li, runLength: n)
+            if n == 1 && !isPrivateDense(map.directory[li]) {
+                // One block (a random 4 KiB write): the single-slot path, no run arrays.
+                let old = assign(&map, index, to: allocate(content: contents[done], owner: ownerID))
+                if collectReplaced && old != Self.hole { replaced.append(old) }
+                done += 1
                 continue
             }
+            // Allocated leaf by leaf, after the leaf is ready: ids the previous leaf (or a
+            // promotion) freed are handed out again at once, as a block at a time would.
             allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
-            var newlyMapped = 0
-            let first = slotStart(leaf)
-            slotArena.withUnsafeMutableBufferPointer { all in
-                let slots = UnsafeMutableBufferPointer(rebasing: all[first..<(first + Self.leafSize)])
-                refCount.withAccess { rc in
-                    for k in 0..<n {
-                        let old = slots[offset + k]
-                        let block = fresh[k]
-                        slots[offset + k] = block
-                        rc.set(Int(block), 1)
-                        if old == Self.hole {
-                            newlyMapped += 1
-                        } else {
-                            if collectReplaced { replaced.append(old) }
-                            if rc.decrement(Int(old)) { freed.append(old) }
-                        }
-                    }
-                }
+            fresh.withUnsafeBufferPointer { ids in
+                placeRun(&map, li, offset: offset, ids: ids, replaced: &replaced, collectReplaced: collectReplaced, freed: &freed)
             }
-            map.mappedBlocks += newlyMapped
-            for block in freed {
-                liveBlocks -= 1
-                charge(owner[Int(block)], -1)
-                markFreed(block)
-            }
+            releaseFreed(freed)
             freed.removeAll(keepingCapacity: true)
             done += n
         }
     }
 
+    /// A dense leaf only one directory slot reads (written in place).
+    @inline(__always)
+    func isPrivateDense(_ leaf: UInt32) -> Bool {
+        let record = leaves[Int(leaf)]
+        return record.isDense && record.refs == 1 && record.baseUsers == 0
+    }
+
+    /// Gets directory slot `li` of `map` ready for a run of `n` blocks: a new dense leaf where
+    /// there is none, and a private one where the run covers enough of the leaf that
+    /// slot-by-slot deltas would cost more than the copy.
+    @inline(__always)
+    mutating func prepareLeaf(_ map: inout BlockMap, _ li: Int, runLength n: Int) {
+        if map.directory[li] == Self.noLeaf {
+            map.directory[li] = newDenseLeaf(refs: 1)
+            stats.denseLeavesCreated += 1
+        }
+        if n >= Self.leafSize / 16 { privatize(&map, li) }
+    }
+
+    /// Points slots `offset ..< offset + ids.count` of leaf `li` of `map` (prepared) at `ids`:
+    /// allocated blocks nothing reads yet. A private dense leaf takes them through unsafe
+    /// buffers, and the blocks it stops reading whose count reaches 0 are appended to `freed`
+    /// for `releaseFreed`; any other leaf goes through a delta merge (or `assign` for one).
+    mutating func placeRun(_ map: inout BlockMap, _ li: Int, offset: Int, ids: UnsafeBufferPointer<Block>, replaced: inout [Block],
+                           collectReplaced: Bool, freed: inout [Block]) {
+        let leaf = map.directory[li]
+        guard isPrivateDense(leaf) else {
+            if ids.count == 1 {
+                let old = assign(&map, (li << Self.leafShift) + offset, to: ids[0])
+                if collectReplaced && old != Self.hole { replaced.append(old) }
+            } else {
+                mergeRun(&map, li, offset: offset, blocks: ids, replaced: &replaced, collectReplaced: collectReplaced)
+            }
+            return
+        }
+        var newlyMapped = 0
+        let first = slotStart(leaf)
+        slotArena.withUnsafeMutableBufferPointer { all in
+            let slots = UnsafeMutableBufferPointer(rebasing: all[first..<(first + Self.leafSize)])
+            refCount.withAccess { rc in
+                for (k, block) in ids.enumerated() {
+                    let old = slots[offset + k]
+                    slots[offset + k] = block
+                    rc.set(Int(block), 1)
+                    if old == Self.hole {
+                        newlyMapped += 1
+                    } else {
+                        if collectReplaced { replaced.append(old) }
+                        if rc.decrement(Int(old)) { freed.append(old) }
+                    }
+                }
+            }
+        }
+        map.mappedBlocks += newlyMapped
+    }
+
     /// Points slots `offset ..< offset + blocks.count` of the shared or delta leaf at directory
     /// slot `li` at `blocks` (fresh, reference count 0) through the map's delta: one merge of
     /// the sorted entries instead of one insert per block.
-    mutating func mergeRun(_ map: inout BlockMap, _ li: Int, offset: Int, blocks: [Block], replaced: inout [Block],
+    mutating func mergeRun(_ map: inout BlockMap, _ li: Int, offset: Int, blocks: UnsafeBufferPointer<Block>, replaced: inout [Block],
                            collectReplaced: Bool) {
         var leaf = map.directory[li]
         if leaves[Int(leaf)].isDense {
