@@ -57,7 +57,7 @@ extension BlockStore {
             for (r, run) in runs.enumerated() {
                 if r + lead < runs.count { prefetchRecord(map, runs[r + lead].lowerBound) }
                 if r + lead / 2 < runs.count { prefetchSlots(map, runs[r + lead / 2]) }
-                if r + 2 < runs.count { prefetchReleased(map, runs[r + 2]) }
+                if r + 2 < runs.count { prefetchReleased(map, runs[r + 2], owner: false) }
                 var k = 0
                 while k < run.count {
                     let index = run.lowerBound + k
@@ -93,8 +93,10 @@ extension BlockStore {
     /// Starts loading the reference count and owner of the block a write to slot `index` of `map`
     /// would release: the one in a private dense leaf's slot or in a delta's entry there (a
     /// shared leaf's block stays with its other readers).
+    /// `owner`: also the owner, read at once by a single write's release but only at the end of
+    /// a burst of runs (`releaseFreed`), by when a prefetch would be long evicted.
     @inline(__always)
-    func prefetchReleased(_ map: BlockMap, _ index: Int) {
+    func prefetchReleased(_ map: BlockMap, _ index: Int, owner withOwner: Bool = true) {
         guard let leaf = leafHolding(map, index) else { return }
         let record = leaves[Int(leaf)]
         var block = Self.hole
@@ -108,7 +110,7 @@ extension BlockStore {
         }
         guard block != Self.hole else { return }
         clonesim_prefetch(refCount.address(of: Int(block)))
-        clonesim_prefetch(owner.address(of: Int(block)))
+        if withOwner { clonesim_prefetch(owner.address(of: Int(block))) }
     }
 
     /// `prefetchSlot` for both ends of a run: a short run's slots usually straddle two cache
@@ -122,10 +124,10 @@ extension BlockStore {
 
     /// `prefetchReleased` for both ends of a run (see `prefetchSlots`).
     @inline(__always)
-    func prefetchReleased(_ map: BlockMap, _ run: Range<Int>) {
+    func prefetchReleased(_ map: BlockMap, _ run: Range<Int>, owner: Bool) {
         guard !run.isEmpty else { return }
-        prefetchReleased(map, run.lowerBound)
-        if run.count > 1 { prefetchReleased(map, run.upperBound - 1) }
+        prefetchReleased(map, run.lowerBound, owner: owner)
+        if run.count > 1 { prefetchReleased(map, run.upperBound - 1, owner: owner) }
     }
 
     /// Starts loading what a write to slot `index` of `map` reads after the leaf record: a

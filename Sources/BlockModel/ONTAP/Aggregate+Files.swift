@@ -55,7 +55,7 @@ extension Aggregate {
     /// - Throws: `outOfRange`, `treeQuotaExceeded`, `userQuotaExceeded`, `outOfSpace`; then
     ///   nothing was written.
     public mutating func write(_ volume: String, _ path: String, at start: Int, contents: [UInt64]) throws(ModelError) {
-        try write(volume, path, runs: CollectionOfOne(start..<(start + contents.count)), contents: contents)
+        try writeRuns(volume, path, CollectionOfOne(start..<(start + contents.count)), contents: contents)
     }
 
     /// Writes several runs in one operation (a burst of sequential writes): the blocks of
@@ -64,8 +64,15 @@ extension Aggregate {
     /// `write(_:_:at:contents:)`.
     /// - Throws: `invalidArgument` when the runs do not cover `contents.count` blocks, then as
     ///   `write(_:_:at:contents:)`.
-    public mutating func write(_ volume: String, _ path: String, runs: some Collection<Range<Int>>,
-                               contents: [UInt64]) throws(ModelError) {
+    public mutating func write(_ volume: String, _ path: String, runs: [Range<Int>], contents: [UInt64]) throws(ModelError) {
+        try writeRuns(volume, path, runs, contents: contents)
+    }
+
+    /// `write(_:_:runs:contents:)` for any collection of runs, specialised by its two callers
+    /// here (a generic entry point is compiled generic for other modules: a witness call per
+    /// run in its checks).
+    mutating func writeRuns(_ volume: String, _ path: String, _ runs: some Collection<Range<Int>>,
+                            contents: [UInt64]) throws(ModelError) {
         let total = runs.reduce(0) { $0 + $1.count }
         guard total == contents.count else {
             throw .invalidArgument("runs of \(total) blocks for \(contents.count) contents")
