@@ -432,7 +432,7 @@ public final class Simulation {
 
     /// Writes `runs` of new data into a file, run after run with consecutive content
     /// identities from `first`. Long runs go one call each (a later one can fail when space
-    /// runs out, as on a real system); scattered short writes go as one burst.
+    /// runs out, as on a real system); many short runs go as one batched call, all or nothing.
     @discardableResult
     func write(_ workload: String, volume: String, path: String, runs: [BlockRun], first: UInt64) -> Bool {
         write(workload, volume: volume, path: path, runs: runs, contents: .consecutive(first))
@@ -475,10 +475,8 @@ public final class Simulation {
                 written += run.count
             }
         } else {
-            var indices: [Int] = []
-            indices.reserveCapacity(total)
-            for run in runs { indices.append(contentsOf: run.start..<(run.start + run.count)) }
-            do { try storage.write(volume, path, indices: indices, contents: contents.slice(0, total)); written = total } catch { failure = error }
+            let ranges = runs.map { $0.start..<($0.start + $0.count) }
+            do { try storage.write(volume, path, runs: ranges, contents: contents.slice(0, total)); written = total } catch { failure = error }
         }
         if let trace {
             var record = TraceRecord(time: engine.now, workload: workload, operation: "write", objects: [object], runs: runs,

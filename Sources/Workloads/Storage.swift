@@ -46,6 +46,9 @@ protocol Storage: DedupStorage {
     mutating func write(_ volume: String, _ path: String, at start: Int, contents: [UInt64]) throws
     /// Scattered single blocks, all or nothing.
     mutating func write(_ volume: String, _ path: String, indices: [Int], contents: [UInt64]) throws
+    /// Runs of blocks (`contents` in run order; where runs overlap the later wins), all or
+    /// nothing.
+    mutating func write(_ volume: String, _ path: String, runs: [Range<Int>], contents: [UInt64]) throws
     /// Maps `count` blocks of `destination` at `d` onto those of `source` at `s` (block clone,
     /// FICLONERANGE).
     mutating func cloneRange(_ volume: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws
@@ -123,6 +126,15 @@ extension FileSystemStorage {
         throw unsupported("Flash Cache is ONTAP's")
     }
     func splitClone(_ clone: String) throws { throw unsupported("only FlexClone volumes are split") }
+
+    /// Runs as the scattered blocks they cover, for platforms whose scattered writes are
+    /// runs already (ONTAP has a batched runs path of its own).
+    mutating func write(_ volume: String, _ path: String, runs: [Range<Int>], contents: [UInt64]) throws {
+        var indices: [Int] = []
+        indices.reserveCapacity(contents.count)
+        for run in runs { indices.append(contentsOf: run) }
+        try write(volume, path, indices: indices, contents: contents)
+    }
 
     /// Groups scattered blocks into runs of consecutive ones, after checking the space for all.
     mutating func writeScattered(_ volume: String, _ path: String, indices: [Int], contents: [UInt64], free: Int,
