@@ -297,13 +297,20 @@ public struct BlockStore: Sendable {
     /// the same order, but a bitmap word at a time.
     /// - Precondition: `n <= freeCount`.
     mutating func takeFreed(_ n: Int, into ids: inout [Block]) {
+        guard n > 0 else { return }
+        let first = ids.count
+        // Room made once and filled through a buffer: an append per id checked the array's
+        // uniqueness every time.
+        ids.append(contentsOf: repeatElement(0, count: n))
         var taken = 0
         while taken < n, let w = nextFreeWord(from: freeCursor) {
             var bits = freeBits[w]
-            while bits != 0 && taken < n {
-                ids.append(Block(w << 6 + bits.trailingZeroBitCount))
-                bits &= bits - 1
-                taken += 1
+            ids.withUnsafeMutableBufferPointer { out in
+                while bits != 0 && taken < n {
+                    out[first + taken] = Block(w << 6 + bits.trailingZeroBitCount)
+                    bits &= bits - 1
+                    taken += 1
+                }
             }
             freeBits[w] = bits
             if bits == 0 { clearSummaries(ofEmptied: w) }
