@@ -745,8 +745,8 @@ public struct BlockStore: Sendable {
             let li = Int(remaps[j] >> 32) >> Self.leafShift
             var end = j + 1
             while end < remaps.count && Int(remaps[end] >> 32) >> Self.leafShift == li { end += 1 }
-            let leaf = map.directory[li], l = Int(leaf)
-            guard leaf != Self.noLeaf, leaves[l].isDense, leaves[l].refs == 1, leaves[l].baseUsers == 0 else {
+            let leaf = map.directory[li]
+            guard leaf != Self.noLeaf, isPrivateDense(leaf) else {
                 for r in j..<end { assign(&map, Int(remaps[r] >> 32), to: Block(truncatingIfNeeded: remaps[r]), retaining: false) }
                 j = end
                 continue
