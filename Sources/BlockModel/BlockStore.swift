@@ -64,7 +64,8 @@ public struct BlockStore: Sendable {
     /// bursts into a clone run ~1.7x faster, and a clone at 10% divergence costs the same
     /// (its deltas hold ~100 entries). Between 12.5% and 25% of a leaf a clone now holds 4 KiB
     /// of slots instead of 6 bytes an entry; the new blocks' own 8 bytes each (count, owner,
-    /// content) are the larger part either way. 64 would be faster still but double a clone at 10% (Benchmarks/README.md).
+    /// content) are the larger part either way. 64 would be faster still but double a clone at
+    /// 10% (Benchmarks/README.md).
     public static let promoteThreshold = leafSize / 8
 
     /// Total physical blocks.
