@@ -321,13 +321,6 @@ public struct BlockStore: Sendable {
         freeCount -= n
     }
 
-    /// One more reader for every block in `blocks` (holes skipped), in one pass.
-    mutating func retainAll(_ blocks: [Block]) {
-        refCount.withAccess { rc in
-            for block in blocks where block != Self.hole { rc.increment(Int(block)) }
-        }
-    }
-
     /// One more reader for every block in dense leaf `leaf`'s slots (those of a new copy).
     mutating func retainSlots(of leaf: UInt32) {
         let start = slotStart(leaf)
@@ -1076,7 +1069,7 @@ public struct BlockStore: Sendable {
             refCount.appendZeros(n - reused)
             owner.append(ownerID, count: n - reused)
             content.append(contentsOf: UnsafeBufferPointer(rebasing: values[reused..<n]))
-            for block in first..<(first + n - reused) { ids.append(Block(block)) }
+            ids.append(contentsOf: (first..<(first + n - reused)).lazy.map { Block($0) })
         }
         liveBlocks += n
         charge(ownerID, n)
@@ -1105,9 +1098,7 @@ public struct BlockStore: Sendable {
         scratch.withUnsafeMutableBufferPointer { out in
             let start = slotStart(base)
             slotArena.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0[start..<(start + Self.leafSize)]) }
-            arena.withReadOnlyEntries { e in
-                for k in entryRange(leaf) { out[Int(e.offsets[k])] = e.blocks[k] }
-            }
+            for k in entryRange(leaf) { out[Int(arena.offsets[k])] = arena.blocks[k] }
         }
         return scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
     }

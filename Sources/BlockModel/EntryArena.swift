@@ -74,15 +74,6 @@ struct EntryArena: Sendable {
         }
     }
 
-    /// The entries, read only.
-    func withReadOnlyEntries<R>(_ body: (Entries) -> R) -> R {
-        offsets.withUnsafeBufferPointer { o in
-            blocks.withUnsafeBufferPointer { b in
-                body(Entries(offsets: UnsafeMutableBufferPointer(mutating: o), blocks: UnsafeMutableBufferPointer(mutating: b)))
-            }
-        }
-    }
-
     struct Entries {
         let offsets: UnsafeMutableBufferPointer<UInt16>
         let blocks: UnsafeMutableBufferPointer<UInt32>
