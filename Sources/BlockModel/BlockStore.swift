@@ -105,6 +105,9 @@ public struct BlockStore: Sendable {
     var arena = EntryArena()
     /// Reused by `writeRun` so a run allocates no array of its own.
     var scratchBlocks: [Block] = []
+    /// Ids freed since `takeFreedLog`, kept only once `logFrees` asked for them: a cache over
+    /// block ids must drop a freed id before it is handed out again as a new block.
+    var freedLog: [Block]?
 
     /// Outcome counters, for reports and benchmarks.
     public private(set) var stats = Stats()
@@ -235,8 +238,22 @@ public struct BlockStore: Sendable {
         refCount.increment(Int(block))
     }
 
+    /// Starts keeping the ids freed from now on, for `takeFreedLog`.
+    public mutating func logFrees() {
+        if freedLog == nil { freedLog = [] }
+    }
+
+    /// The ids freed since the last call (in the order they were freed), and a fresh log; empty
+    /// while frees are not logged.
+    public mutating func takeFreedLog() -> [Block] {
+        guard let log = freedLog else { return [] }
+        freedLog = []
+        return log
+    }
+
     @inline(__always)
     mutating func markFreed(_ block: Block) {
+        if freedLog != nil { freedLog!.append(block) }
         let w = Int(block) >> 6
         if w >= freeBits.count {
             freeBits.append(contentsOf: repeatElement(0, count: w + 1 - freeBits.count))
@@ -782,7 +799,8 @@ public struct BlockStore: Sendable {
             charge(o, i - j)
             i = j
         }
-        markFreed(highest)  // grows the bitmaps to cover every id below
+        if freedLog != nil { freedLog!.append(contentsOf: freed.lazy.filter { $0 != highest }) }
+        markFreed(highest)  // grows the bitmaps to cover every id below (and logs it)
         freeCount += freed.count - 1
         freeBits.withUnsafeMutableBufferPointer { bits in
             freeWords.withUnsafeMutableBufferPointer { words in

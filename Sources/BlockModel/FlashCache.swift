@@ -15,6 +15,8 @@ public struct LRUCache: Sendable {
     /// Most and least recently used slots (-1 while empty).
     var head: Int32 = -1
     var tail: Int32 = -1
+    /// Slots emptied by `invalidate`, filled before the least recently used key is evicted.
+    var vacant: [Int32] = []
 
     public init(capacity: Int) {
         precondition(capacity >= 0 && capacity < Int(Int32.max), "cache capacity fits 32-bit slots")
@@ -25,7 +27,7 @@ public struct LRUCache: Sendable {
     public var accesses: Int { hits + misses }
     public var hitRate: Double { accesses == 0 ? 0 : Double(hits) / Double(accesses) }
     /// Keys cached now.
-    public var count: Int { keys.count }
+    public var count: Int { keys.count - vacant.count }
 
     /// Reads `key`: true on a hit. A miss caches it, evicting the least recently used key when full.
     @discardableResult
@@ -38,7 +40,10 @@ public struct LRUCache: Sendable {
         misses += 1
         guard capacity > 0 else { return false }
         let s: Int32
-        if keys.count < capacity {
+        if let free = vacant.popLast() {
+            s = free
+            keys[Int(s)] = key
+        } else if keys.count < capacity {
             s = Int32(keys.count)
             keys.append(key)
             previous.append(-1)
@@ -52,6 +57,15 @@ public struct LRUCache: Sendable {
         index.insert(key, s)
         pushFront(s)
         return false
+    }
+
+    /// Drops `key` if it is cached (its data changed, so a read must miss), freeing its slot
+    /// without evicting anything; counts no access.
+    public mutating func invalidate(_ key: UInt64) {
+        guard let s = index.find(key) else { return }
+        index.remove(key)
+        unlink(s)
+        vacant.append(s)
     }
 
     /// Starts counting hits and misses afresh; the cached keys stay.
@@ -159,7 +173,21 @@ public struct FlashCache: Sendable {
     /// One block read: `block` is the physical block, `object` and `offset` where it was read.
     public mutating func read(block: UInt32, object: UInt32, offset: Int) {
         shared.access(UInt64(block))
-        unshared.access(UInt64(object) << 32 | UInt64(UInt32(truncatingIfNeeded: offset)))
+        unshared.access(Self.slotKey(object: object, offset: offset))
+    }
+
+    /// Forgets what writes made stale: physical blocks freed since (an id handed out again is
+    /// a new block, which must not hit the old one's entry), and in the twin the slots
+    /// written since (`slotKey`: without sharing, a write replaces that object's own block).
+    public mutating func invalidate(freedBlocks: some Sequence<UInt32>, writtenSlots: some Sequence<UInt64>) {
+        for b in freedBlocks { shared.invalidate(UInt64(b)) }
+        for k in writtenSlots { unshared.invalidate(k) }
+    }
+
+    /// The twin's key for slot `offset` of object `object`.
+    @inline(__always)
+    public static func slotKey(object: UInt32, offset: Int) -> UInt64 {
+        UInt64(object) << 32 | UInt64(UInt32(truncatingIfNeeded: offset))
     }
 
     public mutating func resetCounts() {

@@ -60,7 +60,7 @@ protocol Storage: DedupStorage {
     func accounting() -> [ObjectFigures]
     func invariantViolations() -> [String]
     /// Reads blocks of a file through a Flash Cache; returns the blocks read (holes are not).
-    func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int
+    mutating func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int
 }
 
 /// What a file clone did beyond sharing: blocks copied at a pointer limit, quotas it pushed over.
@@ -101,7 +101,7 @@ extension Aggregate: Storage {
         throw Unsupported(description: "not supported on platform ontap: sub-file range clones are not modelled")
     }
 
-    func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int {
+    mutating func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int {
         try read(volume, path, blocks: blocks, through: &cache)
     }
 }

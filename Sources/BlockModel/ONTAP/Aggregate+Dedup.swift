@@ -157,6 +157,9 @@ extension Aggregate {
     /// After a write to `f` (taken out of `v`): notes the slots for the next run, or
     /// deduplicates them now in inline mode.
     mutating func logWrites(_ v: inout Volume, _ f: inout StoredFile, _ offsets: some Sequence<Int>) {
+        if writtenSlots != nil {
+            for i in offsets { writtenSlots!.append(FlashCache.slotKey(object: f.owner, offset: i)) }
+        }
         guard var state = v.dedup else { return }
         v.dedup = nil
         switch state.mode {

@@ -400,9 +400,21 @@ extension Aggregate {
 
     /// Reads slots of a file through `cache` (holes are not read); returns the blocks read.
     /// The file's owner number keys its blocks in the cache's no-sharing twin.
+    ///
+    /// First the cache forgets what the writes since the last such read made stale (blocks
+    /// freed, slots written); the first read starts keeping those logs, when the cache was
+    /// still empty of this aggregate's blocks. One cache serves one aggregate.
     @discardableResult
-    public func read(_ volume: String, _ path: String, blocks: some Sequence<Int>, through cache: inout FlashCache) throws(ModelError) -> Int {
+    public mutating func read(_ volume: String, _ path: String, blocks: some Sequence<Int>,
+                              through cache: inout FlashCache) throws(ModelError) -> Int {
         let f = try file(self.volume(volume), path)
+        if writtenSlots == nil {
+            writtenSlots = []
+            store.logFrees()
+        } else {
+            cache.invalidate(freedBlocks: store.takeFreedLog(), writtenSlots: writtenSlots!)
+            writtenSlots!.removeAll(keepingCapacity: true)
+        }
         var reads = 0
         for k in blocks where k >= 0 && k < f.sizeBlocks {
             let b = store.read(f.map, k)

@@ -42,6 +42,9 @@ public struct Aggregate: Sendable {
     public internal(set) var clonesWithoutStreams = 0
     /// Users and groups whose quota a clone pushed over its limit ("volume/user:alice").
     public internal(set) var oversubscribedQuotas: [String] = []
+    /// Slots written (`FlashCache.slotKey`) since a read through a Flash Cache last took them;
+    /// nil until the first such read, so an aggregate without a cache keeps no log.
+    var writtenSlots: [UInt64]?
     /// Run the invariant checker after every operation (debug builds only). Large simulations
     /// in tests may turn it off.
     public var checksInvariants = true
