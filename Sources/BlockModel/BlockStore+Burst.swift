@@ -51,7 +51,11 @@ extension BlockStore {
         swap(&fresh, &scratchBlocks)
         defer { scratchBlocks = fresh }
         allocateRun(contents.count, contents: contents, owner: ownerID, into: &fresh)
-        var freed: [Block] = []
+        // Every block the burst frees is written into room made once (at most one per block
+        // written, outside `self`), and released in bulk at the end.
+        let freed = UnsafeMutablePointer<Block>.allocate(capacity: contents.count)
+        defer { freed.deallocate() }
+        var freedCount = 0
         fresh.withUnsafeBufferPointer { ids in
             var done = 0
             for (r, run) in runs.enumerated() {
@@ -65,13 +69,13 @@ extension BlockStore {
                     let n = min(Self.leafSize - offset, run.count - k)
                     prepareLeaf(&map, li, runLength: n)
                     placeRun(&map, li, offset: offset, ids: UnsafeBufferPointer(rebasing: ids[(done + k)..<(done + k + n)]),
-                             replaced: &replaced, collectReplaced: collectReplaced, freed: &freed)
+                             replaced: &replaced, collectReplaced: collectReplaced, freed: freed, freedCount: &freedCount)
                     k += n
                 }
                 done += run.count
             }
         }
-        releaseFreed(freed)
+        releaseFreed(UnsafeBufferPointer(start: freed, count: freedCount))
     }
 
     /// The leaf holding slot `index` of `map`; nil for a slot no leaf holds yet, or one past the

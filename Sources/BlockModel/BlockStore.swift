@@ -270,25 +270,36 @@ public struct BlockStore: Sendable {
     /// The first word of `freeBits` at or after `start` with a free id, wrapping; nil if none.
     func nextFreeWord(from start: Int) -> Int? {
         guard freeCount > 0, !freeBits.isEmpty else { return nil }
-        let start = start < freeBits.count ? start : 0
+        return freeWords.withUnsafeBufferPointer { words in
+            freeWordGroups.withUnsafeBufferPointer { Self.nextFreeWord(from: start, bitWords: freeBits.count, words, $0) }
+        }
+    }
+
+    /// `nextFreeWord` over the summaries' buffers (`bitWords`: the bitmap's length), for a pass
+    /// that holds the bitmap itself.
+    @inline(__always)
+    static func nextFreeWord(from start: Int, bitWords: Int, _ words: UnsafeBufferPointer<UInt64>,
+                             _ groups: UnsafeBufferPointer<UInt64>) -> Int? {
+        guard bitWords > 0 else { return nil }
+        let start = start < bitWords ? start : 0
         // Within the summary word of `start`.
         let s = start >> 6
-        let here = freeWords[s] & (~0 << UInt64(start & 63))
+        let here = words[s] & (~0 << UInt64(start & 63))
         if here != 0 { return s << 6 + here.trailingZeroBitCount }
         // Within the group of that summary word, then group by group (wrapping once).
         let g = s >> 6
-        let rest = (s & 63) == 63 ? 0 : freeWordGroups[g] & (~0 << UInt64((s & 63) + 1))
+        let rest = (s & 63) == 63 ? 0 : groups[g] & (~0 << UInt64((s & 63) + 1))
         var candidate: Int?
         if rest != 0 {
             candidate = g << 6 + rest.trailingZeroBitCount
         } else {
-            for k in 1...freeWordGroups.count {
-                let gi = (g + k) % freeWordGroups.count
-                if freeWordGroups[gi] != 0 { candidate = gi << 6 + freeWordGroups[gi].trailingZeroBitCount; break }
+            for k in 1...groups.count {
+                let gi = (g + k) % groups.count
+                if groups[gi] != 0 { candidate = gi << 6 + groups[gi].trailingZeroBitCount; break }
             }
         }
-        guard let word = candidate, freeWords[word] != 0 else { return nil }
-        return word << 6 + freeWords[word].trailingZeroBitCount
+        guard let word = candidate, words[word] != 0 else { return nil }
+        return word << 6 + words[word].trailingZeroBitCount
     }
 
     /// The next freed id at or after the cursor (wrapping), or nil when none is free.
@@ -317,23 +328,37 @@ public struct BlockStore: Sendable {
     mutating func takeFreed(_ n: Int, into ids: inout [Block]) {
         guard n > 0 else { return }
         let first = ids.count
-        // Room made once and filled through a buffer: an append per id checked the array's
-        // uniqueness every time.
+        // Room made once, and the bitmap, its summaries and the ids held as buffers for the
+        // whole pass: freed ids lie a few to a word, so per-word array accesses (a uniqueness
+        // check each) cost more than the ids themselves.
         ids.append(contentsOf: repeatElement(0, count: n))
-        var taken = 0
-        while taken < n, let w = nextFreeWord(from: freeCursor) {
-            var bits = freeBits[w]
-            ids.withUnsafeMutableBufferPointer { out in
-                while bits != 0 && taken < n {
-                    out[first + taken] = Block(w << 6 + bits.trailingZeroBitCount)
-                    bits &= bits - 1
-                    taken += 1
+        var taken = 0, cursor = freeCursor
+        ids.withUnsafeMutableBufferPointer { out in
+            freeBits.withUnsafeMutableBufferPointer { bits in
+                freeWords.withUnsafeMutableBufferPointer { words in
+                    freeWordGroups.withUnsafeMutableBufferPointer { groups in
+                        while taken < n,
+                              let w = Self.nextFreeWord(from: cursor, bitWords: bits.count, UnsafeBufferPointer(words), UnsafeBufferPointer(groups)) {
+                            var word = bits[w]
+                            let take = min(word.nonzeroBitCount, n &- taken)
+                            for k in 0..<take {
+                                out[first &+ taken &+ k] = Block(truncatingIfNeeded: w &<< 6 | word.trailingZeroBitCount)
+                                word &= word &- 1
+                            }
+                            taken &+= take
+                            bits[w] = word
+                            if word == 0 {
+                                // Its summary bits, as `clearSummaries` (which needs the arrays).
+                                words[w >> 6] &= ~(1 << UInt64(w & 63))
+                                if words[w >> 6] == 0 { groups[w >> 12] &= ~(1 << UInt64((w >> 6) & 63)) }
+                            }
+                            cursor = w
+                        }
+                    }
                 }
             }
-            freeBits[w] = bits
-            if bits == 0 { clearSummaries(ofEmptied: w) }
-            freeCursor = w
         }
+        freeCursor = cursor
         precondition(taken == n, "takeFreed(\(n)) with fewer free ids")
         freeCount -= n
     }
@@ -782,20 +807,19 @@ public struct BlockStore: Sendable {
             map.mappedBlocks += newlyMapped
             j = end
         }
-        releaseFreed(freed)
+        freed.withUnsafeBufferPointer { releaseFreed($0) }
         scratchBlocks = freed
     }
 
     /// Bookkeeping for blocks whose count just reached 0, in bulk: charges by runs of one
     /// owner and free-bitmap bits through unsafe buffers, the arrays grown once.
-    mutating func releaseFreed(_ freed: [Block]) {
+    mutating func releaseFreed(_ freed: UnsafeBufferPointer<Block>) {
         guard let highest = freed.max() else { return }
         liveBlocks -= freed.count
         var i = 0
         while i < freed.count {
-            let o = owner[Int(freed[i])]
-            var j = i + 1
-            while j < freed.count && owner[Int(freed[j])] == o { j += 1 }
+            // A run of one owner, read through the column's buffer (one access, not one per id).
+            let (o, j) = owner.withReader { $0.run(of: freed, from: i) }
             charge(o, i - j)
             i = j
         }
@@ -805,11 +829,16 @@ public struct BlockStore: Sendable {
         freeBits.withUnsafeMutableBufferPointer { bits in
             freeWords.withUnsafeMutableBufferPointer { words in
                 freeWordGroups.withUnsafeMutableBufferPointer { groups in
-                    for block in freed where block != highest {
+                    for block in freed {  // `highest` again too: setting its bits twice is harmless
                         let w = Int(block) >> 6
-                        bits[w] |= 1 << UInt64(block & 63)
-                        words[w >> 6] |= 1 << UInt64(w & 63)
-                        groups[w >> 12] |= 1 << UInt64((w >> 6) & 63)
+                        let before = bits[w]
+                        bits[w] = before | 1 << UInt64(block & 63)
+                        // Freed ids come a few to a word: the summaries say so already unless
+                        // the word was empty.
+                        if before == 0 {
+                            words[w >> 6] |= 1 << UInt64(w & 63)
+                            groups[w >> 12] |= 1 << UInt64((w >> 6) & 63)
+                        }
                     }
                 }
             }
@@ -913,8 +942,13 @@ public struct BlockStore: Sendable {
         // Taken out, not copied: a second reference would make its first append copy it.
         var fresh: [Block] = []
         swap(&fresh, &scratchBlocks)
-        var freed: [Block] = []
-        defer { scratchBlocks = fresh }
+        // Room for the ids a leaf's run frees (at most one per slot), outside `self` so placing
+        // the run can write it while `self` changes.
+        let freed = UnsafeMutablePointer<Block>.allocate(capacity: min(contents.count, Self.leafSize))
+        defer {
+            scratchBlocks = fresh
+            freed.deallocate()
+        }
         while done < contents.count {
             let index = start + done
             let li = index >> Self.leafShift
@@ -931,11 +965,12 @@ public struct BlockStore: Sendable {
             // Allocated leaf by leaf, after the leaf is ready: ids the previous leaf (or a
             // promotion) freed are handed out again at once, as a block at a time would.
             allocateRun(n, contents: UnsafeBufferPointer(rebasing: contents[done..<(done + n)]), owner: ownerID, into: &fresh)
+            var freedCount = 0
             fresh.withUnsafeBufferPointer { ids in
-                placeRun(&map, li, offset: offset, ids: ids, replaced: &replaced, collectReplaced: collectReplaced, freed: &freed)
+                placeRun(&map, li, offset: offset, ids: ids, replaced: &replaced, collectReplaced: collectReplaced,
+                         freed: freed, freedCount: &freedCount)
             }
-            releaseFreed(freed)
-            freed.removeAll(keepingCapacity: true)
+            releaseFreed(UnsafeBufferPointer(start: freed, count: freedCount))
             done += n
         }
     }
@@ -961,10 +996,11 @@ public struct BlockStore: Sendable {
 
     /// Points slots `offset ..< offset + ids.count` of leaf `li` of `map` (prepared) at `ids`:
     /// allocated blocks nothing reads yet. A private dense leaf takes them through unsafe
-    /// buffers, and the blocks it stops reading whose count reaches 0 are appended to `freed`
-    /// for `releaseFreed`; any other leaf goes through a delta merge (or `assign` for one).
+    /// buffers, and the blocks it stops reading whose count reaches 0 are written to
+    /// `freed[freedCount...]` for `releaseFreed` (room for `ids.count` more: a slot frees at most
+    /// one); any other leaf goes through a delta merge (or `assign` for one).
     mutating func placeRun(_ map: inout BlockMap, _ li: Int, offset: Int, ids: UnsafeBufferPointer<Block>, replaced: inout [Block],
-                           collectReplaced: Bool, freed: inout [Block]) {
+                           collectReplaced: Bool, freed: UnsafeMutablePointer<Block>, freedCount: inout Int) {
         let leaf = map.directory[li]
         guard isPrivateDense(leaf) else {
             if ids.count == 1 {
@@ -975,24 +1011,29 @@ public struct BlockStore: Sendable {
             }
             return
         }
-        var newlyMapped = 0
-        let first = slotStart(leaf)
+        var newlyMapped = 0, freedNow = freedCount
+        let first = slotStart(leaf) + offset
         slotArena.withUnsafeMutableBufferPointer { all in
-            let slots = UnsafeMutableBufferPointer(rebasing: all[first..<(first + Self.leafSize)])
+            let slots = all.baseAddress! + first
+            if collectReplaced {
+                for k in 0..<ids.count where slots[k] != Self.hole { replaced.append(slots[k]) }
+            }
+            // The hot loop of sequential writes: nothing in it but the slots and the counts.
             refCount.withAccess { rc in
-                for (k, block) in ids.enumerated() {
-                    let old = slots[offset + k]
-                    slots[offset + k] = block
-                    rc.set(Int(block), 1)
+                for k in 0..<ids.count {
+                    let block = ids[k], old = slots[k]
+                    slots[k] = block
+                    rc.setFresh(Int(block))
                     if old == Self.hole {
-                        newlyMapped += 1
-                    } else {
-                        if collectReplaced { replaced.append(old) }
-                        if rc.decrement(Int(old)) { freed.append(old) }
+                        newlyMapped &+= 1
+                    } else if rc.decrement(Int(old)) {
+                        freed[freedNow] = old
+                        freedNow &+= 1
                     }
                 }
             }
         }
+        freedCount = freedNow
         map.mappedBlocks += newlyMapped
     }
 
@@ -1080,8 +1121,10 @@ public struct BlockStore: Sendable {
         ids.removeAll(keepingCapacity: true)
         let reused = min(n, freeCount)
         takeFreed(reused, into: &ids)
-        content.set(ids, to: UnsafeBufferPointer(rebasing: values[0..<reused]))
-        owner.set(ids, to: ownerID)
+        ids.withUnsafeBufferPointer { taken in
+            content.set(taken, to: UnsafeBufferPointer(rebasing: values[0..<reused]))
+            owner.set(taken, to: ownerID)
+        }
         if n > reused {
             let first = refCount.count
             refCount.appendZeros(n - reused)

@@ -69,7 +69,8 @@ struct ContentColumn: Sendable {
     mutating func set(_ blocks: some Collection<BlockStore.Block>, to values: UnsafeBufferPointer<UInt64>) {
         if !isWide {
             // Mostly one high half (unique data), so the page is looked up once per change of it.
-            var lastHigh = UInt32.max, lastPage: UInt8 = 0, k = 0
+            // `lastHigh` starts out of the 32-bit range, so the first identity always looks up.
+            var lastHigh = UInt64.max, lastPage: UInt8 = 0, k = 0
             // Out of the column while its other arrays are borrowed (one access to self each).
             var known: [UInt32] = []
             swap(&known, &highs)
@@ -77,15 +78,15 @@ struct ContentColumn: Sendable {
                 page.withUnsafeMutableBufferPointer { pages in
                     for block in blocks {
                         let value = values[k]
-                        let high = UInt32(truncatingIfNeeded: value >> 32)
-                        if high != lastHigh || k == 0 {
-                            guard let p = Self.pageIndex(ofHigh: high, in: &known) else { return false }
+                        let high = value >> 32
+                        if high != lastHigh {
+                            guard let p = Self.pageIndex(ofHigh: UInt32(truncatingIfNeeded: high), in: &known) else { return false }
                             lastHigh = high
                             lastPage = p
                         }
                         lows[Int(block)] = UInt32(truncatingIfNeeded: value)
                         pages[Int(block)] = lastPage
-                        k += 1
+                        k &+= 1
                     }
                     return true
                 }

@@ -32,7 +32,7 @@ struct OwnerColumn: Sendable, Equatable {
     }
 
     /// Sets `blocks`' owner to `value`, through one buffer.
-    mutating func set(_ blocks: [BlockStore.Block], to value: UInt32) {
+    mutating func set(_ blocks: UnsafeBufferPointer<BlockStore.Block>, to value: UInt32) {
         if !isWide && value > UInt16.max { widen() }
         if isWide {
             wide.withUnsafeMutableBufferPointer { o in for b in blocks { o[Int(b)] = value } }
@@ -40,6 +40,35 @@ struct OwnerColumn: Sendable, Equatable {
             let v = UInt16(truncatingIfNeeded: value)
             narrow.withUnsafeMutableBufferPointer { o in for b in blocks { o[Int(b)] = v } }
         }
+    }
+
+    /// Owners read through the column's buffers, for a bulk pass (one access to the column).
+    struct Reader {
+        let narrow: UnsafeBufferPointer<UInt16>
+        let wide: UnsafeBufferPointer<UInt32>
+        let isWide: Bool
+
+        @inline(__always)
+        subscript(_ block: Int) -> UInt32 { isWide ? wide[block] : UInt32(narrow[block]) }
+
+        /// The owner of `blocks[from]` and the end of the run of blocks after it with the same.
+        @inline(__always)
+        func run(of blocks: UnsafeBufferPointer<BlockStore.Block>, from start: Int) -> (owner: UInt32, end: Int) {
+            var j = start &+ 1
+            if isWide {
+                let o = wide[Int(blocks[start])]
+                while j < blocks.count && wide[Int(blocks[j])] == o { j &+= 1 }
+                return (o, j)
+            }
+            let o = narrow[Int(blocks[start])]
+            while j < blocks.count && narrow[Int(blocks[j])] == o { j &+= 1 }
+            return (UInt32(o), j)
+        }
+    }
+
+    @inline(__always)
+    func withReader<R>(_ body: (Reader) -> R) -> R {
+        narrow.withUnsafeBufferPointer { n in wide.withUnsafeBufferPointer { body(Reader(narrow: n, wide: $0, isWide: isWide)) } }
     }
 
     /// The address of `block`'s entry, for a prefetch hint.

@@ -114,14 +114,11 @@ struct RefCountColumn: Sendable, Hashable {
             return false
         }
 
-        /// Sets a count outright (a fresh block's first reader).
+        /// A fresh block's first reader: its count is 0 (never the overflow mark), now 1.
         @inline(__always)
-        func set(_ block: Int, _ value: UInt32) {
-            if rc[block] != RefCountColumn.mark && value < UInt32(RefCountColumn.mark) {
-                rc[block] = UInt8(value)
-            } else {
-                store(value, at: block)
-            }
+        func setFresh(_ block: Int) {
+            assert(rc[block] == 0, "block \(block) is not fresh")
+            rc[block] = 1
         }
 
         private func store(_ value: UInt32, at block: Int) {

@@ -29,8 +29,8 @@ struct RefCountColumnTests {
         direct.appendZeros(3)
         direct.add(2, 254)
         #expect(column == direct && column.overflow.isEmpty)
-        // A fresh block's first reader, set outright, and a set over the mark.
-        column.withAccess { rc in rc.set(0, 1); rc.set(1, 400) }
-        #expect(column[0] == 1 && column[1] == 400 && column.overflow == [1: 400])
+        // A fresh block's first reader (count 0) is set outright; the others stay.
+        column.withAccess { rc in rc.setFresh(0) }
+        #expect(column[0] == 1 && column[1] == 0 && column[2] == 254 && column.overflow.isEmpty)
     }
 }
