@@ -466,7 +466,21 @@ public struct BlockStore: Sendable {
     }
 
     /// A copy of delta `leaf`'s entries, for passes that change the store while walking them.
-    func entryArray(_ leaf: UInt32) -> [UInt64] { entryRange(leaf).map { arena[$0] } }
+    func entryArray(_ leaf: UInt32) -> [UInt64] {
+        // Through the arena's buffers: `arena[k]` per entry checked both arrays each time.
+        let range = entryRange(leaf)
+        return arena.offsets.withUnsafeBufferPointer { offsets in
+            arena.blocks.withUnsafeBufferPointer { blocks in
+                [UInt64](unsafeUninitializedCapacity: range.count) { out, n in
+                    for j in 0..<range.count {
+                        let k = range.lowerBound &+ j
+                        out[j] = UInt64(offsets[k]) << 32 | UInt64(blocks[k])
+                    }
+                    n = range.count
+                }
+            }
+        }
+    }
 
     /// `search` over delta `leaf`'s entries.
     @inline(__always)
@@ -1082,7 +1096,11 @@ public struct BlockStore: Sendable {
                     e.blocks[first + k] = block
                 }
             }
-            for k in 0..<blocks.count { noteOverride(base, offset + k) }
+            // While a direct reader still sees every slot of the base (no shadow yet), there is
+            // nothing to note: checked once for the run, not once a block.
+            if !dense[denseIndex(base)].shadow.isEmpty {
+                for k in 0..<blocks.count { noteOverride(base, offset + k) }
+            }
             map.mappedBlocks += newlyMapped
             if Int(leaves[d].count) > Self.promoteThreshold { map.directory[li] = promote(leaf) }
             return
