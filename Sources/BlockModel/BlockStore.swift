@@ -243,8 +243,7 @@ public struct BlockStore: Sendable {
         if freedLog == nil { freedLog = [] }
     }
 
-    /// The ids freed since the last call (in the order they were freed), and a fresh log; empty
-    /// while frees are not logged.
+    /// The ids freed since the last call, and a fresh log; empty while frees are not logged.
     public mutating func takeFreedLog() -> [Block] {
         guard let log = freedLog else { return [] }
         freedLog = []

@@ -48,9 +48,6 @@ struct OwnerColumn: Sendable, Equatable {
         let wide: UnsafeBufferPointer<UInt32>
         let isWide: Bool
 
-        @inline(__always)
-        subscript(_ block: Int) -> UInt32 { isWide ? wide[block] : UInt32(narrow[block]) }
-
         /// The owner of `blocks[from]` and the end of the run of blocks after it with the same.
         @inline(__always)
         func run(of blocks: UnsafeBufferPointer<BlockStore.Block>, from start: Int) -> (owner: UInt32, end: Int) {

@@ -4,8 +4,9 @@ import Glibc
 
 /// `count` zero-filled values of a trivial type, for the large tables and scratch lists of a
 /// dedup run. Small ones come from `calloc`; large ones (2 MiB and up) from an anonymous
-/// mapping asked for huge pages, so their pages are zeroed by the kernel when first touched,
-/// 2 MiB per fault instead of 4 KiB (a 100 GiB volume's run touches about 2 GB of them).
+/// mapping, so their pages are zeroed by the kernel, all at once when populated (a 100 GiB
+/// volume's run maps about 1.3 GB of them). Huge pages were tried and are not asked for: on
+/// this project's VM they cost as much or more when fresh (Benchmarks/README.md).
 final class ZeroedMemory<T>: @unchecked Sendable {
     let base: UnsafeMutablePointer<T>
     let count: Int
