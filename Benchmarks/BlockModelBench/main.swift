@@ -1,6 +1,6 @@
 // Block-model benchmarks for issue 3's targets. Run on demand, in release:
 //
-//     swift run -c release clonesim-bench [--quick] [--only WORD]
+//     swift run -c release clonesim-bench [--quick] [--only WORD] [--image GIB]
 //
 // --only WORD keeps the rows whose name contains WORD (for profiling one of them).
 // --image GIB sets the size of the image the clone rows (2-4) write into (40 GiB, 4 with
