@@ -254,16 +254,22 @@ public struct BlockStore: Sendable {
     mutating func markFreed(_ block: Block) {
         if freedLog != nil { freedLog!.append(block) }
         let w = Int(block) >> 6
-        if w >= freeBits.count {
-            freeBits.append(contentsOf: repeatElement(0, count: w + 1 - freeBits.count))
-            let words = (freeBits.count + 63) >> 6, groups = (words + 63) >> 6
-            if words > freeWords.count { freeWords.append(contentsOf: repeatElement(0, count: words - freeWords.count)) }
-            if groups > freeWordGroups.count { freeWordGroups.append(contentsOf: repeatElement(0, count: groups - freeWordGroups.count)) }
-        }
+        coverBitmaps(upTo: block)
         freeBits[w] |= 1 << UInt64(block & 63)
         freeWords[w >> 6] |= 1 << UInt64(w & 63)
         freeWordGroups[w >> 12] |= 1 << UInt64((w >> 6) & 63)
         freeCount += 1
+    }
+
+    /// Grows the free bitmap and its summaries to cover ids up to `block`.
+    @inline(__always)
+    mutating func coverBitmaps(upTo block: Block) {
+        let w = Int(block) >> 6
+        guard w >= freeBits.count else { return }
+        freeBits.append(contentsOf: repeatElement(0, count: w + 1 - freeBits.count))
+        let words = (freeBits.count + 63) >> 6, groups = (words + 63) >> 6
+        if words > freeWords.count { freeWords.append(contentsOf: repeatElement(0, count: words - freeWords.count)) }
+        if groups > freeWordGroups.count { freeWordGroups.append(contentsOf: repeatElement(0, count: groups - freeWordGroups.count)) }
     }
 
     /// The first word of `freeBits` at or after `start` with a free id, wrapping; nil if none.
@@ -831,18 +837,17 @@ public struct BlockStore: Sendable {
         liveBlocks -= freed.count
         var i = 0
         while i < freed.count {
-            // A run of one owner, read through the column's buffer (one access, not one per id).
-            let (o, j) = owner.withReader { $0.run(of: freed, from: i) }
+            let (o, j) = owner.run(of: freed, from: i)
             charge(o, i - j)
             i = j
         }
-        if freedLog != nil { freedLog!.append(contentsOf: freed.lazy.filter { $0 != highest }) }
-        markFreed(highest)  // grows the bitmaps to cover every id below (and logs it)
-        freeCount += freed.count - 1
+        if freedLog != nil { freedLog!.append(contentsOf: freed) }
+        coverBitmaps(upTo: highest)
+        freeCount += freed.count
         freeBits.withUnsafeMutableBufferPointer { bits in
             freeWords.withUnsafeMutableBufferPointer { words in
                 freeWordGroups.withUnsafeMutableBufferPointer { groups in
-                    for block in freed {  // `highest` again too: setting its bits twice is harmless
+                    for block in freed {
                         let w = Int(block) >> 6
                         let before = bits[w]
                         bits[w] = before | 1 << UInt64(block & 63)

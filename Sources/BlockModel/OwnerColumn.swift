@@ -42,30 +42,22 @@ struct OwnerColumn: Sendable, Equatable {
         }
     }
 
-    /// Owners read through the column's buffers, for a bulk pass (one access to the column).
-    struct Reader {
-        let narrow: UnsafeBufferPointer<UInt16>
-        let wide: UnsafeBufferPointer<UInt32>
-        let isWide: Bool
-
-        /// The owner of `blocks[from]` and the end of the run of blocks after it with the same.
-        @inline(__always)
-        func run(of blocks: UnsafeBufferPointer<BlockStore.Block>, from start: Int) -> (owner: UInt32, end: Int) {
-            var j = start &+ 1
-            if isWide {
+    /// The owner of `blocks[start]` and the end of the run of blocks after it with the same
+    /// owner, read through the column's buffer (one access, not one per block).
+    func run(of blocks: UnsafeBufferPointer<BlockStore.Block>, from start: Int) -> (owner: UInt32, end: Int) {
+        var j = start &+ 1
+        if isWide {
+            return wide.withUnsafeBufferPointer { wide in
                 let o = wide[Int(blocks[start])]
                 while j < blocks.count && wide[Int(blocks[j])] == o { j &+= 1 }
                 return (o, j)
             }
+        }
+        return narrow.withUnsafeBufferPointer { narrow in
             let o = narrow[Int(blocks[start])]
             while j < blocks.count && narrow[Int(blocks[j])] == o { j &+= 1 }
             return (UInt32(o), j)
         }
-    }
-
-    @inline(__always)
-    func withReader<R>(_ body: (Reader) -> R) -> R {
-        narrow.withUnsafeBufferPointer { n in wide.withUnsafeBufferPointer { body(Reader(narrow: n, wide: $0, isWide: isWide)) } }
     }
 
     /// The address of `block`'s entry, for a prefetch hint.
