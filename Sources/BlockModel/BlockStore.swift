@@ -372,9 +372,7 @@ public struct BlockStore: Sendable {
     mutating func retainSlots(of leaf: UInt32) {
         let start = slotStart(leaf)
         refCount.withAccess { rc in
-            slotArena.withUnsafeBufferPointer { all in
-                for block in all[start..<(start + Self.leafSize)] where block != Self.hole { rc.increment(Int(block)) }
-            }
+            slotArena.withUnsafeBufferPointer { rc.incrementEach(UnsafeBufferPointer(rebasing: $0[start..<(start + Self.leafSize)])) }
         }
     }
 
@@ -733,10 +731,18 @@ public struct BlockStore: Sendable {
         // the offsets the delta did not override...
         let promoted = newDenseLeaf(refs: refs, copying: base)
         let start = slotStart(promoted)
-        slotArena.withUnsafeMutableBufferPointer { all in
-            for e in entries { all[start + Int(e >> 32)] = Self.hole }
+        refCount.withAccess { rc in
+            slotArena.withUnsafeBufferPointer { all in
+                // The stretches between the entries' offsets (entries are sorted by offset).
+                var from = start
+                for e in entries {
+                    let o = start + Int(e >> 32)
+                    if o > from { rc.incrementEach(UnsafeBufferPointer(rebasing: all[from..<o])) }
+                    from = o + 1
+                }
+                rc.incrementEach(UnsafeBufferPointer(rebasing: all[from..<(start + Self.leafSize)]))
+            }
         }
-        retainSlots(of: promoted)
         // ...and takes over the delta's own (their references move with them).
         slotArena.withUnsafeMutableBufferPointer { all in
             for e in entries { all[start + Int(e >> 32)] = Block(truncatingIfNeeded: e) }

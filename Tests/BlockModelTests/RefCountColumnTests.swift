@@ -33,4 +33,45 @@ struct RefCountColumnTests {
         column.withAccess { rc in rc.setFresh(0) }
         #expect(column[0] == 1 && column[1] == 0 && column[2] == 254 && column.overflow.isEmpty)
     }
+
+    /// `incrementEach` raises a group of eight consecutive ids with one word add: by hand, a
+    /// group beside a lone id and a hole; then against `increment` one block at a time, with
+    /// groups broken by a gap, a hole, or a count at 127, 128, 253 and 254 (on the overflow
+    /// table's boundary), and tails shorter than a group.
+    @Test func incrementEachAgreesWithOneAtATime() {
+        var column = RefCountColumn()
+        column.appendZeros(12)
+        let ids: [BlockStore.Block] = [2, 3, 4, 5, 6, 7, 8, 9, BlockStore.hole, 0, 9]
+        column.withAccess { rc in ids.withUnsafeBufferPointer { rc.incrementEach($0) } }
+        #expect((0..<12).map { column[$0] } == [1, 0, 1, 1, 1, 1, 1, 1, 1, 2, 0, 0])
+
+        for seed in 0..<200 as Range<UInt64> {
+            var rng = BlockStoreTests.SplitMix(state: seed)
+            let size = 64
+            var bulk = RefCountColumn(), single = RefCountColumn()
+            bulk.appendZeros(size)
+            single.appendZeros(size)
+            for b in 0..<size {
+                // Mostly low counts, so whole groups take the word add.
+                let start = rng.below(4) > 0 ? rng.below(3) : [127, 128, 253, 254, 300][rng.below(5)]
+                bulk.add(b, UInt32(start))
+                single.add(b, UInt32(start))
+            }
+            // Runs of consecutive ids of random lengths, sometimes broken by a jump or a hole.
+            var blocks: [BlockStore.Block] = []
+            var next = rng.below(size)
+            for _ in 0..<rng.below(40) {
+                switch rng.below(10) {
+                case 0: blocks.append(BlockStore.hole)
+                case 1: next = rng.below(size)
+                default: break
+                }
+                blocks.append(BlockStore.Block(next % size))
+                next += 1
+            }
+            bulk.withAccess { rc in blocks.withUnsafeBufferPointer { rc.incrementEach($0) } }
+            for b in blocks where b != BlockStore.hole { single.increment(Int(b)) }
+            #expect(bulk == single, "seed \(seed): \(blocks)")
+        }
+    }
 }
