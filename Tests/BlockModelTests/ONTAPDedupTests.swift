@@ -163,4 +163,24 @@ import Testing
         var a = try aggregate()
         #expect(throws: ModelError.invalidArgument("dedup is not enabled on volume 'v'")) { try a.runDedup("v") }
     }
+
+    /// A volume with a `volume` guarantee: a run, and an inline write into a reserved LUN, read
+    /// the aggregate's free space while the volume (and the LUN) are out being changed, and
+    /// count their reservation from them. By hand: 600 blocks of one content into a 600-block
+    /// reserved LUN of a 50,000-block volume in a 100,000-block aggregate leave 3 blocks and
+    /// ceil(7% × 3) = 1 metadata block; the LUN's unused reservation is 600 − 3 = 597, so the
+    /// volume is charged 600 and holds back 49,400; free: 100,000 − 4 − 49,400 = 50,596.
+    @Test(arguments: [DedupMode.postProcess, .inline])
+    func aGuaranteedVolumeCountsItsOwnReservation(mode: DedupMode) throws {
+        var a = Aggregate(name: "aggr", capacityBlocks: 100_000)
+        try a.createVolume("v", sizeBlocks: 50_000, guarantee: .volume)
+        try a.setDedup("v", mode: mode)
+        try a.createFile("v", "lun", sizeBlocks: 600, attributes: FileAttributes(kind: .lun, spaceReserved: true))
+        try a.write("v", "lun", at: 0, contents: Array(repeating: 42, count: 600))
+        if mode == .postProcess { _ = try a.runDedup("v") }
+        let metadata = try a.dedupMetadataBlocks("v")
+        #expect(a.store.liveBlocks == 3 && metadata == 1)
+        #expect(a.physicalUsedBlocks == 4 && a.reservedBlocks == 49_400 && a.freeBlocks == 50_596)
+        #expect(a.invariantViolations().isEmpty)
+    }
 }

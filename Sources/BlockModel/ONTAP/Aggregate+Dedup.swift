@@ -146,12 +146,22 @@ extension Aggregate {
         return run
     }
 
-    /// Metadata follows the physical data, within the free space.
+    /// Metadata follows the physical data, within the free space. `v` holds all its files and
+    /// may be out of `volumes`.
     mutating func updateMetadata(_ v: Volume, _ state: inout DedupState) {
         let target = Int((profile.dedupMetadataFraction * Double(store.owned(byGroup: v.group))).rounded(.up))
-        let metadata = min(target, state.metadataBlocks + max(0, capacityBlocks - physicalUsedBlocks - reservedBlocks))
+        let metadata = min(target, state.metadataBlocks + max(0, capacityBlocks - physicalUsedBlocks - reservedBlocks(besides: v)))
         metadataTotal += metadata - state.metadataBlocks
         state.metadataBlocks = metadata
+    }
+
+    /// After a write into volume `vi` (in place, with all its files): with inline dedup, its
+    /// metadata follows its physical data.
+    mutating func followInlineDedup(_ vi: VolumeIndex) {
+        guard var state = volumes.values[vi].dedup, state.mode == .inline else { return }
+        let v = volumes.values[vi]
+        updateMetadata(v, &state)
+        volumes.values[vi].dedup!.metadataBlocks = state.metadataBlocks
     }
 
     /// After a write to `f` (taken out of `v`): notes the slots for the next run, or
@@ -168,9 +178,9 @@ extension Aggregate {
             guard state.scanned else { break }
             for i in offsets { state.changelog.append(UInt64(f.owner) << 32 | UInt64(i)) }
         case .inline:
+            // The metadata follows once `f` is back in `v` (`followInlineDedup`).
             var run = DedupRun()
             dedupSlots(&v, &f, offsets, &state.fingerprints, &run)
-            updateMetadata(v, &state)
         }
         v.dedup = state
     }

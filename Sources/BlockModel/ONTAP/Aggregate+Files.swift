@@ -77,9 +77,11 @@ extension Aggregate {
         guard total == contents.count else {
             throw .invalidArgument("runs of \(total) blocks for \(contents.count) contents")
         }
-        do {  // Checks, on copies that are gone before anything is applied.
-            let v = try self.volume(volume)
-            let f = try file(v, path)
+        var (vi, v) = try takeOut(volume)
+        let fi: [String: StoredFile].Index
+        do throws(ModelError) {  // Checks, before anything is applied.
+            fi = try fileIndex(v, path)
+            let f = v.files.values[fi]
             for run in runs where run.lowerBound < 0 || run.upperBound > f.sizeBlocks {
                 throw .outOfRange(volume: volume, path: path, start: run.lowerBound, count: run.count, sizeBlocks: f.sizeBlocks)
             }
@@ -95,11 +97,11 @@ extension Aggregate {
                 try checkQuotas(v, f, adding: newlyMapped)
             }
             try requireSpace(v, blocks: total, covered: min(total, lunReservedUnused(f)))
+        } catch {
+            putBack(&v, vi)
+            throw error
         }
-        // Apply on the volume and file taken out of their dictionaries, so each is uniquely
-        // referenced and its arrays are mutated in place, never copied.
-        var v = volumes.removeValue(forKey: volume)!
-        var f = v.files.removeValue(forKey: path)!
+        var (key, f) = v.files.remove(at: fi)
         var replaced: [BlockStore.Block] = []
         let collect = !v.sharing.isEmpty
         contents.withUnsafeBufferPointer { all in
@@ -111,8 +113,9 @@ extension Aggregate {
         }
         for old in replaced { v.dropPointer(old) }
         logWrites(&v, &f, runs.lazy.flatMap { $0 })
-        v.files[path] = f
-        volumes[volume] = v
+        v.files[key] = f
+        putBack(&v, vi)
+        followInlineDedup(vi)
         checkAfterOperation()
     }
 
@@ -130,9 +133,11 @@ extension Aggregate {
         guard indices.count == contents.count else {
             throw .invalidArgument("\(indices.count) indices for \(contents.count) contents")
         }
-        do {
-            let v = try self.volume(volume)
-            let f = try file(v, path)
+        var (vi, v) = try takeOut(volume)
+        let fi: [String: StoredFile].Index
+        do throws(ModelError) {
+            fi = try fileIndex(v, path)
+            let f = v.files.values[fi]
             for i in indices where i < 0 || i >= f.sizeBlocks {
                 throw .outOfRange(volume: volume, path: path, start: i, count: 1, sizeBlocks: f.sizeBlocks)
             }
@@ -142,6 +147,9 @@ extension Aggregate {
                 try checkQuotas(v, f, adding: holes.count)
             }
             try requireSpace(v, blocks: indices.count, covered: min(indices.count, lunReservedUnused(f)))
+        } catch {
+            putBack(&v, vi)
+            throw error
         }
         // In index order (stable, so a later write to the same block still wins): writes to
         // one leaf then follow each other and its bookkeeping stays in cache. Keys are
@@ -149,8 +157,7 @@ extension Aggregate {
         var order = indices.enumerated().map { UInt64($0.element) << 32 | UInt64($0.offset) }
         let highest = indices.max() ?? 0
         order.withUnsafeMutableBufferPointer { radixSort($0, shift: 32, bits: max(1, Int.bitWidth - highest.leadingZeroBitCount)) }
-        var v = volumes.removeValue(forKey: volume)!
-        var f = v.files.removeValue(forKey: path)!
+        var (key, f) = v.files.remove(at: fi)
         var replaced: [BlockStore.Block] = []
         order.withUnsafeBufferPointer { keys in
             contents.withUnsafeBufferPointer {
@@ -159,8 +166,9 @@ extension Aggregate {
         }
         for old in replaced { v.dropPointer(old) }
         logWrites(&v, &f, indices)
-        v.files[path] = f
-        volumes[volume] = v
+        v.files[key] = f
+        putBack(&v, vi)
+        followInlineDedup(vi)
         checkAfterOperation()
     }
 
@@ -372,6 +380,7 @@ extension Aggregate {
         dv.files[destination] = copy
         if reserved { dv.reservedLUNs.append(destination) }
         volumes[toVolume] = dv
+        followInlineDedup(volumes.index(forKey: toVolume)!)
         checkAfterOperation()
     }
 

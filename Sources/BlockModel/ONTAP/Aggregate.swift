@@ -159,6 +159,9 @@ struct Volume: Sendable {
     }
 
     var sortedFilePaths: [String] { files.keys.sorted() }
+
+    /// What `Aggregate.takeOut` leaves in a volume's place (allocates nothing).
+    static let vacant = Volume(name: "", group: 0, sizeBlocks: 0, guarantee: .none, snapLock: false)
 }
 
 // MARK: - Space
@@ -172,6 +175,30 @@ extension Aggregate {
     func file(_ volume: Volume, _ path: String) throws(ModelError) -> StoredFile {
         guard let f = volume.files[path] else { throw .unknownFile(volume: volume.name, path: path) }
         return f
+    }
+
+    func fileIndex(_ volume: Volume, _ path: String) throws(ModelError) -> [String: StoredFile].Index {
+        guard let fi = volume.files.index(forKey: path) else { throw .unknownFile(volume: volume.name, path: path) }
+        return fi
+    }
+
+    typealias VolumeIndex = [String: Volume].Index
+
+    /// Takes volume `name` out of `volumes` in place, leaving an empty stand-in under its name,
+    /// for an operation that checks it and then changes it: `putBack` returns it, before a
+    /// failed check throws too. A one-block write spent more on copies of the volume (to check
+    /// it, and to take it out) and on hashing its name four times than on the write itself;
+    /// this hashes it once. Meanwhile the aggregate's totals are read with the volume given (`requireSpace`,
+    /// `reservedBlocks(besides:)`).
+    mutating func takeOut(_ name: String) throws(ModelError) -> (VolumeIndex, Volume) {
+        guard let vi = volumes.index(forKey: name) else { throw .unknownVolume(name) }
+        var v = Volume.vacant
+        swap(&v, &volumes.values[vi])
+        return (vi, v)
+    }
+
+    mutating func putBack(_ v: inout Volume, _ vi: VolumeIndex) {
+        swap(&v, &volumes.values[vi])
     }
 
     /// Unused reservation of a reserved LUN: its size less the blocks its own writes allocated.
@@ -203,6 +230,11 @@ extension Aggregate {
     /// - Complexity: O(guaranteed volumes + their reserved LUNs), whatever the data size.
     public var reservedBlocks: Int { guaranteedVolumes.reduce(0) { $0 + reservationUnused(volumes[$1]!) } }
 
+    /// `reservedBlocks` while `v` (with all its files) is out of `volumes` to be changed.
+    func reservedBlocks(besides v: Volume) -> Int {
+        guaranteedVolumes.reduce(0) { $0 + reservationUnused($1 == v.name ? v : volumes[$1]!) }
+    }
+
     /// Blocks no one has and no one has reserved.
     public var freeBlocks: Int { capacityBlocks - physicalUsedBlocks - reservedBlocks }
 
@@ -214,6 +246,8 @@ extension Aggregate {
     /// Room for `blocks` more blocks charged to `v`, of which `covered` fall within a reserved
     /// LUN's unused reservation; throws the out-of-space error otherwise.
     func requireSpace(_ v: Volume, blocks: Int, covered: Int = 0) throws(ModelError) {
+        // `v` may be out of `volumes` (`takeOut`): its reservation is counted from it.
+        let freeBlocks = capacityBlocks - physicalUsedBlocks - reservedBlocks(besides: v)
         let volumeFree = v.sizeBlocks - charged(v) + covered
         if blocks > volumeFree {
             throw .outOfSpace(volume: v.name, neededBlocks: blocks, availableBlocks: max(0, volumeFree), inAggregate: false)
