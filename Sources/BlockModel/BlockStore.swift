@@ -1082,66 +1082,57 @@ public struct BlockStore: Sendable {
         let d = Int(leaf)
         let base = leaves[d].base
         let end = offset + blocks.count
+        // The run covers offsets `offset ..< end`, so the entries it overrides are the `m` from
+        // `at` on, and the merged entries are those before them, the run's, and those after:
+        // the run's replace them in place, with no array between.
         let (_, at) = searchEntries(leaf, offset)
-        if at == Int(leaves[d].count) || Int(arena.offsets[Int(leaves[d].data) + at]) >= end {
-            // No entry inside the run (the usual case for sequential writes): one insert.
-            var newlyMapped = 0
-            let firstSlot = slotStart(base) + offset
-            // Through buffers: one uniqueness check per run, not one per block.
-            refCount.withAccess { rc in
-                slotArena.withUnsafeBufferPointer { slots in
-                    for (k, block) in blocks.enumerated() {
-                        rc.increment(Int(block))
-                        let previous = slots[firstSlot + k]
-                        if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
+        let data = Int(leaves[d].data), count = Int(leaves[d].count)
+        var m = 0
+        while at + m < count && Int(arena.offsets[data + at + m]) < end { m += 1 }
+        var newlyMapped = 0
+        let firstSlot = slotStart(base) + offset
+        // Through buffers: one uniqueness check per run, not one per block.
+        refCount.withAccess { rc in
+            slotArena.withUnsafeBufferPointer { slots in
+                arena.offsets.withUnsafeBufferPointer { offsets in
+                    arena.blocks.withUnsafeBufferPointer { entryBlocks in
+                        var j = data + at
+                        for (k, block) in blocks.enumerated() {
+                            rc.increment(Int(block))
+                            // What the map read there: an entry it had, or the base's slot.
+                            let previous: Block
+                            if j < data + at + m && Int(offsets[j]) == offset + k {
+                                previous = entryBlocks[j]
+                                j += 1
+                            } else {
+                                previous = slots[firstSlot + k]
+                            }
+                            if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
+                        }
                     }
                 }
             }
-            // Written straight from `blocks` into the gap, with no array of its own.
-            openGap(leaf, at: at, blocks.count)
-            let first = Int(leaves[d].data) + at
-            arena.withEntries { e in
-                for (k, block) in blocks.enumerated() {
-                    e.offsets[first + k] = UInt16(offset + k)
-                    e.blocks[first + k] = block
-                }
-            }
-            // While a direct reader still sees every slot of the base (no shadow yet), there is
-            // nothing to note: checked once for the run, not once a block.
-            if !dense[denseIndex(base)].shadow.isEmpty {
-                for k in 0..<blocks.count { noteOverride(base, offset + k) }
-            }
-            map.mappedBlocks += newlyMapped
-            if Int(leaves[d].count) > Self.promoteThreshold { map.directory[li] = promote(leaf) }
-            return
         }
-        let old = entryArray(leaf)
-        var merged: [UInt64] = []
-        merged.reserveCapacity(old.count + blocks.count)
-        var newOffsets: [Int] = []
-        var i = 0
-        var newlyMapped = 0
-        for (k, block) in blocks.enumerated() {
-            let o = offset + k
-            while i < old.count && Int(old[i] >> 32) < o { merged.append(old[i]); i += 1 }
-            refCount.increment(Int(block))
-            var previous: Block
-            if i < old.count && Int(old[i] >> 32) == o {
-                previous = Block(truncatingIfNeeded: old[i])
-                i += 1
-                if previous != Self.hole { release(previous) }
-            } else {
-                previous = slotArena[slotStart(base) + o]
-                newOffsets.append(o)
+        // The overridden entries' blocks lose this delta's reference; at the other offsets the
+        // base gains an override, noted while a shadow exists (no direct reader left): checked
+        // once for the run, not once a block.
+        for e in (data + at)..<(data + at + m) where arena.blocks[e] != Self.hole { release(arena.blocks[e]) }
+        if !dense[denseIndex(base)].shadow.isEmpty {
+            var j = data + at
+            for o in offset..<end {
+                if j < data + at + m && Int(arena.offsets[j]) == o { j += 1 } else { noteOverride(base, o) }
             }
-            if previous == Self.hole { newlyMapped += 1 } else if collectReplaced { replaced.append(previous) }
-            merged.append(UInt64(o) << 32 | UInt64(block))
         }
-        while i < old.count { merged.append(old[i]); i += 1 }
-        setEntries(leaf, merged)
-        for o in newOffsets { noteOverride(base, o) }
+        if blocks.count > m { openGap(leaf, at: at + m, blocks.count - m) }
+        let first = Int(leaves[d].data) + at
+        arena.withEntries { e in
+            for (k, block) in blocks.enumerated() {
+                e.offsets[first + k] = UInt16(offset + k)
+                e.blocks[first + k] = block
+            }
+        }
         map.mappedBlocks += newlyMapped
-        if merged.count > Self.promoteThreshold { map.directory[li] = promote(leaf) }
+        if Int(leaves[d].count) > Self.promoteThreshold { map.directory[li] = promote(leaf) }
     }
 
     /// `n` new blocks at once (reference count 0: the caller points slots at them).
