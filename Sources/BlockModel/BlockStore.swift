@@ -500,7 +500,10 @@ public struct BlockStore: Sendable {
         if count + n <= EntryArena.capacity(sizeClass) {
             arena.withEntries { $0.move(from: start + i, to: start + i + n, count - i) }
         } else {
-            let larger = EntryArena.sizeClass(for: count + n)
+            // Grown by a run, the chunk gets room for one more of the same length: sequential
+            // runs into a leaf then move its entries every other run instead of every run.
+            let room = n > 1 ? min(count + 2 * n, EntryArena.capacities[EntryArena.capacities.count - 1]) : count + n
+            let larger = EntryArena.sizeClass(for: room)
             let moved = Int(arena.allocate(larger))
             arena.withEntries { e in
                 e.move(from: start, to: moved, i)
@@ -1022,7 +1025,8 @@ public struct BlockStore: Sendable {
     /// allocated blocks nothing reads yet. A private dense leaf takes them through unsafe
     /// buffers, and the blocks it stops reading whose count reaches 0 are written to
     /// `freed[freedCount...]` for `releaseFreed` (room for `ids.count` more: a slot frees at most
-    /// one); any other leaf goes through a delta merge (or `assign` for one).
+    /// one); any other leaf goes through a delta merge, which does the same with the entries it
+    /// overrides (or `assign` for one block).
     mutating func placeRun(_ map: inout BlockMap, _ li: Int, offset: Int, ids: UnsafeBufferPointer<Block>, replaced: inout [Block],
                            collectReplaced: Bool, freed: UnsafeMutablePointer<Block>, freedCount: inout Int) {
         let leaf = map.directory[li]
@@ -1031,7 +1035,8 @@ public struct BlockStore: Sendable {
                 let old = assign(&map, (li << Self.leafShift) + offset, to: ids[0])
                 if collectReplaced && old != Self.hole { replaced.append(old) }
             } else {
-                mergeRun(&map, li, offset: offset, blocks: ids, replaced: &replaced, collectReplaced: collectReplaced)
+                mergeRun(&map, li, offset: offset, blocks: ids, replaced: &replaced, collectReplaced: collectReplaced,
+                         freed: freed, freedCount: &freedCount)
             }
             return
         }
@@ -1065,7 +1070,7 @@ public struct BlockStore: Sendable {
     /// slot `li` at `blocks` (fresh, reference count 0) through the map's delta: one merge of
     /// the sorted entries instead of one insert per block.
     mutating func mergeRun(_ map: inout BlockMap, _ li: Int, offset: Int, blocks: UnsafeBufferPointer<Block>, replaced: inout [Block],
-                           collectReplaced: Bool) {
+                           collectReplaced: Bool, freed: UnsafeMutablePointer<Block>, freedCount: inout Int) {
         var leaf = map.directory[li]
         if leaves[Int(leaf)].isDense {
             // A shared dense leaf: this map now reads it through a new, empty delta.
@@ -1089,9 +1094,11 @@ public struct BlockStore: Sendable {
         let data = Int(leaves[d].data), count = Int(leaves[d].count)
         var m = 0
         while at + m < count && Int(arena.offsets[data + at + m]) < end { m += 1 }
-        var newlyMapped = 0
+        var newlyMapped = 0, freedNow = freedCount
         let firstSlot = slotStart(base) + offset
-        // Through buffers: one uniqueness check per run, not one per block.
+        // Through buffers: one uniqueness check per run, not one per block. A block of an
+        // overridden entry loses this delta's reference; freed, it goes to `freed` as in
+        // `placeRun`.
         refCount.withAccess { rc in
             slotArena.withUnsafeBufferPointer { slots in
                 arena.offsets.withUnsafeBufferPointer { offsets in
@@ -1104,6 +1111,10 @@ public struct BlockStore: Sendable {
                             if j < data + at + m && Int(offsets[j]) == offset + k {
                                 previous = entryBlocks[j]
                                 j += 1
+                                if previous != Self.hole && rc.decrement(Int(previous)) {
+                                    freed[freedNow] = previous
+                                    freedNow &+= 1
+                                }
                             } else {
                                 previous = slots[firstSlot + k]
                             }
@@ -1113,10 +1124,9 @@ public struct BlockStore: Sendable {
                 }
             }
         }
-        // The overridden entries' blocks lose this delta's reference; at the other offsets the
-        // base gains an override, noted while a shadow exists (no direct reader left): checked
-        // once for the run, not once a block.
-        for e in (data + at)..<(data + at + m) where arena.blocks[e] != Self.hole { release(arena.blocks[e]) }
+        freedCount = freedNow
+        // At the offsets no entry had, the base gains an override, noted while a shadow exists
+        // (no direct reader left): checked once for the run, not once a block.
         if !dense[denseIndex(base)].shadow.isEmpty {
             var j = data + at
             for o in offset..<end {
