@@ -1041,7 +1041,7 @@ public struct BlockStore: Sendable {
             return
         }
         var newlyMapped = 0, freedNow = freedCount
-        let first = slotStart(leaf) + offset
+        let first = slotStart(leaf) + offset, lines = freedLines
         slotArena.withUnsafeMutableBufferPointer { all in
             let slots = all.baseAddress! + first
             if collectReplaced {
@@ -1058,6 +1058,7 @@ public struct BlockStore: Sendable {
                     } else if rc.decrement(Int(old)) {
                         freed[freedNow] = old
                         freedNow &+= 1
+                        lines.prefetch(old)
                     }
                 }
             }
@@ -1095,7 +1096,7 @@ public struct BlockStore: Sendable {
         var m = 0
         while at + m < count && Int(arena.offsets[data + at + m]) < end { m += 1 }
         var newlyMapped = 0, freedNow = freedCount
-        let firstSlot = slotStart(base) + offset
+        let firstSlot = slotStart(base) + offset, lines = freedLines
         // Through buffers: one uniqueness check per run, not one per block. A block of an
         // overridden entry loses this delta's reference; freed, it goes to `freed` as in
         // `placeRun`.
@@ -1114,6 +1115,7 @@ public struct BlockStore: Sendable {
                                 if previous != Self.hole && rc.decrement(Int(previous)) {
                                     freed[freedNow] = previous
                                     freedNow &+= 1
+                                    lines.prefetch(previous)
                                 }
                             } else {
                                 previous = slots[firstSlot + k]
