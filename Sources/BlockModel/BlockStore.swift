@@ -516,22 +516,6 @@ public struct BlockStore: Sendable {
         leaves[l].count = UInt16(count + n)
     }
 
-    /// Replaces delta `leaf`'s entries with `values` (sorted by offset).
-    mutating func setEntries(_ leaf: UInt32, _ values: [UInt64]) {
-        let l = Int(leaf)
-        let sizeClass = EntryArena.sizeClass(for: values.count)
-        if sizeClass > leaves[l].sizeClass {
-            arena.release(leaves[l].data, leaves[l].sizeClass)
-            leaves[l].data = arena.allocate(sizeClass)
-            leaves[l].sizeClass = sizeClass
-        }
-        leaves[l].count = UInt16(values.count)
-        let start = Int(leaves[l].data)
-        arena.withEntries { e in
-            for (k, value) in values.enumerated() { e[start + k] = value }
-        }
-    }
-
     /// Makes the leaf at directory slot `li` of `map` a dense leaf only this map uses: a shared
     /// dense leaf is copied, a delta promoted. For runs that cover much of a leaf, where
     /// slot-by-slot deltas would cost more than the copy.
@@ -1069,7 +1053,8 @@ public struct BlockStore: Sendable {
 
     /// Points slots `offset ..< offset + blocks.count` of the shared or delta leaf at directory
     /// slot `li` at `blocks` (fresh, reference count 0) through the map's delta: one merge of
-    /// the sorted entries instead of one insert per block.
+    /// the sorted entries instead of one insert per block. The blocks of entries it overrides
+    /// whose count reaches 0 go to `freed[freedCount...]`, as in `placeRun`.
     mutating func mergeRun(_ map: inout BlockMap, _ li: Int, offset: Int, blocks: UnsafeBufferPointer<Block>, replaced: inout [Block],
                            collectReplaced: Bool, freed: UnsafeMutablePointer<Block>, freedCount: inout Int) {
         var leaf = map.directory[li]

@@ -123,12 +123,16 @@ struct RefCountColumn: Sendable, Hashable {
         @inline(__always)
         func incrementEach(_ blocks: UnsafeBufferPointer<BlockStore.Block>) {
             guard let p = blocks.baseAddress, let counts = rc.baseAddress else { return }
+            #if _endian(little)
             let n = blocks.count
+            #else
+            let n = 0  // the pairs below are laid out little-endian: block by block
+            #endif
             var k = 0
             while k &+ 8 <= n {
                 let first = p[k]
-                // Ids compared two to a word (little-endian: the first id in the low half); a
-                // hole (the largest id) never starts a group, so no half wraps.
+                // Ids compared two to a word (the first id in the low half); a hole (the largest
+                // id) never starts a group, so no half wraps.
                 let pair = UInt64(first) | UInt64(first &+ 1) << 32, two: UInt64 = 0x2_0000_0002
                 let ids = UnsafeRawPointer(p + k)
                 if first < BlockStore.hole &- 8,
@@ -149,7 +153,7 @@ struct RefCountColumn: Sendable, Hashable {
                 for j in k..<(k &+ 8) where p[j] != BlockStore.hole { increment(Int(p[j])) }
                 k &+= 8
             }
-            for j in k..<n where p[j] != BlockStore.hole { increment(Int(p[j])) }
+            for j in k..<blocks.count where p[j] != BlockStore.hole { increment(Int(p[j])) }
         }
 
         /// A fresh block's first reader: its count is 0 (never the overflow mark), now 1.

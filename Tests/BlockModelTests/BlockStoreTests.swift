@@ -166,7 +166,7 @@ struct BlockStoreTests {
                     }
                     what = "write \(count) into \(m)"
                 }
-            case 6, 7 where maps.count < 6:
+            case 6 where maps.count < 6, 7 where maps.count < 6:  // at most 6 maps
                 maps.append(store.copy(maps[m]))
                 naive.append(naive[m])
                 what = "copy \(m)"

@@ -187,9 +187,9 @@ extension Aggregate {
     /// Takes volume `name` out of `volumes` in place, leaving an empty stand-in under its name,
     /// for an operation that checks it and then changes it: `putBack` returns it, before a
     /// failed check throws too. A one-block write spent more on copies of the volume (to check
-    /// it, and to take it out) and on hashing its name four times than on the write itself;
-    /// this hashes it once. Meanwhile the aggregate's totals are read with the volume given (`requireSpace`,
-    /// `reservedBlocks(besides:)`).
+    /// it) and on hashing its name three times (to look it up, take it out and put it back)
+    /// than on the write itself; this hashes it once. Meanwhile the aggregate's totals are read
+    /// with the volume given (`requireSpace`, `reservedBlocks(besides:)`).
     mutating func takeOut(_ name: String) throws(ModelError) -> (VolumeIndex, Volume) {
         guard let vi = volumes.index(forKey: name) else { throw .unknownVolume(name) }
         var v = Volume.vacant
