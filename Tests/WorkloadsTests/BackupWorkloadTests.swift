@@ -52,7 +52,7 @@ import Testing
 
     @Test func retentionDeletesWholeChainsOnceNoRestorePointNeedsThem() throws {
         // Backups every day, a synthetic full every 2nd, 3 restore points, 6 days, 1 GiB.
-        var spec = scenario(.refs, days: 6) { b in
+        let spec = scenario(.refs, days: 6) { b in
             b.dataBytes = 1 << 30
             b.syntheticFullEvery = 2
             b.restorePoints = 3
