@@ -1091,7 +1091,7 @@ public struct BlockStore: Sendable {
                     arena.blocks.withUnsafeBufferPointer { entryBlocks in
                         var j = data + at
                         for (k, block) in blocks.enumerated() {
-                            rc.increment(Int(block))
+                            rc.setFresh(Int(block))
                             // What the map read there: an entry it had, or the base's slot.
                             let previous: Block
                             if j < data + at + m && Int(offsets[j]) == offset + k {
