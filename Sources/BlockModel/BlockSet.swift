@@ -22,4 +22,14 @@ public struct BlockSet: Sendable {
         count += 1
         return true
     }
+
+    /// Removes `block`; true if it was there.
+    @discardableResult
+    public mutating func remove(_ block: UInt32) -> Bool {
+        let w = Int(block) >> 6, bit: UInt64 = 1 << UInt64(block & 63)
+        guard w < words.count, words[w] & bit != 0 else { return false }
+        words[w] &= ~bit
+        count -= 1
+        return true
+    }
 }

@@ -92,7 +92,7 @@ public struct ReplicationFigures: Sendable, Equatable, Codable {
         self.init(replication: replication, seed: s.seed, peakUsed: r.peak.blocks, peakTime: r.peak.time,
                   finalUsed: last?.physicalUsed ?? 0, traditionalFinal: last?.traditionalUsed ?? 0,
                   alertTimes: r.alerts.map(\.withClones), fullTime: full,
-                  sentBlocks: r.replication.map { $0.updates.reduce(0) { $0 + $1.transferredBlocks } },
+                  sentBlocks: r.replications.isEmpty ? nil : r.replications.reduce(0) { $0 + $1.updates.reduce(0) { $0 + $1.transferredBlocks } },
                   samples: r.samples.map(\.physicalUsed))
         binding = r.firstBinding
         if let full, binding[.capacity].map({ full < $0 }) ?? true { binding[.capacity] = full }
@@ -192,7 +192,7 @@ public enum Planner {
         let blockSize = Simulation.blockSize(of: base)
         var result = PlanResult(scenario: base.name, baseSeed: base.seed, settings: settings, blockSize: blockSize,
                           capacityBlocks: (base.aggregate.capacityBytes + blockSize - 1) / blockSize, reportUnit: base.reportUnit,
-                          horizon: base.horizon, sampleInterval: base.sampleInterval, alertLevels: base.aggregate.alerts,
+                          horizon: base.horizon, sampleInterval: base.sampleInterval, alertLevels: base.aggregate.alerts.map(\.doubleValue),
                           variants: variants.indices.map { v in
                               VariantResult(label: variants[v].label, values: variants[v].values,
                                             replications: Array(figures[(v * indices.count)..<((v + 1) * indices.count)]))

@@ -21,7 +21,7 @@ extension RunReport {
                 ["blocks processed", "\(total(\.processedBlocks)) (\(Format.size(total(\.processedBlocks), s)))"],
                 ["duplicates shared", "\(total(\.duplicates)) (\(Format.size(total(\.duplicates), s)))"],
                 ["space freed", Format.size(total(\.freedBlocks), s)],
-                ["donors full at the pointer limit", "\(total(\.fullDonors))"],
+                ["donor handovers (a full donor replaced by the next copy)", "\(total(\.fullDonors))"],
                 ["median / longest run", "\(Format.duration(durations[(durations.count - 1) / 2])) / \(Format.duration(durations.last!))"],
                 ["runs longer than their window", "\(overruns.count)"],
             ], rightAligned: [1]) + "\n\n"
@@ -56,7 +56,7 @@ extension RunReport {
     /// `dedup_runs.csv` and `savings.csv`, when a volume deduplicates.
     static func dedupFiles(_ r: RunResult) throws -> [(name: String, text: String)] {
         guard !r.volumeSavings.isEmpty else { return [] }
-        let runs = try CSVText.make(["time_s", "day", "volume", "processed_blocks", "duplicates", "freed_bytes", "full_donors",
+        let runs = try CSVText.make(["time_s", "day", "volume", "processed_blocks", "duplicates", "freed_bytes", "donor_handovers",
                                      "metadata_bytes", "duration_s", "window_s", "overran"],
                                     r.dedupRuns.map { d in
                                         [String(d.time.nanoseconds / 1_000_000_000), Format.fixed(d.time.days, 4), d.volume,

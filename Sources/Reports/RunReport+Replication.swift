@@ -7,9 +7,13 @@ extension RunReport {
     /// incremental updates), bytes sent and recovery points missed; the destination's use over
     /// time; Snapshot copies that clones lock there. Empty without a `dr` workload.
     static func replicationMarkdown(_ r: RunResult) -> String {
-        guard let x = r.replication else { return "" }
+        r.replications.map { replicationMarkdown(r, $0, titled: r.replications.count > 1) }.joined()
+    }
+
+    /// One `dr` workload's section; with several, each is titled by its destination aggregate.
+    static func replicationMarkdown(_ r: RunResult, _ x: ReplicationResult, titled: Bool) -> String {
         let s = r.scenario
-        var md = "## Replication\n\n"
+        var md = titled ? "## Replication to \(x.destination)\n\n" : "## Replication\n\n"
         md += "Destination aggregate \(x.destination) of \(Format.size(x.capacityBlocks, s)); link of \(Format.fixed(x.bandwidth / 1_048_576, 1)) MiB/s, "
             + "one transfer at a time. Transfer sizes are those of the updates after the baseline.\n\n"
         var rows: [[String]] = []
@@ -56,21 +60,39 @@ extension RunReport {
 
     /// `replication.csv` (every scheduled update) and `destination.csv` (the DR aggregate at
     /// every sample), with a `dr` workload.
+    /// `replication.csv` (every scheduled update, with the destination volume's stored bytes
+    /// and what its locked copies hold after it), `destination.csv` (each DR aggregate at every
+    /// sample) and, when clones lock copies at the end, `locked_copies.csv` (each such copy and
+    /// the bytes only it holds), with one or more `dr` workloads. Exact bytes throughout.
     static func replicationFiles(_ r: RunResult) throws -> [(name: String, text: String)] {
-        guard let x = r.replication else { return [] }
-        let updates = try CSVText.make(["time_s", "day", "destination", "baseline", "changed_bytes", "sent_bytes", "start_s", "duration_s",
-                                        "rpo_missed", "refusal", "locked_snapshots"],
-                                       x.updates.map { u in
-                                           [String(u.time.nanoseconds / 1_000_000_000), Format.fixed(u.time.days, 4), u.destination,
-                                            u.baseline ? "true" : "false", bytes(u.changedBlocks, r), bytes(u.transferredBlocks, r),
-                                            Format.fixed(u.start.seconds, 3), Format.fixed(u.duration.seconds, 3), u.missed ? "true" : "false",
-                                            u.refusal ?? "", "\(u.lockedSnapshots)"]
-                                       })
-        let samples = try CSVText.make(["time_s", "day", "physical_used_bytes", "logical_used_bytes", "capacity_bytes", "locked_held_bytes"],
-                                       x.samples.map { d in
-                                           [String(d.time.nanoseconds / 1_000_000_000), Format.fixed(d.time.days, 4), bytes(d.physicalUsed, r),
-                                            bytes(d.logicalUsed, r), bytes(x.capacityBlocks, r), bytes(d.lockedBlocks, r)]
-                                       })
-        return [("replication.csv", updates), ("destination.csv", samples)]
+        guard !r.replications.isEmpty else { return [] }
+        var updateRows: [[String]] = [], sampleRows: [[String]] = [], lockedRows: [[String]] = []
+        for x in r.replications {
+            let sources = Dictionary(x.relationships.map { ($0.destination, $0.source) }, uniquingKeysWith: { a, _ in a })
+            for u in x.updates {
+                updateRows.append([String(u.time.nanoseconds / 1_000_000_000), Format.fixed(u.time.days, 4), x.destination,
+                                   sources[u.destination] ?? "", u.destination, u.baseline ? "true" : "false", bytes(u.changedBlocks, r),
+                                   bytes(u.transferredBlocks, r), Format.fixed(u.start.seconds, 3), Format.fixed(u.duration.seconds, 3),
+                                   u.missed ? "true" : "false", u.refusal ?? "", "\(u.lockedSnapshots)",
+                                   u.missed || u.refusal != nil ? "" : bytes(u.storedBlocks, r),
+                                   u.missed || u.refusal != nil ? "" : bytes(u.lockedHeldBlocks, r)])
+            }
+            for d in x.samples {
+                sampleRows.append([String(d.time.nanoseconds / 1_000_000_000), Format.fixed(d.time.days, 4), x.destination, bytes(d.physicalUsed, r),
+                                   bytes(d.logicalUsed, r), bytes(x.capacityBlocks, r), bytes(d.lockedBlocks, r)])
+            }
+            for l in x.lockedAtEnd {
+                lockedRows.append([x.destination, l.volume, l.snapshot, l.clones.joined(separator: " "), bytes(l.heldBlocks, r)])
+            }
+        }
+        let updates = try CSVText.make(["time_s", "day", "aggregate", "source", "destination", "baseline", "changed_bytes", "sent_bytes", "start_s",
+                                        "duration_s", "rpo_missed", "refusal", "locked_snapshots", "stored_bytes", "locked_held_bytes"], updateRows)
+        let samples = try CSVText.make(["time_s", "day", "aggregate", "physical_used_bytes", "logical_used_bytes", "capacity_bytes",
+                                        "locked_held_bytes"], sampleRows)
+        var files = [("replication.csv", updates), ("destination.csv", samples)]
+        if !lockedRows.isEmpty {
+            files.append(("locked_copies.csv", try CSVText.make(["aggregate", "volume", "snapshot", "clones", "held_bytes"], lockedRows)))
+        }
+        return files
     }
 }

@@ -111,7 +111,8 @@ public enum ScenarioLoader {
     }
 
     static let aggregateKeys = ["name", "capacity", "alerts", "cluster_size", "freeing", "dedup_metadata", "dedup_throughput",
-                                "dedup_zero_blocks", "flash_cache"]
+                                "dedup_zero_blocks", "flash_cache", "file_clone_metadata", "pointer_limit", "split_deletes_clone_snapshots",
+                                "dedup_catalog", "ontap_version"]
 
     static func readAggregate(_ node: ScenarioNode) throws(ScenarioError) -> AggregateSpec {
         let f = try Fields(node, allowed: aggregateKeys)
@@ -122,9 +123,9 @@ public enum ScenarioLoader {
         }
         if let n = f["name"] { aggregate.name = try n.string() }
         if let alerts = f["alerts"] {
-            var levels: [Double] = []
+            var levels: [Ratio] = []
             for item in try alerts.list() {
-                let level = try item.fraction(in: 0.01...1)
+                let level = try item.ratio(in: .percent(1)...(.one))
                 if let last = levels.last, level <= last { throw item.error(found: item.shown, allowed: "levels in ascending order") }
                 levels.append(level)
             }
@@ -174,7 +175,7 @@ public enum ScenarioLoader {
         if let files = f["files"] {
             for (path, fileNode) in try files.namedEntries() {
                 let file = try readFile(path, fileNode, qtrees: volume.qtrees.map(\.name), spec: spec)
-                usedBytes += Int(Double(file.sizeBytes) * file.used)
+                usedBytes += file.used.nearest(of: file.sizeBytes)
                 if usedBytes > volume.sizeBytes {
                     throw fileNode.error(found: "files using \(usedBytes) bytes in volume '\(name)' of \(volume.sizeBytes) bytes",
                                          allowed: "files whose used parts fit in the volume's size")
@@ -196,7 +197,7 @@ public enum ScenarioLoader {
             if let n = f[key] { try only([.ontap], n, spec, "'\(key)'", "size and used (\(key) only on platform ontap)") }
         }
         var file = FileSpec(path: path, sizeBytes: try f.required("size", "a positive size: \(Units.sizeHelp)").bytes())
-        if let u = f["used"] { file.used = try u.fraction(in: 0...1) }
+        if let u = f["used"] { file.used = try u.ratio(in: .zero...(.one)) }
         if let c = f["content"] { file.content = try readContent(c, contentContext(spec)) }
         if let k = f["kind"] { file.attributes.kind = try Fields.choice(k, FileKind.self) }
         if let r = f["reserved"] { file.attributes.spaceReserved = try r.bool() }
@@ -331,7 +332,7 @@ public enum ScenarioLoader {
         let f = try Fields(node, allowed: checkpointKeys)
         var c = CheckpointsSpec(diskBytes: try f.required("disk_size", "the virtual disk's size").bytes(),
                                 change: try readChange(try f.required("change", "the guest's writes: a rate of the disk per interval"), content: nil))
-        if let u = f["used"] { c.used = try u.fraction(in: 0...1) }
+        if let u = f["used"] { c.used = try u.ratio(in: .zero...(.one)) }
         if let e = f["checkpoint_every"] { c.checkpointEvery = try e.duration() }
         if let k = f["keep"] { c.keep = try k.integer(in: 0...1000) }
         if let t = f["copy_throughput"] { c.copyThroughput = Double(try rate(t)) }
@@ -426,7 +427,7 @@ public enum ScenarioLoader {
         if let r = f["recompose"] {
             let rf = try Fields(r, allowed: ["at", "image_change"])
             let at = try rf.required("at", "a duration from the start").duration()
-            v.recompose = RecomposeSpec(at: at, imageChange: try rf["image_change"]?.fraction(in: 0...1) ?? 0.1)
+            v.recompose = RecomposeSpec(at: at, imageChange: try rf["image_change"]?.ratio(in: .zero...(.one)) ?? .percent(10))
         }
         if let r = f["reads"] { v.reads = try readReads(r, spec: spec) }
         return v
@@ -504,15 +505,30 @@ public enum ScenarioLoader {
                 operation = .deleteFile(volume: try volume(try o.required("volume", "a volume name")),
                                         path: try o.required("path", "a file path").string())
             case "write":
-                let o = try Fields(body, allowed: ["volume", "file", "size", "pattern", "write_size", "hotspot", "content"])
+                let o = try Fields(body, allowed: ["volume", "file", "size", "pattern", "write_size", "hotspot", "content", "at_block", "offset"])
                 let v = try volume(try o.required("volume", "a volume name"))
                 let path = try o.required("file", "a file path").string()
                 let bytes = try o.required("size", "the amount of data to write: \(Units.sizeHelp)").bytes()
-                var changeNode = stripping(body.node, ["volume", "file", "size"])
+                var offset: WriteStart?
+                if o["at_block"] != nil, let x = o["offset"] {
+                    throw x.error(found: "both at_block and offset", allowed: "one of at_block and offset")
+                }
+                if let b = o["at_block"] { offset = .block(try b.integer(in: 0...(1 << 40))) }
+                if let x = o["offset"] {
+                    guard let value = Units.bytes(try x.string()) else {
+                        throw x.error(found: x.shown, allowed: "a byte offset: 0 or \(Units.sizeHelp)")
+                    }
+                    offset = .byte(value)
+                }
+                if offset != nil, let pattern = o["pattern"] ?? o["write_size"] ?? o["hotspot"] {
+                    throw pattern.error(found: "\(pattern.path.split(separator: ".").last ?? "pattern") with a fixed offset",
+                                        allowed: "at_block or offset alone (the write is one run from there), or a pattern without them")
+                }
+                var changeNode = stripping(body.node, ["volume", "file", "size", "at_block", "offset"])
                 changeNode = adding(changeNode, "rate", "0")
                 let change = try readChange(ScenarioNode(node: changeNode, file: body.file, path: body.path), content: contentContext(spec))
                 operation = .write(volume: v, path: path, bytes: bytes, pattern: change.pattern, writeSize: change.writeSize,
-                                   content: change.content)
+                                   content: change.content, at: offset)
             default:  // set_quota
                 let o = try Fields(body, allowed: ["volume", "target", "limit"])
                 let v = try volume(try o.required("volume", "a volume name"))

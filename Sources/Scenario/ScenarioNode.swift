@@ -1,3 +1,4 @@
+import BlockModel
 import Engine
 import Stochastic
 import Yams
@@ -167,6 +168,15 @@ public struct ScenarioNode {
             throw error(found: shown, allowed: "\(Units.percentHelp) from \(percent(range.lowerBound))% to \(percent(range.upperBound))%")
         }
         return f
+    }
+
+    /// A percentage in `range`, exactly as written (`7%` is 7/100, `0.4%` is 4/1000): for
+    /// fixed shares of block counts, which are rounded on integers (see `Ratio`).
+    public func ratio(in range: ClosedRange<Ratio>) throws(ScenarioError) -> Ratio {
+        guard let r = Units.ratio(try string()), range.contains(r) else {
+            throw error(found: shown, allowed: "\(Units.percentHelp) from \(range.lowerBound.percentText) to \(range.upperBound.percentText)")
+        }
+        return r
     }
 
     /// What the values of a distribution measure, so `64KiB` or `3d` can be written with units.

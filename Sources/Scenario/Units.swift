@@ -1,3 +1,4 @@
+import BlockModel
 import Foundation
 
 /// Sizes, durations and percentages as scenario files write them.
@@ -41,6 +42,14 @@ public enum Units {
     /// Seconds; nil if malformed.
     public static func seconds(_ text: String) -> Double? {
         quantity(text, units: durationUnits, unitless: false)
+    }
+
+    /// A percentage as an exact ratio (10% is 1/10, 0.4% is 1/250); nil unless it is a plain
+    /// decimal number followed by %.
+    public static func ratio(_ text: String) -> Ratio? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        guard t.hasSuffix("%") else { return nil }
+        return Ratio(decimal: t.dropLast().trimmingCharacters(in: .whitespaces))?.percentOf
     }
 
     /// A fraction (10% is 0.1); nil unless it ends in %.

@@ -38,7 +38,7 @@ final class CheckpointsDriver: WorkloadDriver {
     func start(_ sim: Simulation) throws(SimulationError) {
         size = Simulation.blocks(spec.diskBytes, sim.blockSize)
         guard sim.repositoryCreate(name, base, blocks: size) else { return }
-        sim.repositoryFill(name, base, at: 0, count: Int((spec.used * Double(size)).rounded()), chunk: 1 << 20)
+        sim.repositoryFill(name, base, at: 0, count: spec.used.nearest(of: size), chunk: 1 << 20)
         sim.schedule(index, at: spec.change.interval, action: Action.change.rawValue)
         sim.schedule(index, at: spec.checkpointEvery, action: Action.checkpoint.rawValue)
     }

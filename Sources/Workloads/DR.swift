@@ -40,13 +40,15 @@ final class DRDriver: WorkloadDriver {
     var busyUntil: [SimTime]
     var linkFree = SimTime.zero
     var tests = 0
+    /// This workload's entry in `RunResult.replications`.
+    var slot = 0
 
     init(name: String, index: Int, spec: DRSpec, sim: Simulation) throws(SimulationError) {
         self.name = name
         self.index = index
         self.spec = spec
-        var profile = ONTAPProfile()
-        profile.dedupMetadataFraction = sim.spec.aggregate.dedupMetadata
+        var profile = sim.spec.aggregate.ontap
+        if let version = spec.ontapVersion { profile.version = version }
         profile.dedupBlocksPerSecond = sim.spec.aggregate.dedupThroughput / Double(profile.blockSize)
         destination = Aggregate(name: spec.destinationName, capacityBlocks: Simulation.blocks(spec.destinationCapacityBytes, profile.blockSize),
                                 profile: profile)
@@ -72,11 +74,15 @@ final class DRDriver: WorkloadDriver {
         }
         var result = ReplicationResult(destination: spec.destinationName, capacityBlocks: destination.capacityBlocks, bandwidth: spec.bandwidth)
         result.relationships = spec.relationships.map { .init(source: $0.source, destination: $0.destination, kind: $0.kind, every: $0.every) }
-        sim.result.replication = result
+        slot = sim.result.replications.count
+        sim.result.replications.append(result)
     }
 
     func start(_ sim: Simulation) throws(SimulationError) {
-        for r in spec.relationships where !sim.storage.hasVolume(r.source) {
+        // A source that is a clone volume made later (by an events workload) is checked at
+        // each update: the model refuses an update of a volume that does not exist (yet).
+        let declared = Set(sim.spec.volumes.map(\.name))
+        for r in spec.relationships where declared.contains(r.source) && !sim.storage.hasVolume(r.source) {
             throw SimulationError("\(name): source volume '\(r.source)' was not created")
         }
         for (k, r) in spec.relationships.enumerated() { sim.schedule(index, at: r.start, action: Action.update.rawValue, target: k) }
@@ -119,12 +125,12 @@ final class DRDriver: WorkloadDriver {
             guard let t = spec.tests else { return }
             tests += 1
             let volume = "\(name)-drtest-\(tests)"
-            if cloneNewest(volume, of: t.of, sim) {
+            if clone(volume, of: t.of, from: t.snapshot, sim) {
                 var planners: [String: WritePlanner] = [:]
                 var change = ChangeSpec(rate: .constant(t.change))
                 change.writeSize = .constant(1_048_576)
                 write(volume, fraction: t.change, planners: &planners, change: change, stream: testStream, sim)
-                sim.result.replication?.drTests += 1
+                sim.result.replications[slot].drTests += 1
                 sim.schedule(index, at: sim.now + t.duration, action: Action.endTest.rawValue, target: tests)
             }
             sim.schedule(index, at: sim.now + t.every, action: action)
@@ -142,7 +148,7 @@ final class DRDriver: WorkloadDriver {
         guard busyUntil[k] <= sim.now else {
             record.missed = true
             sim.bound(.rpo)
-            sim.result.replication?.updates.append(record)
+            sim.result.replications[slot].updates.append(record)
             sim.record(name, "snapmirror_update", r.destination, outcome: "missed",
                        "the previous transfer runs \(Self.seconds(busyUntil[k] - sim.now)) more: recovery point missed")
             return
@@ -157,7 +163,7 @@ final class DRDriver: WorkloadDriver {
         }
         guard let u = outcome else {
             record.refusal = sim.result.events.last?.detail ?? "refused"
-            sim.result.replication?.updates.append(record)
+            sim.result.replications[slot].updates.append(record)
             return
         }
         record.baseline = u.baseline
@@ -168,7 +174,9 @@ final class DRDriver: WorkloadDriver {
         linkFree = record.start + record.duration
         busyUntil[k] = linkFree
         record.lockedSnapshots = u.lockedSnapshots.count
-        sim.result.replication?.updates.append(record)
+        record.storedBlocks = (try? destination.chargedBlocks(r.destination)) ?? 0
+        record.lockedHeldBlocks = lockedHeld(r)
+        sim.result.replications[slot].updates.append(record)
         sim.record(name, u.baseline ? "snapmirror_baseline" : "snapmirror_update", r.destination,
                    "\(u.transferredBlocks) blocks sent in \(Self.seconds(record.duration))"
                        + (u.lockedSnapshots.isEmpty ? "" : "; \(u.lockedSnapshots.count) Snapshot copies locked by clones"))
@@ -176,9 +184,16 @@ final class DRDriver: WorkloadDriver {
 
     static func seconds(_ t: SimTime) -> String { "\(Int64((t.seconds).rounded())) s" }
 
-    /// A FlexClone volume of destination volume `of` from its newest Snapshot copy.
-    func cloneNewest(_ volume: String, of: String, _ sim: Simulation) -> Bool {
-        guard let snapshot = (try? destination.snapshotNames(of))?.last else {
+    /// A FlexClone volume of destination volume `of` from the chosen replicated Snapshot copy.
+    func clone(_ volume: String, of: String, from choice: SnapshotChoice, _ sim: Simulation) -> Bool {
+        let names = (try? destination.snapshotNames(of)) ?? []
+        let picked: String?
+        switch choice {
+        case .newest: picked = names.last
+        case .oldest: picked = names.first
+        case .named(let n): picked = n
+        }
+        guard let snapshot = picked else {
             sim.record(name, "clone_volume", volume, outcome: "failed", "no replicated Snapshot copy of '\(of)' yet")
             return false
         }
@@ -194,7 +209,7 @@ final class DRDriver: WorkloadDriver {
 
     func createClone(_ ci: Int, _ sim: Simulation, rescheduleChange: Bool = true) {
         let g = spec.clones[clones[ci].group]
-        clones[ci].exists = cloneNewest(clones[ci].volume, of: g.of, sim)
+        clones[ci].exists = clone(clones[ci].volume, of: g.of, from: g.snapshot, sim)
         clones[ci].planners = [:]
         if rescheduleChange, let c = g.change { sim.schedule(index, at: sim.now + c.interval, action: Action.cloneChange.rawValue, target: ci) }
     }
@@ -228,16 +243,19 @@ final class DRDriver: WorkloadDriver {
         }
     }
 
+    /// The blocks only relationship `r`'s locked destination copies hold.
+    /// - Complexity: reads every block of those copies; nothing when none is locked.
+    func lockedHeld(_ r: RelationshipSpec) -> Int {
+        guard let copies = link.relationships[r.destination]?.destinationSnapshots.dropLast(r.keepDestination), !copies.isEmpty
+        else { return 0 }
+        return (try? destination.blocksHeldOnly(by: Array(copies), of: r.destination)) ?? 0
+    }
+
     /// The destination's use, and what its locked copies hold (at samples only: it reads
     /// every block of the volume's copies).
     func sample(_ sim: Simulation) {
-        var locked = 0
-        for r in spec.relationships {
-            guard let copies = link.relationships[r.destination]?.destinationSnapshots.dropLast(r.keepDestination), !copies.isEmpty
-            else { continue }
-            locked += (try? destination.blocksHeldOnly(by: Array(copies), of: r.destination)) ?? 0
-        }
-        sim.result.replication?.samples.append(DestinationSample(time: sim.now, physicalUsed: destination.physicalUsedBlocks,
+        let locked = spec.relationships.reduce(0) { $0 + lockedHeld($1) }
+        sim.result.replications[slot].samples.append(DestinationSample(time: sim.now, physicalUsed: destination.physicalUsedBlocks,
                                                                  logicalUsed: destination.logicalUsedBlocks, lockedBlocks: locked))
     }
 
@@ -251,16 +269,16 @@ final class DRDriver: WorkloadDriver {
                                              heldBlocks: (try? destination.blocksHeldOnly(by: [s], of: r.destination)) ?? 0))
             }
         }
-        sim.result.replication?.lockedAtEnd = locked
+        sim.result.replications[slot].lockedAtEnd = locked
         for (k, r) in spec.relationships.enumerated() where destination.hasVolume(r.destination) {
-            sim.result.replication?.relationships[k].charged = (try? destination.chargedBlocks(r.destination)) ?? 0
-            sim.result.replication?.relationships[k].logicalUsed = (try? destination.logicalUsedBlocks(r.destination)) ?? 0
+            sim.result.replications[slot].relationships[k].charged = (try? destination.chargedBlocks(r.destination)) ?? 0
+            sim.result.replications[slot].relationships[k].logicalUsed = (try? destination.logicalUsedBlocks(r.destination)) ?? 0
         }
         #if CLONESIM_INVARIANTS
         let problems = destination.invariantViolations()
         precondition(problems.isEmpty, "destination invariants broken: \(problems.prefix(5))")
         #endif
-        let sent = sim.result.replication?.updates.reduce(0) { $0 + $1.transferredBlocks } ?? 0
+        let sent = sim.result.replications[slot].updates.reduce(0) { $0 + $1.transferredBlocks } ?? 0
         sim.result.notes.append("\(name): \(spec.relationships.count) relationships to aggregate '\(spec.destinationName)', "
             + "\(sent) blocks sent; \(clones.filter(\.exists).count) dev/test clones and \(tests) DR tests on the destination.")
     }

@@ -60,11 +60,36 @@ final class EventsDriver: WorkloadDriver {
         case .setQuota(let v, let target, let limit):
             ok = run([v, target]) { try $0.setQuota(v, target: target, limitBlocks: Simulation.blocks(limit, blockSize))
             }
-        case .write(let v, let p, let bytes, let pattern, let writeSize, let content):
-            ok = write(sim, v, p, blocks: Simulation.blocks(bytes, blockSize), pattern: pattern, writeSize: writeSize, content: content,
-                       origin: timed.origin)
+        case .write(let v, let p, let bytes, let pattern, let writeSize, let content, let at):
+            if let at {
+                let offset = switch at { case .byte(let b): b; case .block(let k): k * blockSize }
+                ok = write(sim, v, p, from: offset, bytes: bytes, content: content, origin: timed.origin)
+            } else {
+                ok = write(sim, v, p, blocks: Simulation.blocks(bytes, blockSize), pattern: pattern, writeSize: writeSize, content: content,
+                           origin: timed.origin)
+            }
         }
         if ok { applied += 1 } else { failed += 1 }
+    }
+
+    /// A write of the byte range `offset ..< offset + bytes`: the blocks it touches, as one run.
+    /// A range past the end of the file is refused (recorded), as the model refuses it.
+    func write(_ sim: Simulation, _ v: String, _ p: String, from offset: Int, bytes: Int, content: ContentSpec?, origin: String) -> Bool {
+        let key = "\(v)/\(p)"
+        let first = offset / sim.blockSize
+        let count = Simulation.blocks(offset + bytes, sim.blockSize) - first
+        guard let size = try? sim.storage.fileSizeBlocks(v, p) else {
+            sim.record(name, "write", key, outcome: "failed", "unknown object: no file or LUN '\(p)' in volume '\(v)'")
+            return false
+        }
+        guard first + count <= size else {
+            sim.record(name, "write", key, outcome: "failed",
+                       "out of range: blocks \(first)..<\(first + count) of a \(size)-block object")
+            return false
+        }
+        let ok = sim.write(name, volume: v, path: p, runs: [BlockRun(start: first, count: count)], content: content)
+        if ok { sim.record(name, "write", key, "\(origin) \(count) blocks at block \(first)") }
+        return ok
     }
 
     func write(_ sim: Simulation, _ v: String, _ p: String, blocks: Int, pattern: WritePattern, writeSize: RandomVariable,

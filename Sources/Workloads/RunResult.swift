@@ -31,7 +31,15 @@ public struct RunResult: Sendable {
     /// When each kind of limit first bound (a write, clone or update refused or degraded by it).
     public var firstBinding: [Constraint: SimTime] = [:]
     /// Replication to a DR aggregate (a `dr` workload).
-    public var replication: ReplicationResult?
+    /// One per `dr` workload, in file order.
+    public var replications: [ReplicationResult] = []
+    /// The first `dr` workload's replication (scenarios have one, most often).
+    public var replication: ReplicationResult? {
+        get { replications.first }
+        set {
+            if let newValue { if replications.isEmpty { replications = [newValue] } else { replications[0] = newValue } } else { replications = [] }
+        }
+    }
 }
 
 public struct ScenarioSummary: Sendable {
@@ -236,6 +244,10 @@ public struct ReplicationRecord: Sendable, Equatable {
     public var refusal: String?
     /// Destination copies past retention kept by clones.
     public var lockedSnapshots = 0
+    /// After the update: the blocks the destination volume is charged, and those only its
+    /// locked copies (past retention, kept by clones) hold.
+    public var storedBlocks = 0
+    public var lockedHeldBlocks = 0
     public init(time: SimTime, destination: String) {
         self.time = time
         self.destination = destination

@@ -79,9 +79,9 @@ public final class Simulation {
         result = RunResult(scenario: ScenarioSummary(
             name: spec.name, description: spec.description, seed: spec.seed, generator: spec.generator, platform: spec.platform,
             framing: framing, horizon: spec.horizon, sampleInterval: spec.sampleInterval, blockSize: storage.blockSize,
-            capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts, reportUnit: spec.reportUnit,
+            capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts.map(\.doubleValue), reportUnit: spec.reportUnit,
             assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
-        result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0) }
+        result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0.doubleValue) }
         result.scenario.calibrations = spec.calibrations
         if spec.deduplicates { result.scenario.assumptions.append(Self.dedupAssumption(spec)) }
         if let bytes = spec.aggregate.flashCacheBytes {
@@ -125,10 +125,8 @@ public final class Simulation {
         let capacity = spec.aggregate.capacityBytes
         switch spec.platform {
         case .ontap:
-            var profile = ONTAPProfile()
-            profile.dedupMetadataFraction = spec.aggregate.dedupMetadata
+            var profile = spec.aggregate.ontap
             profile.dedupBlocksPerSecond = spec.aggregate.dedupThroughput / Double(profile.blockSize)
-            profile.dedupZeroBlocks = spec.aggregate.dedupZeroBlocks
             var aggregate = Aggregate(name: spec.aggregate.name, capacityBlocks: blocks(capacity, profile.blockSize), profile: profile)
             // The debug invariant check after every operation is O(everything): a long run checks
             // at each sample instead (see `takeSample`).
@@ -202,7 +200,7 @@ public final class Simulation {
             "Platform ONTAP/WAFL, \(p.blockSize)-byte blocks; sizes are rounded up to whole blocks.",
             "At most \(p.maxSnapshotsPerVolume) Snapshot copies per volume and \(p.maxClonesPerVolume) clones per parent volume.",
             "A block may have 1 + \(p.maxPointersPerBlock - 1) pointers in one volume; a file clone past that gets physical copies.",
-            "A file or LUN clone writes metadata of \(p.fileCloneMetadataFraction * 100)% of its size.",
+            "A file or LUN clone writes metadata of \(p.fileCloneMetadataFraction.percentText) of its size.",
             "Changed data is new unique data; every write allocates new blocks (WAFL never overwrites in place).",
             "Traditional alternative: every clone is a full physical copy, overwritten in place, with no Snapshot copies; its use is the logical used of every file and LUN.",
             "Used capacity for alerts is physical use plus unused volume guarantees; the traditional alternative is checked at samples.",
@@ -214,10 +212,14 @@ public final class Simulation {
         let rate = "\(Int((a.dedupThroughput / 1_048_576).rounded())) MiB/s"
         switch spec.platform {
         case .ontap:
+            let p = a.ontap
+            let catalog = p.donorCatalog == .slot
+                ? "the fingerprint catalog records each donor's file and block number, so a donor whose block was overwritten there is dropped"
+                : "the fingerprint catalog records each donor's physical block, which stays a donor while any file of the volume maps it"
             return "Deduplication within each volume, inline at writes or in post-process runs over the blocks written since the last "
-                + "run (every block the first time) at \(rate); fingerprint metadata is \(percent(a.dedupMetadata)) of the volume's "
-                + "physical data, counted in aggregate use; a block takes 1 + 255 pointers, then the next copy becomes the donor; zero "
-                + "blocks are \(a.dedupZeroBlocks ? "" : "not ")deduplicated. Clones inherit the setting and the savings."
+                + "run (every block the first time) at \(rate); fingerprint metadata is \(p.dedupMetadataFraction.percentText) of the volume's "
+                + "physical data, counted in aggregate use; a block takes 1 + \(p.maxPointersPerBlock - 1) pointers, then the next copy becomes the donor; "
+                + "\(catalog); zero blocks are \(p.dedupZeroBlocks ? "" : "not ")deduplicated. Clones inherit the setting and the savings."
         case .refs:
             return "Deduplication as ReFS deduplication jobs (Windows Server 2025): post-process over the clusters written since the "
                 + "last job (every cluster the first time) at \(rate), within the volume's folder, sharing clusters as block clone does (at "
@@ -295,7 +297,7 @@ public final class Simulation {
         if s.traditionalUsed > result.traditionalPeak.blocks { result.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time) }
         let levels = spec.aggregate.alerts
         while nextTraditionalAlert < levels.count,
-              Double(s.traditionalUsed) >= levels[nextTraditionalAlert] * Double(result.scenario.capacityBlocks) {
+              levels[nextTraditionalAlert].isReached(by: s.traditionalUsed, of: result.scenario.capacityBlocks) {
             result.alerts[nextTraditionalAlert].traditional = s.time
             nextTraditionalAlert += 1
         }
@@ -316,17 +318,12 @@ public final class Simulation {
         let used = physical + storage.reservedBlocks
         let capacity = result.scenario.capacityBlocks
         let levels = spec.aggregate.alerts
-        while nextAlert < levels.count, Double(used) >= levels[nextAlert] * Double(capacity) {
+        while nextAlert < levels.count, levels[nextAlert].isReached(by: used, of: capacity) {
             result.alerts[nextAlert].withClones = engine.now
             record("aggregate", "alert", spec.aggregate.name, outcome: "alert",
-                   "used capacity reached \(Self.percent(levels[nextAlert])) (\(used) of \(capacity) blocks)")
+                   "used capacity reached \(levels[nextAlert].percentText) (\(used) of \(capacity) blocks)")
             nextAlert += 1
         }
-    }
-
-    static func percent(_ f: Double) -> String {
-        let p = f * 100
-        return p == p.rounded() ? "\(Int(p))%" : "\(p)%"
     }
 
     // MARK: Streams and content
@@ -593,7 +590,7 @@ public final class Simulation {
         guard perform(workload, "create_file", ["\(volume)/\(f.path)"], detail: "\(size) blocks", {
             try $0.createFile(volume, f.path, sizeBlocks: size, attributes: f.attributes)
         }) != nil else { return false }
-        let used = Int((f.used * Double(size)).rounded())
+        let used = f.used.nearest(of: size)
         // Chunks of 1 Mi blocks keep each content array at 8 MiB.
         var start = 0
         while start < used {

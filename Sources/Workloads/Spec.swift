@@ -67,13 +67,12 @@ public struct AggregateSpec: Sendable {
     public var name: String = "aggr1"
     public var capacityBytes: Int
     /// Used-capacity fractions that raise an alert when crossed, ascending.
-    public var alerts: [Double] = [0.8, 0.9]
-    /// Dedup settings of the platform: fingerprint metadata as a fraction of the physical data
-    /// (ONTAP), throughput of a post-process run in bytes per second, and whether zero blocks
-    /// are deduplicated (ONTAP).
-    public var dedupMetadata = 0.07
+    public var alerts: [Ratio] = [.percent(80), .percent(90)]
+    /// Throughput of a post-process dedup run in bytes per second (every platform).
     public var dedupThroughput = 100.0 * 1_048_576
-    public var dedupZeroBlocks = true
+    /// The ONTAP profile's settings (its [choice]s and release); `dedupBlocksPerSecond` is
+    /// set from `dedupThroughput` when the aggregate is built.
+    public var ontap = ONTAPProfile()
     /// Flash Cache size in bytes (ONTAP; nil: none). Reads are counted against it.
     public var flashCacheBytes: Int?
     public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
@@ -111,8 +110,8 @@ public struct FileSpec: Sendable {
     public var path: String
     public var sizeBytes: Int
     public var attributes = FileAttributes()
-    /// Fraction of the file written before the run starts.
-    public var used: Double = 1
+    /// Fraction of the file written before the run starts (exact: rounded to the nearest block).
+    public var used = Ratio.one
     /// What that data contains (nil: unique data).
     public var content: ContentSpec?
     public init(path: String, sizeBytes: Int) {
@@ -268,8 +267,8 @@ public struct VDIReadSpec: Sendable {
 /// once the last desktop has moved.
 public struct RecomposeSpec: Sendable {
     public var at: SimTime
-    public var imageChange: Double
-    public init(at: SimTime, imageChange: Double) {
+    public var imageChange: Ratio
+    public init(at: SimTime, imageChange: Ratio) {
         self.at = at
         self.imageChange = imageChange
     }
@@ -303,7 +302,10 @@ public enum Operation: Sendable {
     case createFile(volume: String, file: FileSpec)
     case deleteFile(volume: String, path: String)
     /// Writes `bytes` of new data into a file with a pattern and write size.
-    case write(volume: String, path: String, bytes: Int, pattern: WritePattern, writeSize: RandomVariable, content: ContentSpec? = nil)
+    /// `bytes` of new data; from `at` when given (one sequential run over the blocks the byte
+    /// range touches), otherwise placed by `pattern`.
+    case write(volume: String, path: String, bytes: Int, pattern: WritePattern, writeSize: RandomVariable, content: ContentSpec? = nil,
+               at: WriteStart? = nil)
     case setQuota(volume: String, target: String, limitBytes: Int)
 
     public var name: String {
@@ -354,7 +356,7 @@ public struct BackupSpec: Sendable {
 public struct CheckpointsSpec: Sendable {
     /// The VM's virtual disk, bytes, and the part of it written before the run.
     public var diskBytes: Int
-    public var used = 1.0
+    public var used = Ratio.one
     /// The guest's writes: a fraction of the disk per interval.
     public var change: ChangeSpec
     public var checkpointEvery: SimTime = .days(1)
@@ -375,6 +377,8 @@ public struct CheckpointsSpec: Sendable {
 /// destination copies for dev/test, and DR tests (clone, destructive writes, destroy).
 public struct DRSpec: Sendable {
     public var destinationName = "dr"
+    /// The ONTAP release the replication runs on (nil: the scenario's).
+    public var ontapVersion: ONTAPVersion?
     public var destinationCapacityBytes: Int
     public var bandwidth: Double
     public var relationships: [RelationshipSpec] = []
@@ -386,6 +390,18 @@ public struct DRSpec: Sendable {
         self.destinationCapacityBytes = destinationCapacityBytes
         self.bandwidth = bandwidth
     }
+}
+
+/// Where an exact write starts: a byte offset, or a block number of the platform's blocks.
+public enum WriteStart: Sendable, Equatable {
+    case byte(Int)
+    case block(Int)
+}
+
+/// Which replicated Snapshot copy of a destination volume a clone is made from.
+public enum SnapshotChoice: Sendable, Equatable {
+    case newest, oldest
+    case named(String)
 }
 
 /// One relationship: updates from `start`, then every `every`.
@@ -415,6 +431,8 @@ public struct DRCloneSpec: Sendable {
     public var change: ChangeSpec?
     public var start: SimTime = .days(1)
     public var refreshEvery: SimTime?
+    /// The replicated Snapshot copy each clone is made from.
+    public var snapshot = SnapshotChoice.newest
     public init(name: String, of: String, count: Int) {
         self.name = name
         self.of = of
@@ -430,6 +448,7 @@ public struct DRTestSpec: Sendable {
     public var start: SimTime = .days(7)
     public var duration: SimTime = .days(1)
     public var change = 0.2
+    public var snapshot = SnapshotChoice.newest
     public init(of: String) { self.of = of }
 }
 

@@ -270,7 +270,7 @@ final class VDIDriver: WorkloadDriver {
     /// volume clones, and every desktop scheduled to move to it.
     func recompose(_ sim: Simulation) {
         guard let r = spec.recompose, let size = try? sim.storage.fileSizeBlocks(spec.volume, spec.image) else { return }
-        let blocks = Int((r.imageChange * Double(size)).rounded())
+        let blocks = r.imageChange.nearest(of: size)
         let runs = imagePlanner.plan(blocks: blocks, size: size, stream: imageStream)
         sim.write(name, volume: spec.volume, path: spec.image, runs: runs, first: sim.newContent(blocks))
         generation += 1

@@ -184,3 +184,96 @@ import Testing
         #expect(a.invariantViolations().isEmpty)
     }
 }
+
+/// Issue 21, defect 1: fingerprint metadata of 7% of 100 blocks is 7 blocks, not 8.
+@Suite struct DedupMetadataShareTests {
+    /// The issue's reproduction at the model level: a 400 KiB file (100 blocks of unique data),
+    /// one post-process run: 100 live blocks, ⌈7% × 100⌉ = 7 metadata blocks, 107 used.
+    @Test func sevenPercentOfOneHundredBlocksIsSeven() throws {
+        var a = Aggregate(name: "aggr", capacityBlocks: 262_144)
+        try a.createVolume("v", sizeBlocks: 10_000)
+        try a.setDedup("v", mode: .postProcess)
+        try a.createFile("v", "f", sizeBlocks: 100)
+        try a.write("v", "f", at: 0, contents: (1...100).map { UInt64($0) })
+        let run = try a.runDedup("v")
+        #expect(run.metadataBlocks == 7 && run.duplicates == 0)
+        #expect(a.physicalUsedBlocks == 107)
+    }
+
+    /// A FlexClone file of 250 blocks writes ⌈0.4% × 250⌉ = 1 metadata block; of 1,000
+    /// blocks exactly 4; of 1,001, 4.004 rounded up: 5.
+    @Test(arguments: [(250, 1), (1000, 4), (1001, 5)])
+    func cloneMetadataIsExact(blocks: Int, metadata: Int) throws {
+        var a = Aggregate(name: "aggr", capacityBlocks: 100_000)
+        try a.createVolume("v", sizeBlocks: 10_000)
+        try a.createFile("v", "f", sizeBlocks: blocks)
+        try a.cloneFile("v", "f", to: "g")
+        #expect(a.volumes["v"]!.files["g"]!.metadataBlocks == metadata)
+    }
+}
+
+/// Issue 21, defect 3: what the fingerprint catalog records of a donor decides whether a donor
+/// whose slot was overwritten is still used. f1 and f2 each hold one block of content 9; a run
+/// shares them (donor f1:0, f2 points at f1's block); f1 is overwritten; f3 writes 9; the next
+/// run finds the donor's slot stale. A `slot` catalog (ONTAP's inode and block number) drops
+/// it and f3 becomes the new donor: 3 physical blocks (f1's new one, the shared 9, f3's 9). A
+/// `physical` catalog finds the block f2 still maps and points f3 at it: 2 blocks.
+@Suite struct DonorCatalogTests {
+    @Test(arguments: [(DonorCatalog.slot, 3, 0), (.physical, 2, 1)])
+    func anOverwrittenDonorSlot(catalog: DonorCatalog, blocks: Int, duplicates: Int) throws {
+        var profile = ONTAPProfile()
+        profile.donorCatalog = catalog
+        var a = Aggregate(name: "aggr", capacityBlocks: 1000, profile: profile)
+        try a.createVolume("v", sizeBlocks: 500)
+        try a.setDedup("v", mode: .postProcess)
+        for f in ["f1", "f2", "f3"] { try a.createFile("v", f, sizeBlocks: 1) }
+        try a.write("v", "f1", at: 0, contents: [9])
+        try a.write("v", "f2", at: 0, contents: [9])
+        #expect(try a.runDedup("v").duplicates == 1 && a.store.liveBlocks == 1)
+        try a.write("v", "f1", at: 0, contents: [5])
+        try a.write("v", "f3", at: 0, contents: [9])
+        #expect(a.store.liveBlocks == 3)
+        let run = try a.runDedup("v")
+        #expect(run.duplicates == duplicates && a.store.liveBlocks == blocks)
+        #expect(try a.contents("v", "f1") == [5] && a.contents("v", "f2") == [9] && a.contents("v", "f3") == [9])
+        // f1's overwrite took back the first run's saving (its block has one pointer left).
+        #expect(try a.dedupSavedBlocks("v") == duplicates)
+        #expect(a.invariantViolations().isEmpty)
+    }
+
+    /// The same case inline: the write of f3 is deduplicated as it is applied.
+    @Test(arguments: [(DonorCatalog.slot, 3), (.physical, 2)])
+    func anOverwrittenDonorSlotInline(catalog: DonorCatalog, blocks: Int) throws {
+        var profile = ONTAPProfile()
+        profile.donorCatalog = catalog
+        var a = Aggregate(name: "aggr", capacityBlocks: 1000, profile: profile)
+        try a.createVolume("v", sizeBlocks: 500)
+        try a.setDedup("v", mode: .inline)
+        for f in ["f1", "f2", "f3"] { try a.createFile("v", f, sizeBlocks: 1) }
+        try a.write("v", "f1", at: 0, contents: [9])
+        try a.write("v", "f2", at: 0, contents: [9])
+        try a.write("v", "f1", at: 0, contents: [5])
+        try a.write("v", "f3", at: 0, contents: [9])
+        #expect(a.store.liveBlocks == blocks)
+        #expect(try a.contents("v", "f3") == [9] && a.invariantViolations().isEmpty)
+    }
+
+    /// A block held only by a Snapshot copy is not a donor, whatever the catalog: dedup shares
+    /// within the active file system. f1 holds 9, a run makes it the donor, a Snapshot copy
+    /// keeps it, f1 is overwritten, f2 writes 9: the next run makes f2's block the donor.
+    @Test(arguments: DonorCatalog.allCases)
+    func aBlockOnlyASnapshotHoldsIsNoDonor(catalog: DonorCatalog) throws {
+        var profile = ONTAPProfile()
+        profile.donorCatalog = catalog
+        var a = Aggregate(name: "aggr", capacityBlocks: 1000, profile: profile)
+        try a.createVolume("v", sizeBlocks: 500)
+        try a.setDedup("v", mode: .postProcess)
+        for f in ["f1", "f2"] { try a.createFile("v", f, sizeBlocks: 1) }
+        try a.write("v", "f1", at: 0, contents: [9])
+        _ = try a.runDedup("v")
+        try a.createSnapshot("v", "s")
+        try a.write("v", "f1", at: 0, contents: [5])
+        try a.write("v", "f2", at: 0, contents: [9])
+        #expect(try a.runDedup("v").duplicates == 0 && a.store.liveBlocks == 3)
+    }
+}

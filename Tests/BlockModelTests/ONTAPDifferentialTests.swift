@@ -173,7 +173,8 @@ struct NaiveONTAP {
         }
         v.files[destination] = clone
         v.fileIDs[destination] = newFileID()
-        v.metadata[destination] = Int((Double(clone.count) * profile.fileCloneMetadataFraction).rounded(.up))
+        let share = profile.fileCloneMetadataFraction  // ⌈count · p / q⌉ in plain integers
+        v.metadata[destination] = (clone.count * share.numerator + share.denominator - 1) / share.denominator
         vols[volume] = v
         return nil
     }
@@ -210,12 +211,14 @@ struct NaiveONTAP {
     mutating func updateMetadata(_ volume: String) {
         let id = vols[volume]!.id
         let own = live.filter { owner[$0] == id }.count
-        vols[volume]!.dedupMetadata = Int((profile.dedupMetadataFraction * Double(own)).rounded(.up))
+        let share = profile.dedupMetadataFraction
+        vols[volume]!.dedupMetadata = (own * share.numerator + share.denominator - 1) / share.denominator
     }
 
     /// Each slot in turn: a duplicate goes to the recorded donor when that donor is still at
-    /// its slot and has fewer than the pointer limit in the active file system; otherwise (no
-    /// donor, a stale one, a full one) the slot's block becomes the donor.
+    /// its slot (or, with a physical catalog, anywhere in the volume's active file system) and
+    /// has fewer than the pointer limit in the active file system; otherwise (no donor, a stale
+    /// one, a full one) the slot's block becomes the donor.
     mutating func dedupSlots(_ volume: String, _ slots: [(file: Int, offset: Int)]) {
         var v = vols[volume]!
         let paths = Dictionary(uniqueKeysWithValues: v.fileIDs.map { ($0.value, $0.key) })
@@ -223,7 +226,14 @@ struct NaiveONTAP {
             guard let path = paths[file], let map = v.files[path], offset < map.count, let b = map[offset] else { continue }
             let c = content[b]!
             if c == 0 && !profile.dedupZeroBlocks { continue }
-            if let d = v.fingerprints[c], let dp = paths[d.file], let dm = v.files[dp], d.offset < dm.count, dm[d.offset] == d.block {
+            func atSlot(_ d: (block: Int, file: Int, offset: Int)) -> Bool {
+                guard let dp = paths[d.file], let dm = v.files[dp], d.offset < dm.count else { return false }
+                return dm[d.offset] == d.block
+            }
+            func anywhere(_ d: (block: Int, file: Int, offset: Int)) -> Bool {
+                profile.donorCatalog == .physical && v.files.values.contains { $0.contains(d.block) }
+            }
+            if let d = v.fingerprints[c], atSlot(d) || anywhere(d) {
                 if d.block == b { continue }
                 let pointers = v.files.values.reduce(0) { $0 + $1.filter { $0 == d.block }.count }
                 if pointers < profile.maxPointersPerBlock {
@@ -313,6 +323,8 @@ struct ONTAPDifferentialTests {
     @Test("the model agrees with the naive reference model after every operation", arguments: 0..<60)
     func randomOperations(seed: UInt64) throws {
         var profile = ONTAPProfile()
+        // Half the seeds keep donors by physical block (issue 21, defect 3).
+        profile.donorCatalog = seed % 4 < 2 ? .slot : .physical
         profile.maxPointersPerBlock = 4
         profile.maxClonesPerVolume = 3
         profile.maxSnapshotsPerVolume = 4
@@ -337,7 +349,16 @@ struct ONTAPDifferentialTests {
             func run(_ body: () throws -> Void) {
                 do { try body() } catch let e as ModelError { actual = Self.caseName(e) } catch { actual = "\(error)" }
             }
-            switch rng.below(14) {
+            switch rng.below(15) {
+            case 14:
+                // A donor's slot overwritten: its block may live on in other slots.
+                let donors = naive.vols[volume]!.fingerprints.values.sorted { ($0.file, $0.offset) < ($1.file, $1.offset) }
+                let paths = Dictionary(uniqueKeysWithValues: naive.vols[volume]!.fileIDs.map { ($0.value, $0.key) })
+                guard let d = rng.pick(donors), let path = paths[d.file], d.offset < naive.vols[volume]!.files[path]!.count else { continue }
+                let value = rng.next() % distinct
+                op = "overwrite donor slot \(volume)/\(path)@\(d.offset)"
+                expected = naive.write(volume, path, at: d.offset, [value])
+                run { try model.write(volume, path, at: d.offset, contents: [value]) }
             case 12:
                 let mode = [DedupMode.postProcess, .inline, nil][rng.below(3)]
                 op = "dedup \(mode?.rawValue ?? "off") on \(volume)"

@@ -114,6 +114,100 @@ import Testing
         #expect(target.invariantViolations().isEmpty)
     }
 
+    /// Issue 21, defect 2: two volume SnapMirror relationships from one source into one DR
+    /// aggregate. Blocks are never shared between volumes, so each baseline sends and stores the
+    /// source's 100 blocks (a 400 KiB file): 200 on the destination. The old link-wide table
+    /// made the second baseline send and store nothing.
+    @Test mutating func twoRelationshipsFromOneSourceEachStoreTheirOwnCopy() throws {
+        source = Aggregate(name: "prod", capacityBlocks: 10_000)
+        try source.createVolume("src", sizeBlocks: 1000)
+        try source.createFile("src", "f", sizeBlocks: 100)
+        try write("f", 0..<100, volume: "src")
+        try link.addRelationship(source: "src", destination: "m1", kind: .volumeSnapMirror)
+        try link.addRelationship(source: "src", destination: "m2", kind: .volumeSnapMirror)
+        let first = try update("m1"), second = try update("m2")
+        #expect(first.transferredBlocks == 100 && second.transferredBlocks == 100)
+        #expect(try target.chargedBlocks("m1") == 100 && target.chargedBlocks("m2") == 100)
+        #expect(target.store.liveBlocks == 200)
+        // No block of m1 is a block of m2.
+        let m1 = Set(target.store.contents(target.volumes["m1"]!.files["f"]!.map))
+        let m2 = Set(target.store.contents(target.volumes["m2"]!.files["f"]!.map))
+        #expect(m1.count == 100 && m2.count == 100 && m1.isDisjoint(with: m2))
+        // Updates stay separate too: 10 changed blocks cross once per relationship.
+        try write("f", 0..<10, volume: "src")
+        #expect(try update("m1").transferredBlocks == 10 && update("m2").transferredBlocks == 10)
+        #expect(target.store.liveBlocks == 200 && target.invariantViolations().isEmpty)
+    }
+
+    /// The seed's FlexClone volume replicated with its parent, by ONTAP release. A clone `dev`
+    /// of `vol` (1000 blocks) at Snapshot copy `base`, 100 blocks rewritten in the clone.
+    /// From 8.0.1 the clone's replica is a FlexClone volume of the parent's replica and its
+    /// baseline sends 100 blocks: 1100 on the destination, as on the source. Before 8.0.1 it is a
+    /// full copy: 1000 sent (the clone maps 1000 blocks), 2000 on the destination.
+    @Test(arguments: [("8.0", 1000, 2000, false), ("8.0.1", 100, 1100, true), ("9.15.1", 100, 1100, true)])
+    mutating func aCloneVolumeWithItsParentByRelease(version: String, sent: Int, stored: Int, isClone: Bool) throws {
+        var profile = ONTAPProfile()
+        profile.version = ONTAPVersion(version)!
+        target = Aggregate(name: "dr", capacityBlocks: 100_000, profile: profile)
+        try source.createSnapshot("vol", "base")
+        try source.createVolumeClone("dev", parent: "vol", snapshot: "base")
+        try write("base", 0..<100, volume: "dev")
+        try link.addRelationship(source: "vol", destination: "vol_dr", kind: .volumeSnapMirror)
+        try link.addRelationship(source: "dev", destination: "dev_dr", kind: .volumeSnapMirror)
+        #expect(try update().transferredBlocks == 1000)
+        let u = try update("dev_dr")
+        #expect(u.baseline && u.transferredBlocks == sent && u.changedBlocks == (isClone ? 100 : 1000))
+        #expect(target.store.liveBlocks == stored && target.physicalUsedBlocks == stored)
+        #expect(try target.contents("dev_dr", "base") == source.contents("dev", "base"))
+        #expect(target.volumes["dev_dr"]!.parentVolume == (isClone ? "vol_dr" : nil))
+        // The clone's replica locks the parent replica's Snapshot copy it was made from.
+        try write("base", 0..<10)
+        let next = try update()
+        #expect(next.transferredBlocks == 10 && next.lockedSnapshots == (isClone ? ["snapmirror.vol_dr.1"] : []))
+        #expect(target.invariantViolations().isEmpty && source.invariantViolations().isEmpty)
+    }
+
+    /// The parent changed after the clone's base and before the clone's baseline. `vol` rewrites
+    /// 0..<200 after Snapshot copy `base`; its relationship's second update sends those 200.
+    /// The clone still maps base's old 200 there, and 100 of its own at 500..<600: its baseline
+    /// differs from the parent's common copy in 300 slots. With one copy kept on the destination
+    /// the old 200 are gone there and cross again (300 sent); with two kept they are still held
+    /// by `snapmirror.vol_dr.1` and are pointed at (100 sent). Either way the destination then
+    /// holds each source block once: 1300 live, as on the source.
+    @Test(arguments: [(1, 300, 1300), (2, 100, 1300)])
+    mutating func aCloneBaselineReusesWhatTheParentSent(keep: Int, sent: Int, live: Int) throws {
+        try source.createSnapshot("vol", "base")
+        try source.createVolumeClone("dev", parent: "vol", snapshot: "base")
+        try write("base", 500..<600, volume: "dev")
+        try link.addRelationship(source: "vol", destination: "vol_dr", kind: .volumeSnapMirror, keepDestination: keep)
+        try link.addRelationship(source: "dev", destination: "dev_dr", kind: .volumeSnapMirror)
+        #expect(try update().transferredBlocks == 1000)
+        try write("base", 0..<200)
+        #expect(try update().transferredBlocks == 200)
+        let u = try update("dev_dr")
+        #expect(u.changedBlocks == 300 && u.transferredBlocks == sent)
+        #expect(source.store.liveBlocks == 1300 && target.store.liveBlocks == live)
+        #expect(try target.contents("dev_dr", "base") == source.contents("dev", "base"))
+        #expect(target.invariantViolations().isEmpty)
+    }
+
+    /// A source destroyed and made again (a refreshed dev/test clone) has lost the common
+    /// Snapshot copy: the next update is refused and changes nothing on either side.
+    @Test mutating func aRecreatedSourceBreaksTheRelationship() throws {
+        try source.createSnapshot("vol", "s1")
+        try source.createVolumeClone("dev", parent: "vol", snapshot: "s1")
+        try link.addRelationship(source: "dev", destination: "dev_dr", kind: .volumeSnapMirror)
+        #expect(try update("dev_dr").transferredBlocks == 1000)
+        try source.destroyVolume("dev")
+        try source.createSnapshot("vol", "s2")
+        try source.createVolumeClone("dev", parent: "vol", snapshot: "s2")
+        let before = (source.store.liveBlocks, try source.snapshotNames("dev"), target.store.liveBlocks)
+        #expect(throws: ModelError.invalidArgument("no common Snapshot copy of 'dev' with 'dev_dr' (the source was re-created): "
+                                                   + "the relationship needs a new baseline")) { try self.update("dev_dr") }
+        #expect(before == (source.store.liveBlocks, try source.snapshotNames("dev"), target.store.liveBlocks))
+        #expect(link.relationships["dev_dr"]!.updates == 1)
+    }
+
     /// A clone on the destination locks its base Snapshot copy past retention; replication goes
     /// on, and the copy holds the blocks the source has since overwritten.
     @Test mutating func aCloneOnTheDestinationKeepsItsBaseSnapshotCopy() throws {
@@ -151,15 +245,17 @@ import Testing
         #expect(link.relationships["vol_dr"]!.updates == 1)
     }
 
-    /// Random writes, file clones, deletions and creations between updates: after every update
-    /// the destination holds the replicated image exactly, once per physical block (volume
-    /// SnapMirror) or once per mapped slot (logical), and both sides keep their invariants.
+    /// Random writes, file clones, deletions and creations between updates of two relationships
+    /// from the one source: after every update each destination holds its replicated image
+    /// exactly, once per physical block (volume SnapMirror) or once per mapped slot (logical),
+    /// the two destinations share no block, and both sides keep their invariants.
     @Test(arguments: ReplicationKind.allCases)
     mutating func randomHistoriesReplicateExactly(kind: ReplicationKind) throws {
         for seed in UInt64(1)...12 {
             self = try ReplicationTests()
             var rng = BlockStoreTests.SplitMix(state: seed)
             try link.addRelationship(source: "vol", destination: "vol_dr", kind: kind)
+            try link.addRelationship(source: "vol", destination: "vol_dr2", kind: kind)
             var files = ["base"]
             for step in 0..<30 {
                 let path = files[Int(rng.below(files.count))]
@@ -181,21 +277,33 @@ import Testing
                     try write(path, start..<min(size, start + 1 + Int(rng.next() % 200)))
                 }
                 guard rng.next() % 3 == 0 else { continue }
-                let u = try update()
-                let image = "snapmirror.vol_dr.\(link.relationships["vol_dr"]!.updates)"
+                let destination = rng.next() % 2 == 0 ? "vol_dr" : "vol_dr2"
+                let u = try update(destination)
+                let image = "snapmirror.\(destination).\(link.relationships[destination]!.updates)"
                 #expect(u.snapshot == image, "seed \(seed) step \(step)")
-                var blocks = Set<BlockStore.Block>()
-                var slots = 0
-                for path in try source.filePaths("vol") {
-                    let there = try target.contents("vol_dr", path)
-                    #expect(there == (try source.contents("vol", snapshot: image, path)), "seed \(seed) step \(step) \(path)")
-                    source.store.forEachBlock(source.volumes["vol"]!.snapshots[image]!.files[path]!.map) { _, b in
-                        blocks.insert(b)
-                        slots += 1
+                // Each destination's last image, as the source's Snapshot copy of it.
+                var expected = 0
+                var held: [Set<BlockStore.Block>] = []
+                for d in ["vol_dr", "vol_dr2"] {
+                    guard let last = link.relationships[d]!.sourceSnapshots.last else { continue }
+                    var blocks = Set<BlockStore.Block>()
+                    var slots = 0
+                    for path in try target.filePaths(d) {
+                        let there = try target.contents(d, path)
+                        #expect(there == (try source.contents("vol", snapshot: last, path)), "seed \(seed) step \(step) \(d)/\(path)")
+                        source.store.forEachBlock(source.volumes["vol"]!.snapshots[last]!.files[path]!.map) { _, b in
+                            blocks.insert(b)
+                            slots += 1
+                        }
                     }
+                    expected += kind.isPhysical ? blocks.count : slots
+                    var own = Set<BlockStore.Block>()
+                    for path in try target.filePaths(d) { target.store.forEachBlock(target.volumes[d]!.files[path]!.map) { own.insert($1) } }
+                    held.append(own)
                 }
-                #expect(try target.filePaths("vol_dr") == source.filePaths("vol"), "seed \(seed) step \(step)")
-                #expect(target.store.liveBlocks == (kind.isPhysical ? blocks.count : slots), "seed \(seed) step \(step)")
+                #expect(try target.filePaths(destination) == source.filePaths("vol"), "seed \(seed) step \(step)")
+                #expect(target.store.liveBlocks == expected, "seed \(seed) step \(step)")
+                if held.count == 2 { #expect(held[0].isDisjoint(with: held[1]), "seed \(seed) step \(step): destinations share blocks") }
             }
         }
     }

@@ -39,7 +39,7 @@ extension RunReportTests {
             ["blocks processed", "525288 (2.00 GiB)"],
             ["duplicates shared", "131072 (0.50 GiB)"],
             ["space freed", "0.50 GiB"],
-            ["donors full at the pointer limit", "2"],
+            ["donor handovers (a full donor replaced by the next copy)", "2"],
             ["median / longest run", "20.5 s / 5.0 h"],
             ["runs longer than their window", "1"],
         ])
@@ -55,7 +55,7 @@ extension RunReportTests {
         let files = try RunReport.files(dedupResult())
         let runs = try #require(files.first { $0.name == "dedup_runs.csv" }?.text)
         #expect(runs.split(separator: "\n").map(String.init) == [
-            "time_s,day,volume,processed_blocks,duplicates,freed_bytes,full_donors,metadata_bytes,duration_s,window_s,overran",
+            "time_s,day,volume,processed_blocks,duplicates,freed_bytes,donor_handovers,metadata_bytes,duration_s,window_s,overran",
             "3600,0.0417,v,524288,131072,536870912,2,107372544,20.480,14400,false",
             "90000,1.0417,v,0,0,0,0,0,0.000,14400,false",
             "176400,2.0417,v,1000,0,0,0,0,18000.000,14400,true",

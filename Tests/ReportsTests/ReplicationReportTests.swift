@@ -23,6 +23,8 @@ extension RunReportTests {
             u.transferredBlocks = blocks
             u.changedBlocks = blocks
             u.duration = duration
+            u.storedBlocks = 2 * blocks  // distinct figures, so each column is pinned
+            u.lockedHeldBlocks = blocks / 2
             return u
         }
         var missed = ReplicationRecord(time: .hours(6), destination: "prod_dr")
@@ -62,12 +64,16 @@ extension RunReportTests {
         #expect(md.contains("DR tests run on clones of the destination copies: 2."))
         let files = try RunReport.files(replicationResult())
         let csv = try #require(files.first { $0.name == "replication.csv" }?.text).split(separator: "\n").map(String.init)
-        #expect(csv.count == 9 && csv[0] == "time_s,day,destination,baseline,changed_bytes,sent_bytes,start_s,duration_s,rpo_missed,refusal,locked_snapshots")
-        #expect(csv[1] == "3600,0.0417,prod_dr,true,1073741824,1073741824,3600.000,100.000,false,,0")
-        #expect(csv[7] == "21600,0.2500,prod_dr,false,0,0,21600.000,0.000,true,,0")
-        #expect(csv[8] == "90000,1.0417,prod_vault,false,0,0,90000.000,0.000,false,out of space,0")
+        #expect(csv.count == 9 && csv[0] == "time_s,day,aggregate,source,destination,baseline,changed_bytes,sent_bytes,start_s,duration_s,"
+            + "rpo_missed,refusal,locked_snapshots,stored_bytes,locked_held_bytes")
+        #expect(csv[1] == "3600,0.0417,dr1,prod,prod_dr,true,1073741824,1073741824,3600.000,100.000,false,,0,2147483648,536870912")
+        // A missed or refused update stores nothing new: no figures after it.
+        #expect(csv[7] == "21600,0.2500,dr1,prod,prod_dr,false,0,0,21600.000,0.000,true,,0,,")
+        #expect(csv[8] == "90000,1.0417,dr1,prod,prod_vault,false,0,0,90000.000,0.000,false,out of space,0,,")
         let destination = try #require(files.first { $0.name == "destination.csv" }?.text).split(separator: "\n").map(String.init)
-        #expect(destination.last == "172800,2.0000,2147483648,3221225472,8589934592,0")
+        #expect(destination.last == "172800,2.0000,dr1,2147483648,3221225472,8589934592,0")
+        let locked = try #require(files.first { $0.name == "locked_copies.csv" }?.text)
+        #expect(locked == "aggregate,volume,snapshot,clones,held_bytes\ndr1,prod_dr,snapmirror.prod_dr.1,dr-dev-1,536870912\n")
         #expect(!RunReport.markdown(result()).contains("## Replication"))
     }
 }

@@ -1,3 +1,4 @@
+import BlockModel
 import Testing
 import Workloads
 @testable import Scenario
@@ -63,7 +64,7 @@ struct DedupLoaderTests {
         let d = spec.volumes[0].dedup
         #expect(d?.mode == .postProcess && d?.start == .hours(23) && d?.every == .days(1) && d?.window == .hours(6))
         #expect(spec.volumes[1].dedup?.mode == .inline)
-        #expect(spec.aggregate.dedupMetadata == 0.05 && spec.aggregate.dedupThroughput == 209_715_200 && !spec.aggregate.dedupZeroBlocks)
+        #expect(spec.aggregate.ontap.dedupMetadataFraction == .percent(5) && spec.aggregate.dedupThroughput == 209_715_200 && !spec.aggregate.ontap.dedupZeroBlocks)
     }
 
     @Test func refusals() {

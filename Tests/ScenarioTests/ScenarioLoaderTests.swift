@@ -1,3 +1,4 @@
+import BlockModel
 import Engine
 import Testing
 import Workloads
@@ -64,9 +65,9 @@ struct ScenarioLoaderTests {
     @Test func theValidScenarioReadsAsWritten() throws {
         let spec = try ScenarioLoader.parse(validScenario, file: "s.yaml")
         #expect(spec.name == "check" && spec.horizon == .days(30) && spec.sampleInterval == .days(1))
-        #expect(spec.aggregate.capacityBytes == 10 * 1_099_511_627_776 && spec.aggregate.alerts == [0.8, 0.9])
+        #expect(spec.aggregate.capacityBytes == 10 * 1_099_511_627_776 && spec.aggregate.alerts == [.percent(80), .percent(90)])
         #expect(spec.volumes.map(\.name) == ["prod", "vdi"])
-        #expect(spec.volumes[0].files[0].sizeBytes == 100_000_000_000 && spec.volumes[1].files[0].used == 1)
+        #expect(spec.volumes[0].files[0].sizeBytes == 100_000_000_000 && spec.volumes[1].files[0].used == .one)
         guard case .devtest(let d) = spec.workloads[0].kind, case .vdi(let v) = spec.workloads[1].kind,
               case .events(let e) = spec.workloads[2].kind else { Issue.record("workload kinds"); return }
         #expect(d.source == "prod" && d.mirror && d.refreshEvery == .days(7) && d.groups[0].count == 3)
@@ -199,7 +200,7 @@ struct ScenarioLoaderTests {
         let spec = try ScenarioLoader.parse(text, file: "c.yaml")
         #expect(spec.fileSystem.clusterSize == 65536)
         guard case .checkpoints(let c) = spec.workloads[0].kind else { Issue.record("kind"); return }
-        #expect(c.diskBytes == 107_374_182_400 && c.used == 0.6 && c.keep == 3 && c.checkpointEvery == .hours(12))
+        #expect(c.diskBytes == 107_374_182_400 && c.used == .percent(60) && c.keep == 3 && c.checkpointEvery == .hours(12))
         #expect(c.copyThroughput == 262_144_000 && c.cloneCallTime == SimTime(nanoseconds: 200_000) && c.change.interval == .hours(1))
     }
 

@@ -9,7 +9,7 @@ import Testing
         var spec = ScenarioSpec(name: "events", horizon: .days(4), sampleInterval: .days(1),
                                 aggregate: AggregateSpec(capacityBytes: 10_000 * 4096))
         spec.platform = platform
-        spec.aggregate.alerts = [0.2, 0.25]
+        spec.aggregate.alerts = [.percent(20), .percent(25)]
         var volume = VolumeSpec(name: "v", sizeBytes: 4000 * 4096)
         volume.files = [FileSpec(path: "f", sizeBytes: 1000 * 4096)]
         spec.volumes = [volume]
@@ -17,6 +17,42 @@ import Testing
         events.operations = operations
         spec.workloads = [WorkloadSpec(name: "w", kind: .events(events))]
         return spec
+    }
+
+    /// Writes at a chosen place (issue 21): 8 KiB at block 10 of clone `c` replaces slots 10
+    /// and 11; 4 KiB from byte 6 KiB touches blocks 1 and 2 (a range not on block boundaries
+    /// is widened to the blocks it touches); 8 KiB at block 10 again replaces the clone's own
+    /// two blocks, which are freed. The clone then owns exactly blocks 1, 2, 10 and 11; a write
+    /// past the end is refused.
+    @Test func writesAtAChosenOffsetTouchExactlyThoseBlocks() throws {
+        let result = try Simulation(scenario([
+            TimedOperation(at: .days(1), operation: .cloneVolume(name: "c", parent: "v", snapshot: nil)),
+            TimedOperation(at: .days(1), operation: .write(volume: "c", path: "f", bytes: 8192, pattern: .sequential,
+                                                           writeSize: .constant(4096), at: .block(10))),
+            TimedOperation(at: .days(2), operation: .write(volume: "c", path: "f", bytes: 4096, pattern: .sequential,
+                                                           writeSize: .constant(4096), at: .byte(6144))),
+            TimedOperation(at: .days(3), operation: .write(volume: "c", path: "f", bytes: 8192, pattern: .sequential,
+                                                           writeSize: .constant(4096), at: .block(10))),
+            TimedOperation(at: .days(3), operation: .write(volume: "c", path: "f", bytes: 8192, pattern: .sequential,
+                                                           writeSize: .constant(4096), at: .block(999))),
+        ])).run()
+        #expect(result.samples.map(\.physicalUsed) == [1000, 1002, 1004, 1004, 1004])  // a day's sample follows its events
+        let c = try #require(result.objects.first { $0.name == "c" })
+        #expect(c.unique == 4 && c.logicalUsed == 1000)
+        let refused = result.events.filter { $0.operation == "write" && $0.outcome == "failed" }
+        #expect(refused.count == 1 && refused[0].detail == "out of range: blocks 999..<1001 of a 1000-block object")
+    }
+
+    /// An alert level is reached at exactly its share (issue 21): 7% of 10,000 blocks is 700,
+    /// which a 700-block file reaches at once. In binary floating point 0.07 × 10,000 is
+    /// 700.0000000000001, which 700 blocks did not reach.
+    @Test func anAlertAtExactlyItsShare() throws {
+        var spec = scenario([])
+        spec.volumes[0].files = [FileSpec(path: "f", sizeBytes: 700 * 4096)]
+        spec.aggregate.alerts = [.percent(7)]
+        let result = try Simulation(spec).run()
+        #expect(result.alerts.first?.withClones == .zero && result.alerts.first?.traditional == .zero)
+        #expect(!(Double(700) >= 0.07 * Double(10_000)))
     }
 
     @Test func snapshotCloneWriteSplitByHand() throws {

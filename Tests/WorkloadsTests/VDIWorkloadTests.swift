@@ -75,7 +75,7 @@ import Testing
             v.provisioning = .volumeClones
             v.parallel = 1
             v.cloneTime = .hours(1)
-            v.recompose = RecomposeSpec(at: .days(1), imageChange: 0.5)
+            v.recompose = RecomposeSpec(at: .days(1), imageChange: .percent(50))
         }).run()
         // Day 1: 5 image blocks rewritten in place (the old ones stay in the first base
         // Snapshot copy); desktops move at 1 h intervals; after the last, that copy goes.

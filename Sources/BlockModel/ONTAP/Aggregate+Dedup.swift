@@ -29,7 +29,8 @@ public struct DedupRun: Sendable, Equatable {
     /// Blocks the aggregate got back (fewer than `duplicates` while Snapshot copies hold the
     /// replaced blocks).
     public var freedBlocks = 0
-    /// Times a donor had 1 + 255 pointers, so the duplicate became the next donor.
+    /// Donor handovers: times a donor had 1 + 255 pointers, so the duplicate became the next
+    /// donor (a count of handovers, not of distinct full donors).
     public var fullDonors = 0
     /// Dedup metadata of the volume after the run.
     public var metadataBlocks = 0
@@ -149,7 +150,7 @@ extension Aggregate {
     /// Metadata follows the physical data, within the free space. `v` holds all its files and
     /// may be out of `volumes`.
     mutating func updateMetadata(_ v: Volume, _ state: inout DedupState) {
-        let target = Int((profile.dedupMetadataFraction * Double(store.owned(byGroup: v.group))).rounded(.up))
+        let target = profile.dedupMetadataFraction.ceil(of: store.owned(byGroup: v.group))
         let metadata = min(target, state.metadataBlocks + max(0, capacityBlocks - physicalUsedBlocks - reservedBlocks(besides: v)))
         metadataTotal += metadata - state.metadataBlocks
         state.metadataBlocks = metadata
@@ -190,7 +191,7 @@ extension Aggregate {
     /// fewer than 1 + 255 pointers; otherwise this block becomes the donor.
     mutating func dedupSlots(_ v: inout Volume, _ f: inout StoredFile, _ offsets: some Sequence<Int>,
                              _ fingerprints: inout FingerprintTable, _ run: inout DedupRun) {
-        var paths: [UInt32: String]?  // the other files by owner, built when a donor is in one
+        var lookup = DonorLookup()
         // In batches: first start loading every batch slot's fingerprint entry, then decide in
         // order. The decisions are the same as slot by slot; the table misses overlap.
         var batch: [Int] = []
@@ -198,17 +199,17 @@ extension Aggregate {
         for i in offsets where i < f.sizeBlocks {
             batch.append(i)
             guard batch.count == Self.dedupBatchSize else { continue }
-            dedupBatch(&v, &f, batch, &fingerprints, &run, &paths)
+            dedupBatch(&v, &f, batch, &fingerprints, &run, &lookup)
             batch.removeAll(keepingCapacity: true)
         }
-        dedupBatch(&v, &f, batch, &fingerprints, &run, &paths)
+        dedupBatch(&v, &f, batch, &fingerprints, &run, &lookup)
     }
 
     /// Slots a batch prefetches ahead: enough misses in flight to fill the memory pipeline.
     static var dedupBatchSize: Int { 64 }
 
     mutating func dedupBatch(_ v: inout Volume, _ f: inout StoredFile, _ batch: [Int],
-                             _ fingerprints: inout FingerprintTable, _ run: inout DedupRun, _ paths: inout [UInt32: String]?) {
+                             _ fingerprints: inout FingerprintTable, _ run: inout DedupRun, _ lookup: inout DonorLookup) {
         for i in batch {
             let b = store.read(f.map, i)
             if b != BlockStore.hole { fingerprints.prefetch(store.contentOf(b)) }
@@ -221,13 +222,15 @@ extension Aggregate {
             if content == 0 && !profile.dedupZeroBlocks { continue }
             run.processedBlocks += 1
             // A stale donor (its slot rewritten, its block id perhaps reused, even as `b`) is replaced.
-            if let donor = fingerprints[content], holds(v, f, donor, &paths) && store.contentOf(donor.block) == content {
+            if let donor = fingerprints[content], holds(v, f, donor, &lookup) && store.contentOf(donor.block) == content {
                 if donor.block == b { continue }  // already the donor's block
                 if v.sharing[donor.block] < limit {
                     store.set(&f.map, i, to: donor.block)
                     v.sharing.increment(donor.block)
                     v.dedupExtra.increment(donor.block)
                     v.dedupSaved += 1
+                    // `b` leaves the active file system with its last pointer.
+                    if lookup.active != nil && v.sharing[b] == 0 { lookup.active!.remove(b) }
                     v.dropPointer(b)
                     run.duplicates += 1
                     continue
@@ -238,20 +241,51 @@ extension Aggregate {
         }
     }
 
-    /// True when the active file system still maps `donor.block` where the donor was seen
-    /// (`f` is out of `v` while it is processed).
-    func holds(_ v: Volume, _ f: StoredFile, _ donor: FingerprintTable.Donor, _ paths: inout [UInt32: String]?) -> Bool {
+    /// What a run (or an inline write) builds on demand to check donors: the files by owner
+    /// number, and for a physical catalog the blocks the active file system maps.
+    struct DonorLookup {
+        var paths: [UInt32: String]?
+        var active: BlockSet?
+    }
+
+    /// True when the donor is still usable (`f` is out of `v` while it is processed): the
+    /// active file system still maps `donor.block` where the donor was seen, or — with a
+    /// `physical` catalog — anywhere in the volume. The caller checks the content.
+    /// - Complexity: O(1) for the slot; the first physical check of a run or write walks every
+    ///   mapped slot of the volume once (`activeBlocks`).
+    func holds(_ v: Volume, _ f: StoredFile, _ donor: FingerprintTable.Donor, _ lookup: inout DonorLookup) -> Bool {
         let map: BlockMap
         let size: Int
         if donor.owner == f.owner {
             map = f.map
             size = f.sizeBlocks
-        } else {
-            if paths == nil { paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) }) }
-            guard let path = paths?[donor.owner], let g = v.files[path] else { return false }
+        } else if lookup.paths == nil || lookup.paths![donor.owner] != nil {
+            if lookup.paths == nil { lookup.paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) }) }
+            guard let path = lookup.paths?[donor.owner], let g = v.files[path] else { return mapsAnywhere(v, f, donor.block, &lookup) }
             map = g.map
             size = g.sizeBlocks
+        } else {
+            return mapsAnywhere(v, f, donor.block, &lookup)
         }
-        return Int(donor.offset) < size && store.read(map, Int(donor.offset)) == donor.block
+        if Int(donor.offset) < size && store.read(map, Int(donor.offset)) == donor.block { return true }
+        return mapsAnywhere(v, f, donor.block, &lookup)
+    }
+
+    /// With a `physical` catalog, true when some slot of the volume's active file system maps
+    /// `block`; always false with a `slot` catalog.
+    func mapsAnywhere(_ v: Volume, _ f: StoredFile?, _ block: BlockStore.Block, _ lookup: inout DonorLookup) -> Bool {
+        guard profile.donorCatalog == .physical, Int(block) < store.blockIDLimit else { return false }
+        if lookup.active == nil { lookup.active = activeBlocks(v, f) }
+        return lookup.active!.contains(block)
+    }
+
+    /// Every block the active file system of `v` maps (and `f`'s, when it is out of `v`).
+    /// - Complexity: O(mapped slots of the volume).
+    func activeBlocks(_ v: Volume, _ f: StoredFile?) -> BlockSet {
+        var set = BlockSet(limit: store.blockIDLimit)
+        for g in (f.map { [$0] } ?? []) + v.files.values {
+            store.forEachLeaf(g.map) { _, slots in for b in slots where b != BlockStore.hole { set.insert(b) } }
+        }
+        return set
     }
 }

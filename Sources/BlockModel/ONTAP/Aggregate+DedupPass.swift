@@ -322,11 +322,12 @@ struct DedupPass {
         // or that stopped being the donor; the current donor's count is in `counts`.
         var adjust: [BlockStore.Block: Int] = [:]
         func pointers(_ b: BlockStore.Block) -> Int { v.sharing[b] + (adjust[b] ?? 0) }
-        var paths: [UInt32: String]?
+        var lookup = Aggregate.DonorLookup()
         func holds(_ d: FingerprintTable.Donor) -> Bool {
-            if paths == nil { paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) }) }
-            guard let path = paths?[d.owner], let g = v.files[path] else { return false }
-            return Int(d.offset) < g.sizeBlocks && a.store.read(g.map, Int(d.offset)) == d.block
+            if lookup.paths == nil { lookup.paths = Dictionary(uniqueKeysWithValues: v.files.map { ($0.value.owner, $0.key) }) }
+            if let path = lookup.paths?[d.owner], let g = v.files[path],
+               Int(d.offset) < g.sizeBlocks && a.store.read(g.map, Int(d.offset)) == d.block { return true }
+            return a.mapsAnywhere(v, nil, d.block, &lookup)
         }
         // Each donor whose count may rise, when it first may: once per donor, since a block
         // becomes the donor once in a run unless it is met again (and then none is used).
@@ -368,8 +369,13 @@ struct DedupPass {
                         if noting && seen == 0 { noted.append(Noted(slot: i, block: d, initial: 0)) }
                         counts.set(i, seen + 1)
                         run.duplicates += 1
-                        // The replaced block loses this pointer (`Volume.dropPointer`).
-                        if tracked && pointers(r.block) > 0 { adjust[r.block, default: 0] -= 1 }
+                        // The replaced block loses this pointer (`Volume.dropPointer`), and with its
+                        // last one leaves the active file system.
+                        if tracked && pointers(r.block) > 0 {
+                            adjust[r.block, default: 0] -= 1
+                        } else if lookup.active != nil {
+                            lookup.active!.remove(r.block)
+                        }
                         return
                     }
                     run.fullDonors += 1

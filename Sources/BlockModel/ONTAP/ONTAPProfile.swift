@@ -12,13 +12,13 @@ public struct ONTAPProfile: Sendable, Equatable {
     /// from the seed's "255 clones; the 256th is a full copy"]
     public var maxPointersPerBlock = 256
     /// Metadata a file/LUN clone writes, as a fraction of the clone's logical size. [vendor/choice]
-    public var fileCloneMetadataFraction = 0.004
+    public var fileCloneMetadataFraction = Ratio(4, 1000)
     /// A split deletes the clone's own Snapshot copies (FAS systems; AFF shares blocks
     /// instead, not modelled yet). [vendor]
     public var splitDeletesCloneSnapshots = true
     /// Dedup metadata (fingerprint database and change logs) as a fraction of the volume's
     /// physical data. [vendor: "up to 7 percent of the total physical data"]
-    public var dedupMetadataFraction = 0.07
+    public var dedupMetadataFraction = Ratio(7, 100)
     /// Blocks a post-process dedup run processes per second (it sets each run's duration).
     /// [choice: 100 MiB/s per volume]
     public var dedupBlocksPerSecond = 25_600.0
@@ -26,5 +26,59 @@ public struct ONTAPProfile: Sendable, Equatable {
     /// false a run leaves them alone. [choice]
     public var dedupZeroBlocks = true
 
+    /// Dedup's fingerprint catalog: what it records of a donor, and so when the donor is still
+    /// usable. [choice; see `DonorCatalog`]
+    public var donorCatalog = DonorCatalog.slot
+    /// The ONTAP release both ends of a replication run. [vendor: from 8.0.1, a FlexClone
+    /// volume replicated with volume SnapMirror together with its parent costs only its own
+    /// blocks on the destination; before, its replica is a full copy]
+    public var version = ONTAPVersion(9, 15, 1)
+    public var replicatesClonesWithParent: Bool { version >= ONTAPVersion(8, 0, 1) }
+
     public init() {}
+}
+
+/// What a dedup fingerprint catalog records of a donor block, which decides whether a donor
+/// found for a duplicate is still there. [choice]
+public enum DonorCatalog: String, Sendable, CaseIterable {
+    /// The file and block number where the donor was fingerprinted (ONTAP: the fingerprint
+    /// database holds the inode and file block number of each block, and a donor whose block
+    /// was overwritten there is stale — NetApp TR-3505, "stale fingerprints"). A donor whose slot
+    /// was rewritten is dropped even when other pointers still hold its block.
+    case slot
+    /// The physical block itself (as a reference-counted dedup table keyed by physical address
+    /// does: ZFS's DDT, a block-address catalog). A donor stays usable while the volume's active
+    /// file system still maps its block anywhere with the same content.
+    case physical
+}
+
+/// An ONTAP release, compared part by part ("8.0.1" < "8.1" < "9.15.1").
+public struct ONTAPVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let parts: [Int]
+    public init(_ parts: Int...) { self.parts = parts }
+    /// "9.15.1", "8.0", "8": one to three whole numbers separated by dots; nil otherwise.
+    public init?(_ text: String) {
+        let pieces = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...3).contains(pieces.count) else { return nil }
+        var parts: [Int] = []
+        for p in pieces {
+            guard !p.isEmpty, p.count <= 4, p.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(p) else { return nil }
+            parts.append(n)
+        }
+        self.parts = parts
+    }
+    public static func < (l: ONTAPVersion, r: ONTAPVersion) -> Bool {
+        for k in 0..<max(l.parts.count, r.parts.count) {
+            let a = k < l.parts.count ? l.parts[k] : 0, b = k < r.parts.count ? r.parts[k] : 0
+            if a != b { return a < b }
+        }
+        return false
+    }
+    public static func == (l: ONTAPVersion, r: ONTAPVersion) -> Bool { !(l < r) && !(r < l) }
+    public func hash(into h: inout Hasher) {
+        var p = parts
+        while p.last == 0 { p.removeLast() }
+        h.combine(p)
+    }
+    public var description: String { parts.map(String.init).joined(separator: ".") }
 }

@@ -31,10 +31,24 @@ public struct ReplicationUpdate: Sendable, Equatable {
     public var dedup: DedupRun?
 }
 
-/// The replication relationships from one aggregate (the source) to another (the destination),
-/// with what they share: for volume SnapMirror, which source block each destination block
-/// stands for, so a block crosses once for every relationship of the link (a FlexClone volume
-/// replicated with its parent costs only its own blocks there).
+/// The replication relationships from one aggregate (the source) to another (the destination).
+///
+/// Volume SnapMirror keeps, per relationship, which destination block stands for each source
+/// block, so a block shared by several files of the source volume crosses once and stays
+/// shared there. The table is the relationship's own: blocks are never shared between
+/// destination volumes (MODEL.md §1), so two relationships from one source each send and store
+/// their own copy.
+///
+/// The one exception is the seed's: a FlexClone volume replicated together with its parent.
+/// From Data ONTAP 8.0.1 (`ONTAPProfile.replicatesClonesWithParent`), the baseline of a
+/// relationship whose source is a FlexClone volume, while its parent's relationship on the same
+/// link has a common Snapshot copy, creates the destination as a FlexClone volume of the
+/// parent's destination at that copy and sends only what the clone holds beyond it: blocks it
+/// shares with that copy are shared there, blocks the parent's relationship already sent and the
+/// destination still holds are pointed at, the rest cross [choice: the destination clone's base
+/// is the last common Snapshot copy of the parent's relationship, since this model replicates a
+/// relationship's own Snapshot copies only]. Before 8.0.1 the clone's baseline is a full copy of
+/// its data ("the FlexClone volume's replica costs the parent's full size").
 ///
 /// An update makes a Snapshot copy of the source volume (`snapmirror.<destination>.<n>`),
 /// sends what changed since the last common Snapshot copy, makes the same Snapshot copy on the
@@ -58,12 +72,13 @@ public struct ReplicationLink: Sendable {
     }
 
     public private(set) var relationships: [String: Relationship] = [:]
-    /// Volume SnapMirror: source block → destination block. An entry is trusted only while the
-    /// destination block lives with the same content: a source block id can be freed and
-    /// reused once no retained Snapshot copy holds it [choice: a reused id whose content is
-    /// the same is taken as already there; the data are identical].
-    var translation: [UInt32: UInt32] = [:]
-    var prunedSize = 0
+    /// Volume SnapMirror, per relationship (by destination volume): source block → destination
+    /// block. An entry is trusted only while the destination block lives with the same content:
+    /// a source block id can be freed and reused once no retained Snapshot copy holds it
+    /// [choice: a reused id whose content is the same is taken as already there; the data are
+    /// identical].
+    var translation: [String: [UInt32: UInt32]] = [:]
+    var prunedSize: [String: Int] = [:]
 
     public init() {}
 
@@ -102,19 +117,40 @@ public struct ReplicationLink: Sendable {
             guard d.snapshots.count < dst.profile.maxSnapshotsPerVolume else {
                 throw .snapshotLimit(volume: destination, limit: dst.profile.maxSnapshotsPerVolume)
             }
+            // A source destroyed and made again (a refreshed clone) has lost the common copy:
+            // the relationship is broken until a new baseline, which this model does not make.
+            let source = try src.volume(r.source)
+            guard r.sourceSnapshots.allSatisfy({ source.snapshots[$0] != nil }) else {
+                throw .invalidArgument("no common Snapshot copy of '\(r.source)' with '\(destination)' (the source was re-created): "
+                                       + "the relationship needs a new baseline")
+            }
         }
         let name = "snapmirror.\(destination).\(r.updates + 1)"
+        // A FlexClone volume's baseline next to its parent's relationship starts from the
+        // parent's last common Snapshot copy (see the type's comment).
+        let withParent = baseline ? cloneBase(of: r, src, dst) : nil
         try src.addSnapshot(r.source, name)
         let new = src.volumes[r.source]!.snapshots[name]!
-        let old = r.sourceSnapshots.last.flatMap { src.volumes[r.source]!.snapshots[$0] }
+        let old = withParent.map { src.volumes[$0.parentSource]!.snapshots[$0.common]! }
+            ?? r.sourceSnapshots.last.flatMap { src.volumes[r.source]!.snapshots[$0] }
         var update = ReplicationUpdate(snapshot: name, baseline: baseline)
+        // Blocks already on the destination: this relationship's, and for a clone's baseline its
+        // parent relationship's.
+        let known = Known(table: translation[destination] ?? [:], group: dst.volumes[destination]?.group)
+        let parentKnown = Known(table: withParent.flatMap { translation[$0.parentDestination] } ?? [:],
+                                group: withParent.flatMap { dst.volumes[$0.parentDestination]?.group })
+        func onDestination(_ b: BlockStore.Block, _ dst: Aggregate) -> BlockStore.Block? {
+            translated(b, known, src, dst) ?? translated(b, parentKnown, src, dst)
+        }
 
         // What changed, and what must cross.
         var plans: [FilePlan] = []
         var fresh = Set<BlockStore.Block>()
         // Sizes only: holding the destination volume itself would share its arrays (the dedup
         // fingerprint table among them) and make the changes below copy them.
-        let target = dst.volumes[destination]?.files.mapValues { (size: $0.sizeBlocks, metadata: $0.metadataBlocks) }
+        let target = withParent.map { w in
+            dst.volumes[w.parentDestination]!.snapshots[w.common]!.files.mapValues { (size: $0.sizeBlocks, metadata: $0.metadataBlocks) }
+        } ?? dst.volumes[destination]?.files.mapValues { (size: $0.sizeBlocks, metadata: $0.metadataBlocks) }
         for path in new.files.keys.sorted() {
             let f = new.files[path]!
             let before = old?.files[path]
@@ -134,7 +170,7 @@ public struct ReplicationLink: Sendable {
                 update.changedBlocks += 1
                 if !r.kind.isPhysical {
                     update.transferredBlocks += 1
-                } else if translated(c.block, src, dst) == nil && fresh.insert(c.block).inserted {
+                } else if onDestination(c.block, dst) == nil && fresh.insert(c.block).inserted {
                     update.transferredBlocks += 1
                 }
             }
@@ -144,7 +180,11 @@ public struct ReplicationLink: Sendable {
         // Room on the destination: the volume grows to fit, the aggregate must have the blocks.
         if baseline {
             do {
-                try dst.createVolume(destination, sizeBlocks: sourceSize, guarantee: .none)
+                if let w = withParent {
+                    try dst.createVolumeClone(destination, parent: w.parentDestination, snapshot: w.common, guarantee: SpaceGuarantee.none)
+                } else {
+                    try dst.createVolume(destination, sizeBlocks: sourceSize, guarantee: .none)
+                }
                 if let mode = r.destinationDedup { try dst.setDedup(destination, mode: mode) }
             } catch {
                 if dst.hasVolume(destination) { try? dst.destroyVolume(destination) }
@@ -182,7 +222,8 @@ public struct ReplicationLink: Sendable {
         }
         for plan in plans {
             if r.kind.isPhysical {
-                applyPhysical(plan, before: plan.recreate ? nil : old?.files[plan.path]?.map, destination, src, &dst, &touched)
+                applyPhysical(plan, before: plan.recreate ? nil : old?.files[plan.path]?.map, destination, src, &dst, &touched,
+                              parentKnown: parentKnown)
             } else {
                 let writes = plan.changes.filter { $0.block != BlockStore.hole }
                 guard !writes.isEmpty else { continue }
@@ -221,39 +262,75 @@ public struct ReplicationLink: Sendable {
         relationships[destination] = r
         // Entries of freed destination blocks are dropped when the table has doubled since the
         // last pruning: amortised O(1) per block sent, not O(table) per update.
-        if translation.count > 2 * max(prunedSize, 4096) {
-            translation = translation.filter { dst.store.blockIDLimit > Int($0.value) && dst.store.referenceCount($0.value) > 0 }
-            prunedSize = translation.count
+        if let table = translation[destination], table.count > 2 * max(prunedSize[destination] ?? 0, 4096) {
+            translation[destination] = table.filter { dst.store.blockIDLimit > Int($0.value) && dst.store.referenceCount($0.value) > 0 }
+            prunedSize[destination] = translation[destination]!.count
         }
         src.checkAfterOperation()
         dst.checkAfterOperation()
         return update
     }
 
-    /// The destination block standing for `block`, if it is there with the same content.
-    func translated(_ block: BlockStore.Block, _ src: Aggregate, _ dst: Aggregate) -> BlockStore.Block? {
-        guard let d = translation[block], Int(d) < dst.store.blockIDLimit, dst.store.referenceCount(d) > 0,
-              dst.store.contentOf(d) == src.store.contentOf(block) else { return nil }
+    /// A relationship's table and the group of the destination volume its blocks belong to.
+    struct Known {
+        var table: [UInt32: UInt32]
+        var group: UInt32?
+    }
+
+    /// The destination block standing for `block` in `known`, if it is there with the same
+    /// content and still belongs to that destination volume: a freed id may be reused by
+    /// another destination volume, for a copy of the same source block even, and blocks are
+    /// never shared between volumes.
+    func translated(_ block: BlockStore.Block, _ known: Known, _ src: Aggregate, _ dst: Aggregate) -> BlockStore.Block? {
+        guard let group = known.group, let d = known.table[block], Int(d) < dst.store.blockIDLimit, dst.store.referenceCount(d) > 0,
+              dst.store.groupOf(d) == group, dst.store.contentOf(d) == src.store.contentOf(block) else { return nil }
         return d
+    }
+
+    /// Where a FlexClone volume's replica starts, when it is replicated with its parent.
+    struct CloneBase {
+        var parentSource: String
+        var parentDestination: String
+        /// The parent relationship's last common Snapshot copy (on both sides).
+        var common: String
+    }
+
+    /// The clone base of relationship `r`'s baseline: its source is a FlexClone volume, the
+    /// destination runs 8.0.1 or later, both relationships are volume SnapMirror, and the
+    /// parent's relationship on this link has a common Snapshot copy. Nil otherwise (a full
+    /// baseline).
+    func cloneBase(of r: Relationship, _ src: Aggregate, _ dst: Aggregate) -> CloneBase? {
+        guard r.kind.isPhysical, dst.profile.replicatesClonesWithParent, src.profile.replicatesClonesWithParent,
+              let parent = src.volumes[r.source]?.parentVolume else { return nil }
+        for p in relationships.values.sorted(by: { $0.destination < $1.destination })
+        where p.source == parent && p.kind.isPhysical && p.destination != r.destination {
+            guard let common = p.sourceSnapshots.last, src.volumes[parent]?.snapshots[common] != nil,
+                  dst.volumes[p.destination]?.snapshots[common] != nil else { continue }
+            return CloneBase(parentSource: parent, parentDestination: p.destination, common: common)
+        }
+        return nil
     }
 
     /// Points the destination file's changed slots at the blocks standing for the source's,
     /// allocating (sending) those not there yet.
     mutating func applyPhysical(_ plan: FilePlan, before: BlockMap?, _ destination: String, _ src: Aggregate,
-                                _ dst: inout Aggregate, _ touched: inout [BlockStore.Block: BlockStore.Block]) {
+                                _ dst: inout Aggregate, _ touched: inout [BlockStore.Block: BlockStore.Block],
+                                parentKnown: Known) {
         var v = dst.volumes.removeValue(forKey: destination)!
         var f = v.files.removeValue(forKey: plan.path)!
+        var own = Known(table: translation.removeValue(forKey: destination) ?? [:], group: v.group)
+        defer { translation[destination] = own.table }
         for (i, b) in plan.changes {
             let old: BlockStore.Block
             if b == BlockStore.hole {
                 old = dst.store.set(&f.map, i, to: BlockStore.hole)
-            } else if let there = translated(b, src, dst) {
+            } else if let there = translated(b, own, src, dst) ?? translated(b, parentKnown, src, dst) {
                 old = dst.store.set(&f.map, i, to: there)
                 touched[there] = b
             } else {
                 old = dst.store.overwrite(&f.map, i, content: src.store.contentOf(b), owner: f.owner)
                 let sent = dst.store.read(f.map, i)
-                translation[b] = sent
+                own.table[b] = sent
                 touched[sent] = b
             }
             if old != BlockStore.hole, let before {
