@@ -58,7 +58,7 @@ extension ScenarioLoader {
             if let e = tf["every"] { test.every = try e.duration() }
             if let s = tf["start"] { test.start = try s.duration() }
             if let d = tf["duration"] { test.duration = try d.duration() }
-            if let c = tf["change"] { test.change = try c.fraction(in: 0...1) }
+            if let c = tf["change"] { test.change = try c.ratio(in: .zero...(.one)) }
             if let s = tf["snapshot"] { test.snapshot = try snapshotChoice(s) }
             dr.tests = test
         }

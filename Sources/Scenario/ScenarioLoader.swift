@@ -403,8 +403,10 @@ public enum ScenarioLoader {
         if v.provisioning == .volumeClones, let p = f["provisioning"] {
             try only([.ontap, .reflink], p, spec, "volume_clones", "file_clones (ReFS has no volume clones)")
         }
-        // Clones of one source before the strategy must act: 255 on ONTAP, 8174 on ReFS.
-        for (platform, limit) in [(Platform.ontap, 255), (.refs, 8174)] where spec.runPlatforms.contains(platform) && v.desktops > limit {
+        // Clones of one source before the strategy must act: on ONTAP 255 volume clones, or the
+        // pointer limit for file clones (255 unless `pointer_limit` says otherwise); 8174 on ReFS.
+        let ontapLimit = v.provisioning == .volumeClones ? 255 : spec.aggregate.ontap.maxPointersPerBlock - 1
+        for (platform, limit) in [(Platform.ontap, ontapLimit), (.refs, 8174)] where spec.runPlatforms.contains(platform) && v.desktops > limit {
             if v.limitStrategy == .none {
                 throw desktopsNode.error(found: "\(v.desktops) desktops with limit_strategy none on platform \(platform.rawValue)",
                                          allowed: "at most \(limit) clones of one source, or limit_strategy clone_newest_copy or keep_cloning_source")

@@ -127,9 +127,9 @@ final class DRDriver: WorkloadDriver {
             let volume = "\(name)-drtest-\(tests)"
             if clone(volume, of: t.of, from: t.snapshot, sim) {
                 var planners: [String: WritePlanner] = [:]
-                var change = ChangeSpec(rate: .constant(t.change))
+                var change = ChangeSpec(rate: .constant(t.change.doubleValue))
                 change.writeSize = .constant(1_048_576)
-                write(volume, fraction: t.change, planners: &planners, change: change, stream: testStream, sim)
+                write(volume, fraction: t.change.doubleValue, exact: t.change, planners: &planners, change: change, stream: testStream, sim)
                 sim.result.replications[slot].drTests += 1
                 sim.schedule(index, at: sim.now + t.duration, action: Action.endTest.rawValue, target: tests)
             }
@@ -225,11 +225,11 @@ final class DRDriver: WorkloadDriver {
     }
 
     /// Overwrites `fraction` of every file of a destination volume with new data.
-    func write(_ volume: String, fraction: Double, planners: inout [String: WritePlanner], change: ChangeSpec,
+    func write(_ volume: String, fraction: Double, exact: Ratio? = nil, planners: inout [String: WritePlanner], change: ChangeSpec,
                stream: RandomStream, _ sim: Simulation) {
         for path in (try? destination.filePaths(volume)) ?? [] {
             guard let size = try? destination.fileSizeBlocks(volume, path) else { continue }
-            let runs = sim.plan(name, path: path, size: size, fraction: fraction, planners: &planners, change: change, stream: stream)
+            let runs = sim.plan(name, path: path, size: size, fraction: fraction, exact: exact, planners: &planners, change: change, stream: stream)
             for run in runs {
                 do {
                     let first = sim.newContent(run.count)

@@ -420,7 +420,7 @@ public final class Simulation {
             bound(.pointerLimit)
             // Only ONTAP copies at a pointer limit.
             record(workload, "fallback_copy", object, outcome: "limit",
-                   "\(clone.copiedBlocks) blocks already had \(ONTAPProfile().maxPointersPerBlock) pointers: copied")
+                   "\(clone.copiedBlocks) blocks already had \(spec.aggregate.ontap.maxPointersPerBlock) pointers: copied")
         }
         for quota in clone.oversubscribedQuotas {
             record(workload, "quota_oversubscribed", object, outcome: "limit", "the clone pushed \(quota) over its limit")
@@ -531,9 +531,10 @@ public final class Simulation {
     /// `paths`) with new data planned by the given planners (one per path, created on demand).
     /// Where `fraction` (clamped to 0...1) of an object of `size` blocks is written: the path's
     /// planner, made on first use, places the blocks. Empty when nothing is to be written.
-    func plan(_ workload: String, path: String, size: Int, fraction: Double, planners: inout [String: WritePlanner],
+    /// A fixed share (`exact`) is applied on integers instead (the nearest block, halves up).
+    func plan(_ workload: String, path: String, size: Int, fraction: Double, exact: Ratio? = nil, planners: inout [String: WritePlanner],
               change: ChangeSpec, stream: RandomStream) -> [BlockRun] {
-        let blocks = Int((min(max(fraction, 0), 1) * Double(size)).rounded())
+        let blocks = exact.map { min($0, .one).nearest(of: size) } ?? Int((min(max(fraction, 0), 1) * Double(size)).rounded())
         guard size > 0, blocks > 0 else { return [] }
         if planners[path] == nil { planners[path] = try? planner(change, "\(workload) write size") }
         guard var p = planners[path] else { return [] }

@@ -447,7 +447,8 @@ public struct DRTestSpec: Sendable {
     public var every: SimTime = .days(30)
     public var start: SimTime = .days(7)
     public var duration: SimTime = .days(1)
-    public var change = 0.2
+    /// The share of each file the test overwrites (exact: the nearest block).
+    public var change = Ratio.percent(20)
     public var snapshot = SnapshotChoice.newest
     public init(of: String) { self.of = of }
 }

@@ -19,8 +19,9 @@ protocol Storage: DedupStorage {
     var volumeCount: Int { get }
     var fileCount: Int { get }
     var snapshotCount: Int { get }
-    /// Most clones of one source before a limit strategy must make a new copy.
-    var maxClonesPerSource: Int { get }
+    /// Most clones of one source before a limit strategy must make a new copy: volume clones
+    /// of one parent, or file clones of one file (its blocks' pointer or reference limit).
+    func maxClonesPerSource(volumeClones: Bool) -> Int
     /// Longest single range clone in blocks (ReFS: under 4 GiB); nil when ranges cannot be cloned.
     var maxCloneRangeBlocks: Int? { get }
 
@@ -85,7 +86,7 @@ func refusalText(_ error: any Error) -> String {
 
 extension Aggregate: Storage {
     var volumeCount: Int { volumeNames.count }
-    var maxClonesPerSource: Int { profile.maxClonesPerVolume }
+    func maxClonesPerSource(volumeClones: Bool) -> Int { volumeClones ? profile.maxClonesPerVolume : profile.maxPointersPerBlock - 1 }
     var maxCloneRangeBlocks: Int? { nil }
 
     mutating func cloneVolume(_ name: String, parent: String, snapshot: String?) throws {
@@ -203,7 +204,7 @@ struct ReFSStorage: FileSystemDedupStorage {
     var fileCount: Int { volume.fileCount }
     var snapshotCount: Int { 0 }
     /// The original region plus 8174 clones may map a cluster.
-    var maxClonesPerSource: Int { volume.profile.maxReferencesPerCluster - 1 }
+    func maxClonesPerSource(volumeClones: Bool) -> Int { volume.profile.maxReferencesPerCluster - 1 }
     var maxCloneRangeBlocks: Int? { (volume.profile.maxCloneBytes - 1) / volume.clusterSize }
 
     func hasVolume(_ name: String) -> Bool { folders[name] != nil }
@@ -332,7 +333,7 @@ struct ReflinkStorage: FileSystemDedupStorage {
     var fileCount: Int { sizes.keys.reduce(0) { $0 + fs.fileCount($1) } }
     var snapshotCount: Int { fs.subvolumeCount - sizes.count }
     /// No practical limit.
-    var maxClonesPerSource: Int { Int.max }
+    func maxClonesPerSource(volumeClones: Bool) -> Int { Int.max }
     var maxCloneRangeBlocks: Int? { Int.max }
 
     func hasVolume(_ name: String) -> Bool { sizes[name] != nil }

@@ -68,7 +68,7 @@ final class VDIDriver: WorkloadDriver {
         imageStream = sim.stream("\(name)/image")
         readRate = try spec.reads?.steady.map { (c) throws(SimulationError) in try sim.sampler(c.rate, "\(name).reads.steady") }
         bootStream = spec.reads.map { _ in sim.stream("\(name)/boots") }
-        let limit = sim.storage.maxClonesPerSource
+        let limit = sim.storage.maxClonesPerSource(volumeClones: spec.provisioning == .volumeClones)
         if spec.desktops > limit
             && (spec.limitStrategy == .none || (spec.provisioning == .volumeClones && spec.limitStrategy == .keepCloningSource)) {
             throw SimulationError("\(name): \(spec.desktops) desktops exceed the limit of \(limit) clones of one source")
@@ -115,7 +115,7 @@ final class VDIDriver: WorkloadDriver {
     /// The source the next clone comes from, making a new full copy when the current one
     /// has had its 255 clones and the strategy says so.
     func currentSource(_ sim: Simulation) -> Int {
-        let limit = sim.storage.maxClonesPerSource
+        let limit = sim.storage.maxClonesPerSource(volumeClones: volumeClones)
         guard spec.limitStrategy == .cloneNewestCopy, sources[sources.count - 1].clones >= limit else { return sources.count - 1 }
         copies += 1
         sim.result.limits.strategyCopies += 1
@@ -311,7 +311,8 @@ final class VDIDriver: WorkloadDriver {
         case (.reflink, true): "subvolume snapshots"
         case (.reflink, false): "reflinks"
         }
-        let limit = sim.storage.maxClonesPerSource == Int.max ? "no limit" : "the limit of \(sim.storage.maxClonesPerSource) clones of one source"
+        let most = sim.storage.maxClonesPerSource(volumeClones: volumeClones)
+        let limit = most == Int.max ? "no limit" : "the limit of \(most) clones of one source"
         sim.result.notes.append("\(name): \(live) of \(desktops.count) desktops as \(kind)"
             + " of '\(spec.volume)/\(spec.image)'; \(copies) full copies made for \(limit) (\(spec.limitStrategy.rawValue))"
             + (spec.recompose != nil ? "; recompose to image version \(generation), \(moved) desktops moved." : "."))

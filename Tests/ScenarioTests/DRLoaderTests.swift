@@ -33,7 +33,7 @@ struct DRLoaderTests {
         #expect(b.destination == "prod_vault" && b.kind == .snapVault && b.start == .hours(2) && b.keepDestination == 30
                 && b.destinationDedup == .postProcess)
         #expect(d.clones.map(\.of) == ["prod_dr"] && d.clones[0].count == 2 && d.clones[0].refreshEvery == .days(7))
-        #expect(d.tests?.of == "prod_dr" && d.tests?.every == .days(14) && d.tests?.change == 0.2)
+        #expect(d.tests?.of == "prod_dr" && d.tests?.every == .days(14) && d.tests?.change == .percent(20))
     }
 
     @Test func refusals() {

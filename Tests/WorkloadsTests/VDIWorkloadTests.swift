@@ -37,6 +37,24 @@ import Testing
         #expect(result.events.filter { $0.operation == "fallback_copy" }.count == 45)
     }
 
+    /// `pointer_limit` (issue 21: every [choice] a scenario key) moves the limit: with 1 + 3
+    /// pointers a block, 10 desktops are 3 clones of the image, then full copies each cloned 3
+    /// times (3 + 3 + 3 + 1): 3 copies of 10 blocks. Keeping to the source instead copies every
+    /// block of desktops 4...10: 70 blocks, each fallback naming the limit.
+    @Test(arguments: [VDISpec.LimitStrategy.cloneNewestCopy, .keepCloningSource])
+    func thePointerLimitIsAProfileSetting(strategy: VDISpec.LimitStrategy) throws {
+        var spec = scenario(desktops: 10) { $0.limitStrategy = strategy }
+        spec.aggregate.ontap.maxPointersPerBlock = 4
+        let result = try Simulation(spec).run()
+        if strategy == .cloneNewestCopy {
+            #expect(result.limits.strategyCopies == 3 && result.limits.fallbackCopies == 0)
+            #expect(result.samples.last?.physicalUsed == 10 + 30 + 10)
+        } else {
+            #expect(result.limits.strategyCopies == 0 && result.limits.fallbackCopies == 70)
+            #expect(result.events.first { $0.operation == "fallback_copy" }?.detail == "10 blocks already had 4 pointers: copied")
+        }
+    }
+
     @Test func provisioningTimesForClonesAndFullCopies() throws {
         let result = try Simulation(scenario(desktops: 10) { v in
             v.parallel = 4
