@@ -219,14 +219,20 @@ import Testing
 /// it and f3 becomes the new donor: 3 physical blocks (f1's new one, the shared 9, f3's 9). A
 /// `physical` catalog finds the block f2 still maps and points f3 at it: 2 blocks.
 @Suite struct DonorCatalogTests {
-    @Test(arguments: [(DonorCatalog.slot, 3, 0), (.physical, 2, 1)])
-    func anOverwrittenDonorSlot(catalog: DonorCatalog, blocks: Int, duplicates: Int) throws {
+    /// Volume `v` deduplicating in `mode`, with one-block files `files`.
+    func aggregate(_ catalog: DonorCatalog, _ mode: DedupMode, files: [String]) throws -> Aggregate {
         var profile = ONTAPProfile()
         profile.donorCatalog = catalog
         var a = Aggregate(name: "aggr", capacityBlocks: 1000, profile: profile)
         try a.createVolume("v", sizeBlocks: 500)
-        try a.setDedup("v", mode: .postProcess)
-        for f in ["f1", "f2", "f3"] { try a.createFile("v", f, sizeBlocks: 1) }
+        try a.setDedup("v", mode: mode)
+        for f in files { try a.createFile("v", f, sizeBlocks: 1) }
+        return a
+    }
+
+    @Test(arguments: [(DonorCatalog.slot, 3, 0), (.physical, 2, 1)])
+    func anOverwrittenDonorSlot(catalog: DonorCatalog, blocks: Int, duplicates: Int) throws {
+        var a = try aggregate(catalog, .postProcess, files: ["f1", "f2", "f3"])
         try a.write("v", "f1", at: 0, contents: [9])
         try a.write("v", "f2", at: 0, contents: [9])
         #expect(try a.runDedup("v").duplicates == 1 && a.store.liveBlocks == 1)
@@ -244,12 +250,7 @@ import Testing
     /// The same case inline: the write of f3 is deduplicated as it is applied.
     @Test(arguments: [(DonorCatalog.slot, 3), (.physical, 2)])
     func anOverwrittenDonorSlotInline(catalog: DonorCatalog, blocks: Int) throws {
-        var profile = ONTAPProfile()
-        profile.donorCatalog = catalog
-        var a = Aggregate(name: "aggr", capacityBlocks: 1000, profile: profile)
-        try a.createVolume("v", sizeBlocks: 500)
-        try a.setDedup("v", mode: .inline)
-        for f in ["f1", "f2", "f3"] { try a.createFile("v", f, sizeBlocks: 1) }
+        var a = try aggregate(catalog, .inline, files: ["f1", "f2", "f3"])
         try a.write("v", "f1", at: 0, contents: [9])
         try a.write("v", "f2", at: 0, contents: [9])
         try a.write("v", "f1", at: 0, contents: [5])
@@ -263,12 +264,7 @@ import Testing
     /// keeps it, f1 is overwritten, f2 writes 9: the next run makes f2's block the donor.
     @Test(arguments: DonorCatalog.allCases)
     func aBlockOnlyASnapshotHoldsIsNoDonor(catalog: DonorCatalog) throws {
-        var profile = ONTAPProfile()
-        profile.donorCatalog = catalog
-        var a = Aggregate(name: "aggr", capacityBlocks: 1000, profile: profile)
-        try a.createVolume("v", sizeBlocks: 500)
-        try a.setDedup("v", mode: .postProcess)
-        for f in ["f1", "f2"] { try a.createFile("v", f, sizeBlocks: 1) }
+        var a = try aggregate(catalog, .postProcess, files: ["f1", "f2"])
         try a.write("v", "f1", at: 0, contents: [9])
         _ = try a.runDedup("v")
         try a.createSnapshot("v", "s")

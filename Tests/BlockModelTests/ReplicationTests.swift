@@ -100,20 +100,6 @@ import Testing
         #expect(target.invariantViolations().isEmpty)
     }
 
-    /// A FlexClone volume replicated with its parent on the same link costs only its own blocks.
-    @Test mutating func aCloneVolumeReplicatedWithItsParentCostsItsOwnBlocks() throws {
-        try source.createSnapshot("vol", "base")
-        try source.createVolumeClone("dev", parent: "vol", snapshot: "base")
-        try write("base", 0..<100, volume: "dev")
-        try link.addRelationship(source: "vol", destination: "vol_dr", kind: .volumeSnapMirror)
-        try link.addRelationship(source: "dev", destination: "dev_dr", kind: .volumeSnapMirror)
-        #expect(try update().transferredBlocks == 1000)
-        #expect(try update("dev_dr").transferredBlocks == 100)
-        #expect(target.store.liveBlocks == 1100 && source.store.liveBlocks == 1100)
-        #expect(try target.contents("dev_dr", "base") == source.contents("dev", "base"))
-        #expect(target.invariantViolations().isEmpty)
-    }
-
     /// Issue 21, defect 2: two volume SnapMirror relationships from one source into one DR
     /// aggregate. Blocks are never shared between volumes, so each baseline sends and stores the
     /// source's 100 blocks (a 400 KiB file): 200 on the destination. The old link-wide table
