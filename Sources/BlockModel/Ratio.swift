@@ -39,7 +39,7 @@ public struct Ratio: Sendable, Hashable, Comparable, CustomStringConvertible {
         var value = 0, denominator = 1
         for c in whole + fraction {
             let (times, o1) = value.multipliedReportingOverflow(by: 10)
-            let (plus, o2) = times.addingReportingOverflow(Int(c.asciiValue! - 48))
+            let (plus, o2) = times.addingReportingOverflow(Int(c.asciiValue ?? 48) - 48)  // digits only, checked above
             guard !o1 && !o2 else { return nil }
             value = plus
         }
