@@ -79,7 +79,7 @@ final class DRDriver: WorkloadDriver {
     }
 
     func start(_ sim: Simulation) throws(SimulationError) {
-        // A source that is a clone volume made later (by an events workload) is checked at
+        // A source that is a clone volume made later (by an events or devtest workload) is checked at
         // each update: the model refuses an update of a volume that does not exist (yet).
         let declared = Set(sim.spec.volumes.map(\.name))
         for r in spec.relationships where declared.contains(r.source) && !sim.storage.hasVolume(r.source) {
