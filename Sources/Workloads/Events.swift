@@ -49,7 +49,7 @@ final class EventsDriver: WorkloadDriver {
             if let result { sim.noteLimits(name, "\(v)/\(dst)", result) } else { sim.result.limits.refusedClones += 1 }
         case .split(let v):
             let estimate = (try? sim.storage.splitEstimate(v)) ?? 0
-            ok = sim.perform(name, op.name, [v], detail: "\(timed.origin) estimate \(estimate) blocks", { try $0.splitClone(v)
+            ok = sim.perform(name, op.name, [v], detail: "\(timed.origin) estimate \(EventRecord.figureMark) blocks", figure: estimate, { try $0.splitClone(v)
             }) != nil
         case .destroy(let v):
             ok = run([v]) { try $0.destroyVolume(v) }

@@ -31,6 +31,8 @@ public struct RunResult: Sendable {
     /// When each kind of limit first bound (a write, clone or update refused or degraded by it).
     public var firstBinding: [Constraint: SimTime] = [:]
     /// Replication to a DR aggregate (a `dr` workload).
+    /// A sharded run's use after every event, for `merged` (empty when unsharded).
+    public var useLog: [UseStep] = []
     /// One per `dr` workload, in file order.
     public var replications: [ReplicationResult] = []
     /// The first `dr` workload's replication (scenarios have one, most often).
@@ -97,7 +99,27 @@ public struct EventRecord: Sendable, Equatable {
     public var object: String
     /// "ok", "failed", or "alert".
     public var outcome: String
-    public var detail: String
+    /// The text, with `figure` in place of `figureMark` when there is one.
+    public var detail: String { figure.map { template.replacingOccurrences(of: Self.figureMark, with: String($0)) } ?? template }
+    var template: String
+    /// A block figure of the event that adds up across shards (a split estimate, blocks copied
+    /// at the pointer limit); nil for none.
+    public var figure: Int?
+    /// Recorded by a sharded run even at a figure of 0, and dropped by the merge when the shards'
+    /// figures sum to 0 (one run records it only above 0).
+    var dropsAtZero = false
+
+    static let figureMark = "\u{1}"
+
+    public init(time: SimTime, workload: String, operation: String, object: String, outcome: String, detail: String, figure: Int? = nil) {
+        self.time = time
+        self.workload = workload
+        self.operation = operation
+        self.object = object
+        self.outcome = outcome
+        template = detail
+        self.figure = figure
+    }
 }
 
 public struct AlertCrossing: Sendable, Equatable {

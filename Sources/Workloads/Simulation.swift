@@ -62,15 +62,19 @@ public final class Simulation {
     var cache: FlashCache?
 
     static let samplePriority = 1_000
+    /// The shards this run simulates (`Sharding.whole`: all of them, unsharded).
+    public let sharding: Sharding
 
-    public convenience init(_ spec: ScenarioSpec, trace: ((TraceRecord) -> Void)? = nil) throws(SimulationError) {
-        try self.init(spec, storage: try Self.storage(spec), trace: trace)
+    public convenience init(_ spec: ScenarioSpec, trace: ((TraceRecord) -> Void)? = nil, sharding: Sharding = .whole) throws(SimulationError) {
+        try Self.check(spec, sharding)
+        try self.init(spec, storage: try Self.storage(spec, sharding: sharding), trace: trace, sharding: sharding)
     }
 
     /// A run on the given storage (tests give one with a smaller limit than the real profile).
-    init(_ spec: ScenarioSpec, storage: any Storage, trace: ((TraceRecord) -> Void)? = nil) throws(SimulationError) {
+    init(_ spec: ScenarioSpec, storage: any Storage, trace: ((TraceRecord) -> Void)? = nil, sharding: Sharding = .whole) throws(SimulationError) {
         self.spec = spec
         self.trace = trace
+        self.sharding = sharding
         let generator: Generator
         do { generator = try Generator.named(spec.generator) } catch { throw SimulationError(error.description) }
         seeds = StreamSeeds(seed: spec.seed, generator: generator)
@@ -120,13 +124,15 @@ public final class Simulation {
         if spec.deduplicates { drivers.append(DedupDriver(index: drivers.count, volumes: spec.volumes)) }
     }
 
-    /// The platform's storage, empty.
-    static func storage(_ spec: ScenarioSpec) throws(SimulationError) -> any Storage {
+    /// The platform's storage, empty. A sharded run's FlexClone files charge their shards' part
+    /// of the metadata (`ChargePart`: the parts add up to the whole exactly).
+    static func storage(_ spec: ScenarioSpec, sharding: Sharding = .whole) throws(SimulationError) -> any Storage {
         let capacity = spec.aggregate.capacityBytes
         switch spec.platform {
         case .ontap:
             var profile = spec.aggregate.ontap
             profile.dedupBlocksPerSecond = spec.aggregate.dedupThroughput / Double(profile.blockSize)
+            if !sharding.isWhole { profile.chargePart = ChargePart(parts: sharding.count, members: sharding.members) }
             var aggregate = Aggregate(name: spec.aggregate.name, capacityBlocks: blocks(capacity, profile.blockSize), profile: profile)
             // The debug invariant check after every operation is O(everything): a long run checks
             // at each sample instead (see `takeSample`).
@@ -312,8 +318,15 @@ public final class Simulation {
     }
 
     /// Peak and alert levels after every event: exact simulated times, O(guaranteed volumes).
+    /// A sharded run also logs its use after every event, so merged shards find the exact peak.
     func checkAlerts() {
         let physical = storage.physicalUsedBlocks
+        if !sharding.isWhole {
+            // The merge finds the peak and the alerts from the shards' sum; a shard's own
+            // crossings mean nothing.
+            result.useLog.append(UseStep(time: engine.now, physical: physical, reserved: storage.reservedBlocks, events: result.events.count))
+            return
+        }
         if physical > result.peak.blocks { result.peak = Peak(blocks: physical, time: engine.now) }
         let used = physical + storage.reservedBlocks
         let capacity = result.scenario.capacityBlocks
@@ -360,19 +373,24 @@ public final class Simulation {
 
     // MARK: Operations, recorded
 
-    func record(_ workload: String, _ operation: String, _ object: String, outcome: String = "ok", _ detail: String = "") {
-        result.events.append(EventRecord(time: engine.now, workload: workload, operation: operation, object: object,
-                                         outcome: outcome, detail: detail))
+    /// `figure`, when given, stands for `EventRecord.figureMark` in `detail` and adds up when
+    /// shards are merged.
+    func record(_ workload: String, _ operation: String, _ object: String, outcome: String = "ok", _ detail: String = "",
+                figure: Int? = nil, dropsAtZero: Bool = false) {
+        var e = EventRecord(time: engine.now, workload: workload, operation: operation, object: object, outcome: outcome, detail: detail,
+                            figure: figure)
+        e.dropsAtZero = dropsAtZero
+        result.events.append(e)
     }
 
     /// Applies one model operation: records it (when `log`), traces it, and turns a refusal
     /// into a failed event. Returns nil when the model refused.
     @discardableResult
     func perform<T>(_ workload: String, _ operation: String, _ objects: [String], log: Bool = true, detail: String = "",
-                    _ body: (inout any Storage) throws -> T) -> T? {
+                    figure: Int? = nil, _ body: (inout any Storage) throws -> T) -> T? {
         do {
             let value = try body(&storage)
-            if log { record(workload, operation, objects.joined(separator: " "), detail) }
+            if log { record(workload, operation, objects.joined(separator: " "), detail, figure: figure) }
             trace?(TraceRecord(time: engine.now, workload: workload, operation: operation, objects: objects))
             return value
         } catch {
@@ -416,11 +434,13 @@ public final class Simulation {
     /// oversubscribed.
     func noteLimits(_ workload: String, _ object: String, _ clone: CloneOutcome) {
         if !clone.oversubscribedQuotas.isEmpty { bound(.quota) }
-        if clone.copiedBlocks > 0 {
-            bound(.pointerLimit)
-            // Only ONTAP copies at a pointer limit.
+        if clone.copiedBlocks > 0 { bound(.pointerLimit) }
+        // Only ONTAP copies at a pointer limit. A shard may copy none where others do: it
+        // records the event anyway, and the merge keeps it when the shards copied any.
+        if clone.copiedBlocks > 0 || (!sharding.isWhole && storage is Aggregate) {
             record(workload, "fallback_copy", object, outcome: "limit",
-                   "\(clone.copiedBlocks) blocks already had \(spec.aggregate.ontap.maxPointersPerBlock) pointers: copied")
+                   "\(EventRecord.figureMark) blocks already had \(spec.aggregate.ontap.maxPointersPerBlock) pointers: copied",
+                   figure: clone.copiedBlocks, dropsAtZero: true)
         }
         for quota in clone.oversubscribedQuotas {
             record(workload, "quota_oversubscribed", object, outcome: "limit", "the clone pushed \(quota) over its limit")
@@ -458,6 +478,21 @@ public final class Simulation {
 
     @discardableResult
     func write(_ workload: String, volume: String, path: String, runs: [BlockRun], contents: Contents) -> Bool {
+        guard sharding.isWhole else {
+            // The shard's part of the write, with the contents the whole write gives those blocks.
+            let parts = sharding.cut(runs)
+            guard !parts.isEmpty else { return true }
+            let kept: Contents
+            switch contents {
+            case .consecutive(let first) where parts.count == 1: kept = .consecutive(first + UInt64(parts[0].from))
+            default: kept = .drawn(parts.flatMap { contents.slice($0.from, $0.run.count) })
+            }
+            return writeWhole(workload, volume: volume, path: path, runs: parts.map(\.run), contents: kept)
+        }
+        return writeWhole(workload, volume: volume, path: path, runs: runs, contents: contents)
+    }
+
+    func writeWhole(_ workload: String, volume: String, path: String, runs: [BlockRun], contents: Contents) -> Bool {
         let total = runs.reduce(0) { $0 + $1.count }
         guard total > 0 else { return true }
         let object = "\(volume)/\(path)"

@@ -16,6 +16,11 @@ enum CLI {
         return products.appendingPathComponent("clonesim")
     }
 
+    /// One launch at a time: the suite runs CLI tests on several threads, and Foundation's
+    /// `Process` on Linux is not safe to set up and launch from several threads at once (the
+    /// suite crashed in unrelated tests, at random, once more tests launched processes).
+    static let launching = NSLock()
+
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> CLIResult {
         let process = Process()
         process.executableURL = binary
@@ -24,7 +29,11 @@ enum CLI {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        do {
+            launching.lock()
+            defer { launching.unlock() }
+            try process.run()
+        }
         // Read before waiting so a large output cannot fill the pipe and stall the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()

@@ -263,7 +263,8 @@ extension Aggregate {
             guard v.sharing.maximum(slots, hole: BlockStore.hole) >= limit else { return }
             for block in slots where block != BlockStore.hole && v.sharing[block] >= limit { full += 1 }
         }
-        let metadata = profile.fileCloneMetadataFraction.ceil(of: src.sizeBlocks)
+        let whole = profile.fileCloneMetadataFraction.ceil(of: src.sizeBlocks)
+        let metadata = profile.chargePart?.of(whole) ?? whole
         let reservation = attributes.spaceReserved ? src.sizeBlocks : 0
         try requireSpaceOrReserve(v, object: destination, blocks: metadata + full, reservation: reservation)
 

@@ -34,8 +34,27 @@ public struct ONTAPProfile: Sendable, Equatable {
     /// blocks on the destination; before, its replica is a full copy]
     public var version = ONTAPVersion(9, 15, 1)
     public var replicatesClonesWithParent: Bool { version >= ONTAPVersion(8, 0, 1) }
+    /// The part of each whole-object charge (a file clone's metadata) this aggregate holds when
+    /// it simulates a part of every object's address space; nil for the whole.
+    public var chargePart: ChargePart?
 
     public init() {}
+}
+
+/// `members` of `parts` equal parts of a whole. Part k of a total T is ⌈T(k+1)/N⌉ − ⌈Tk/N⌉, so
+/// the parts of any total add up to it exactly, whatever is rounded.
+public struct ChargePart: Sendable, Equatable {
+    public let parts: Int
+    public let members: [Int]
+    public init(parts: Int, members: [Int]) {
+        self.parts = parts
+        self.members = members
+    }
+    /// The members' part of `total`.
+    public func of(_ total: Int) -> Int {
+        func upTo(_ k: Int) -> Int { Ratio(k, parts).ceil(of: total) }
+        return members.reduce(0) { $0 + upTo($1 + 1) - upTo($1) }
+    }
 }
 
 /// What a dedup fingerprint catalog records of a donor block, which decides whether a donor

@@ -1,0 +1,102 @@
+import BlockModel
+import Engine
+
+/// Summing the shards of one scenario (`Sharding`) into the result an unsharded run gives.
+public struct MergeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension RunResult {
+    /// The shards `parts` (each run with the same scenario and seed on disjoint members of one
+    /// shard count, together covering every shard) as one result.
+    ///
+    /// Block figures add up: samples, per-object physical, unique and snapshot-held blocks,
+    /// volume charges, pointer-limit copies. Structure is the same in every shard and is taken
+    /// from the first: events, provisioning, notes, structure counts, logical sizes. Peak and
+    /// alert crossings come from the summed use after every event (`useLog`), so they fall at
+    /// the exact simulated time, as in one run.
+    /// - Throws: when the parts do not line up (another scenario or event count), or when the
+    ///   summed use passes the capacity, where one run would have refused writes (the aggregate
+    ///   filling up crosses shards).
+    public static func merged(_ parts: [RunResult], aggregate: AggregateSpec) throws(MergeError) -> RunResult {
+        guard var out = parts.first else { throw MergeError("no parts to merge") }
+        let capacity = out.scenario.capacityBlocks
+        let alertLevels = aggregate.alerts
+        guard parts.allSatisfy({ $0.samples.count == out.samples.count && $0.useLog.count == out.useLog.count
+                                 && $0.events.count == out.events.count
+                                 && $0.objects.map(\.name) == out.objects.map(\.name) && $0.scenario.seed == out.scenario.seed }) else {
+            throw MergeError("the parts do not line up: another scenario, seed or event count")
+        }
+        // Events: the same in every shard but for their block figures, which add up.
+        for k in out.events.indices where out.events[k].figure != nil {
+            out.events[k].figure = parts.reduce(0) { $0 + ($1.events[k].figure ?? 0) }
+        }
+        var alertEvents: [(at: Int, event: EventRecord)] = []
+        // Samples.
+        for k in out.samples.indices {
+            let physical = parts.reduce(0) { $0 + $1.samples[k].physicalUsed }
+            let reserved = parts.reduce(0) { $0 + $1.samples[k].reserved }
+            out.samples[k].physicalUsed = physical
+            out.samples[k].reserved = reserved
+            out.samples[k].logicalUsed = parts.reduce(0) { $0 + $1.samples[k].logicalUsed }
+            out.samples[k].free = capacity - physical - reserved
+        }
+        // Peak and alerts after every event, as `Simulation.checkAlerts` does.
+        out.peak = Peak()
+        var next = 0
+        for k in out.alerts.indices { out.alerts[k].withClones = nil }
+        for i in out.useLog.indices {
+            let physical = parts.reduce(0) { $0 + $1.useLog[i].physical }
+            let used = physical + parts.reduce(0) { $0 + $1.useLog[i].reserved }
+            guard used <= capacity else {
+                throw MergeError("the shards together use \(used) of \(capacity) blocks at \(out.useLog[i].time): the aggregate fills, "
+                                 + "which a sharded run does not cover yet")
+            }
+            if physical > out.peak.blocks { out.peak = Peak(blocks: physical, time: out.useLog[i].time) }
+            while next < alertLevels.count, alertLevels[next].isReached(by: used, of: capacity) {
+                out.alerts[next].withClones = out.useLog[i].time
+                alertEvents.append((out.useLog[i].events, EventRecord(
+                    time: out.useLog[i].time, workload: "aggregate", operation: "alert", object: aggregate.name, outcome: "alert",
+                    detail: "used capacity reached \(alertLevels[next].percentText) (\(used) of \(capacity) blocks)")))
+                next += 1
+            }
+            out.useLog[i].physical = physical
+        }
+        // The alerts in their places, and the events no shard's figure made real.
+        var events: [EventRecord] = []
+        var a = 0
+        for (k, e) in out.events.enumerated() {
+            while a < alertEvents.count && alertEvents[a].at == k { events.append(alertEvents[a].event); a += 1 }
+            if !(e.dropsAtZero && e.figure == 0) { events.append(e) }
+        }
+        events += alertEvents[a...].map(\.event)
+        out.events = events
+        // A limit first bound when it first bound in any shard.
+        for p in parts.dropFirst() {
+            out.firstBinding.merge(p.firstBinding) { min($0, $1) }
+        }
+        // The traditional alternative, at samples.
+        out.traditionalPeak = Peak()
+        var nextTraditional = 0
+        for k in out.alerts.indices { out.alerts[k].traditional = nil }
+        for s in out.samples {
+            if s.traditionalUsed > out.traditionalPeak.blocks { out.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time) }
+            while nextTraditional < alertLevels.count, alertLevels[nextTraditional].isReached(by: s.traditionalUsed, of: capacity) {
+                out.alerts[nextTraditional].traditional = s.time
+                nextTraditional += 1
+            }
+        }
+        // Objects: block figures add up; the logical size is the object's own.
+        for k in out.objects.indices {
+            out.objects[k].logicalUsed = parts.reduce(0) { $0 + $1.objects[k].logicalUsed }
+            out.objects[k].physicalUsed = parts.reduce(0) { $0 + $1.objects[k].physicalUsed }
+            out.objects[k].unique = parts.reduce(0) { $0 + $1.objects[k].unique }
+            out.objects[k].snapshotHeld = parts.reduce(0) { $0 + $1.objects[k].snapshotHeld }
+            out.objects[k].reserved = parts.reduce(0) { $0 + $1.objects[k].reserved }
+            out.objects[k].charged = parts.reduce(0) { $0 + $1.objects[k].charged }
+        }
+        out.limits.fallbackCopies = parts.reduce(0) { $0 + $1.limits.fallbackCopies }
+        return out
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import BlockModel
+import Engine
+
+/// Address-space shards (issue 22, first step): the logical address space of every data set cut
+/// into granules, each granule given to one of `count` shards, and a run that simulates only the
+/// writes landing in its `members`' granules.
+///
+/// ## Why it is exact
+/// In the copy-on-write model a block's sharing, copying and freeing depend only on what happened
+/// at its own address in the file and in everything derived from it (Snapshot copies, volume and
+/// file clones, the limit strategy's full copies). Every structure operation of the workloads
+/// this step covers keeps a block at its offset, so the shard of a block is a function of its
+/// offset alone: the hash below takes the granule index and nothing else, and a file, its clones
+/// and its copies fall into the same shard granule by granule. Every shard runs the same events,
+/// the same structure operations and the same random draws (the write planners and content
+/// models draw for the whole object, then the writes are cut to the shard), so the shards never
+/// disagree on structure, and their block figures add up to the unsharded run's.
+///
+/// ## Granule
+/// 256 blocks (1 MiB at 4 KiB): write runs of the workloads (64 KiB to 1 MiB) stay whole or split
+/// in two, and the hash is computed once per granule a run touches, not per block.
+///
+/// ## Effects that cross shards, and how this step handles them
+/// - Figures computed from a whole object (a FlexClone file's metadata, 0.4% of its size): each
+///   shard charges its part of the whole figure (`ChargePart`), so the parts add up to it
+///   exactly; a single shard's part is not proportional to its own blocks.
+/// - Events that carry a block figure (a split estimate, blocks copied at the pointer limit)
+///   carry it as `EventRecord.figure`, summed by the merge; the alert events are the merge's.
+/// - The aggregate filling up, quotas, volume guarantees and LUN reservations compare block
+///   counts with whole-object limits: not covered yet — `check` refuses them.
+/// - Dedup shares equal content at different addresses, and a Flash Cache's hit rate depends on
+///   what else is cached: not covered yet (refused).
+/// - ReFS range clones, synthetic fulls and checkpoint merges move data between offsets, and
+///   replication copies into another aggregate: shard those by the source data set's address in
+///   a later step (refused here).
+public struct Sharding: Sendable, Equatable {
+    /// Blocks per granule: 2^8.
+    public static let granuleShift = 8
+    public let count: Int
+    /// The shards simulated, ascending.
+    public let members: [Int]
+
+    /// - Precondition: `count >= 1`; `members` non-empty, distinct, each in `0 ..< count`.
+    public init(count: Int, members: [Int]) {
+        precondition(count >= 1 && !members.isEmpty && Set(members).count == members.count && members.allSatisfy { (0..<count).contains($0) },
+                     "shards: members of 0..<count")
+        self.count = count
+        self.members = members.sorted()
+        memberSet = members.reduce(into: 0) { $0 |= $1 < 64 ? UInt64(1) << UInt64($1) : 0 }
+        wide = count > 64 ? Set(members) : []
+    }
+
+    /// Every shard: the unsharded run.
+    public static let whole = Sharding(count: 1, members: [0])
+    public var isWhole: Bool { members.count == count }
+    /// The share of every data set this run simulates, exactly.
+    public var share: Ratio { Ratio(members.count, count) }
+
+    private let memberSet: UInt64
+    private let wide: Set<Int>
+
+    /// The shard of granule `g`: splitmix64 of the granule index, so neighbouring granules land
+    /// on unrelated shards.
+    @inline(__always)
+    public func shard(ofGranule g: Int) -> Int {
+        var z = UInt64(bitPattern: Int64(g)) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Int(z % UInt64(count))
+    }
+
+    @inline(__always)
+    public func contains(granule g: Int) -> Bool {
+        let s = shard(ofGranule: g)
+        return count <= 64 ? memberSet & (1 << UInt64(s)) != 0 : wide.contains(s)
+    }
+
+    /// The parts of `runs` in member granules, each with its position in the runs' blocks taken
+    /// in order (where its contents start).
+    /// - Complexity: O(runs + granules they touch).
+    public func cut(_ runs: [BlockRun]) -> [(run: BlockRun, from: Int)] {
+        var out: [(BlockRun, Int)] = []
+        var position = 0
+        for run in runs {
+            var start = run.start
+            let end = run.start + run.count
+            while start < end {
+                let g = start >> Self.granuleShift
+                let stop = min(end, (g + 1) << Self.granuleShift)
+                if contains(granule: g) {
+                    // Merge with the previous piece when it ends here (a run across member granules).
+                    if let last = out.last, last.0.start + last.0.count == start, last.1 + last.0.count == position + (start - run.start) {
+                        out[out.count - 1].0.count += stop - start
+                    } else {
+                        out.append((BlockRun(start: start, count: stop - start), position + (start - run.start)))
+                    }
+                }
+                start = stop
+            }
+            position += run.count
+        }
+        return out
+    }
+
+    /// Blocks of `0 ..< size` in member granules.
+    public func blocks(below size: Int) -> Int {
+        cut([BlockRun(start: 0, count: size)]).reduce(0) { $0 + $1.run.count }
+    }
+}
+
+/// Physical use and unused guarantees after one event of a sharded run.
+public struct UseStep: Sendable, Equatable {
+    public var time: SimTime
+    public var physical: Int
+    public var reserved: Int
+    /// Events recorded before it: where an alert it raises goes in the merged list.
+    public var events: Int
+}
+
+extension Simulation {
+    /// What a sharded run covers in this step; the rest is refused with the effect that crosses
+    /// shards (see `Sharding`).
+    static func check(_ spec: ScenarioSpec, _ sharding: Sharding) throws(SimulationError) {
+        guard !sharding.isWhole else { return }
+        func refuse(_ what: String, _ why: String) throws(SimulationError) {
+            throw SimulationError("a sharded run does not cover \(what) yet: \(why)")
+        }
+        if spec.platform == .refs { try refuse("platform refs", "its block clones may move data between offsets") }
+        for w in spec.workloads {
+            switch w.kind {
+            case .backup, .checkpoints: try refuse("workload '\(w.name)'", "synthetic fulls and merges move data between offsets")
+            case .dr: try refuse("workload '\(w.name)'", "replication copies into a second aggregate")
+            case .vdi(let v) where v.reads != nil: try refuse("reads of workload '\(w.name)'", "a cache's hits depend on every shard's blocks")
+            case .events(let e):
+                for o in e.operations {
+                    switch o.operation {
+                    case .setQuota: try refuse("quotas (workload '\(w.name)')", "a quota compares a whole-object limit with a shard's blocks")
+                    case .createFile(_, let f) where f.attributes.spaceReserved:
+                        try refuse("reserved LUNs (workload '\(w.name)')", "a reservation holds back a whole-object figure")
+                    default: break
+                    }
+                }
+            default: break
+            }
+        }
+        if spec.deduplicates { try refuse("dedup", "equal content at different addresses is shared across shards") }
+        if spec.aggregate.flashCacheBytes != nil { try refuse("a Flash Cache", "a cache's hits depend on every shard's blocks") }
+        for v in spec.volumes {
+            if v.guarantee != .none { try refuse("volume guarantees ('\(v.name)')", "a guarantee holds back a whole-volume figure") }
+            if !v.quotas.isEmpty || v.qtrees.contains(where: { $0.limitBytes != nil }) {
+                try refuse("quotas ('\(v.name)')", "a quota compares a whole-object limit with a shard's blocks")
+            }
+            if v.files.contains(where: { $0.attributes.spaceReserved }) {
+                try refuse("reserved LUNs ('\(v.name)')", "a reservation holds back a whole-object figure")
+            }
+        }
+    }
+}
+
+/// What `Simulation.runSharded` gave: the merged result, or why the scenario needs one run.
+public enum ShardedOutcome: Sendable {
+    case merged(RunResult)
+    case notCovered(String)
+}
+
+extension Simulation {
+    /// Runs `spec` as `jobs` shards, one per thread, and merges them into the result one run
+    /// gives, byte for byte (see `Sharding` and `RunResult.merged`). `.notCovered` when the
+    /// scenario uses what sharded runs do not cover yet, or when the shards together fill the
+    /// aggregate: run it whole then. `progress` hears the first shard's progress.
+    /// - Complexity: each shard repeats the structure operations (clones, Snapshot copies) and
+    ///   the write planning, and writes about 1/jobs of the blocks.
+    public static func runSharded(_ spec: ScenarioSpec, jobs: Int, progress: (@Sendable (Double) -> Void)? = nil)
+        throws(SimulationError) -> ShardedOutcome {
+        precondition(jobs >= 2, "a sharded run has two shards or more")
+        do { try check(spec, Sharding(count: jobs, members: [0])) } catch { return .notCovered(error.description) }
+        let box = ShardResults(count: jobs)
+        DispatchQueue.concurrentPerform(iterations: jobs) { k in
+            do throws(SimulationError) {
+                let simulation = try Simulation(spec, sharding: Sharding(count: jobs, members: [k]))
+                if k == 0 { simulation.progress = progress }
+                box.set(k, .success(try simulation.run()))
+            } catch {
+                box.set(k, .failure(error))
+            }
+        }
+        var parts: [RunResult] = []
+        for r in box.values {
+            switch r {
+            case .success(let part): parts.append(part)
+            case .failure(let error): throw error
+            case nil: throw SimulationError("a shard did not finish")
+            }
+        }
+        do { return .merged(try RunResult.merged(parts, aggregate: spec.aggregate)) } catch { return .notCovered(error.description) }
+    }
+}
+
+/// The shards' results, filled from several threads.
+final class ShardResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Result<RunResult, SimulationError>?]
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+    func set(_ k: Int, _ r: Result<RunResult, SimulationError>) { lock.withLock { items[k] = r } }
+    var values: [Result<RunResult, SimulationError>?] { lock.withLock { items } }
+}
