@@ -33,12 +33,18 @@ public enum RunReport {
         let finalClones = last.map { $0.physicalUsed } ?? 0
         let finalTraditional = last.map { $0.traditionalUsed } ?? 0
         func saved(_ a: Int, _ b: Int) -> String { "\(Format.size(b - a, s)) (\(Format.percent(b - a, of: b)))" }
+        // A sampled figure carries the half-width of its 95% interval.
+        func size(_ blocks: Int, _ e: KeyPath<SamplingSummary, Estimate>) -> String {
+            guard let half = r.sampling?[keyPath: e].halfWidth else { return Format.size(blocks, s) }
+            return "\(Format.size(blocks, s)) ± \(Format.size(half, s))"
+        }
+        if let z = r.sampling { md += sampled(z, s) }
         var headline = [
-            ["final use", Format.size(finalClones, s), Format.size(finalTraditional, s), saved(finalClones, finalTraditional)],
+            ["final use", size(finalClones, \.finalPhysical), size(finalTraditional, \.finalTraditional), saved(finalClones, finalTraditional)],
             ["final use, share of the aggregate", Format.percent(finalClones, of: s.capacityBlocks),
              Format.percent(finalTraditional, of: s.capacityBlocks), ""],
-            ["peak use", "\(Format.size(r.peak.blocks, s)) at \(Format.time(r.peak.time))",
-             "\(Format.size(r.traditionalPeak.blocks, s)) at \(Format.time(r.traditionalPeak.time))",
+            ["peak use", "\(size(r.peak.blocks, \.peak)) at \(Format.time(r.peak.time))",
+             "\(size(r.traditionalPeak.blocks, \.traditionalPeak)) at \(Format.time(r.traditionalPeak.time))",
              saved(r.peak.blocks, r.traditionalPeak.blocks)],
         ]
         if s.framing == .clones {
@@ -179,14 +185,17 @@ public enum RunReport {
                          })
     }
 
+    /// A sampled run adds the half-width of each physical use's 95% interval.
     static func objectsCSV(_ r: RunResult) throws -> String {
-        try CSVText.make(["kind", "name", "logical_size_bytes", "logical_used_bytes", "physical_used_bytes", "unique_bytes",
-                          "shared_bytes", "snapshot_held_bytes", "reserved_bytes", "charged_bytes", "savings_bytes"],
-                         r.objects.map { o in
-                             [o.kind.rawValue, o.name, bytes(o.logicalSize, r), bytes(o.logicalUsed, r), bytes(o.physicalUsed, r),
-                              bytes(o.unique, r), bytes(o.shared, r), bytes(o.snapshotHeld, r), bytes(o.reserved, r),
-                              bytes(o.charged, r), bytes(o.savings, r)]
-                         })
+        let interval = r.sampling?.objectPhysical
+        return try CSVText.make(["kind", "name", "logical_size_bytes", "logical_used_bytes", "physical_used_bytes", "unique_bytes",
+                                 "shared_bytes", "snapshot_held_bytes", "reserved_bytes", "charged_bytes", "savings_bytes"]
+                                    + (interval == nil ? [] : ["physical_used_95_halfwidth_bytes"]),
+                                r.objects.enumerated().map { k, o in
+                                    [o.kind.rawValue, o.name, bytes(o.logicalSize, r), bytes(o.logicalUsed, r), bytes(o.physicalUsed, r),
+                                     bytes(o.unique, r), bytes(o.shared, r), bytes(o.snapshotHeld, r), bytes(o.reserved, r),
+                                     bytes(o.charged, r), bytes(o.savings, r)] + (interval.map { [bytes($0[k].halfWidth, r)] } ?? [])
+                                })
     }
 
     static func eventsCSV(_ r: RunResult) throws -> String {
@@ -199,13 +208,23 @@ public enum RunReport {
 }
 
 extension RunReport {
+    /// What a sampled run simulated, how its figures were scaled and what is still exact.
+    static func sampled(_ z: SamplingSummary, _ s: ScenarioSummary) -> String {
+        "**Sampled run: 1/\(z.rate) of the address space** (\(z.shards) shards of \(z.shardCount), chosen by a hash of the address "
+            + "of each granule of 256 blocks). Every block figure is the shards' sum times \(z.rate); the headline's ± is the half-width "
+            + "of its 95% interval, from the spread between the \(z.shards) shards (Student's t, \(z.shards - 1) degrees of freedom, "
+            + "sampling without replacement). Events, clone and copy counts, limits and their dates are simulated in full in every "
+            + "shard and are exact; logical sizes are exact, used sizes are estimates. Run with `--sample exact` for the exact figures.\n\n"
+    }
+
     /// The line `clonesim run` prints: the answer, and where the report is.
     public static func headline(_ r: RunResult, folder: String) -> String {
         let s = r.scenario
         let last = r.samples.last
         let (withLabel, withoutLabel) = labels(s)
-        return "\(s.name): final use \(Format.size(last?.physicalUsed ?? 0, s)) \(withLabel) vs "
-            + "\(Format.size(last?.traditionalUsed ?? 0, s)) \(withoutLabel); peak \(Format.size(r.peak.blocks, s)) at "
+        func pm(_ e: KeyPath<SamplingSummary, Estimate>) -> String { r.sampling.map { " ± \(Format.size($0[keyPath: e].halfWidth, s))" } ?? "" }
+        return "\(s.name): \(r.sampling.map { "sampled 1/\($0.rate); " } ?? "")final use \(Format.size(last?.physicalUsed ?? 0, s))\(pm(\.finalPhysical)) \(withLabel) vs "
+            + "\(Format.size(last?.traditionalUsed ?? 0, s))\(pm(\.finalTraditional)) \(withoutLabel); peak \(Format.size(r.peak.blocks, s))\(pm(\.peak)) at "
             + "\(Format.time(r.peak.time)).\nReport: \((folder as NSString).appendingPathComponent("report.md"))"
     }
 }

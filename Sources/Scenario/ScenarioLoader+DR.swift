@@ -13,7 +13,7 @@ extension ScenarioLoader {
         let df = try Fields(destinationNode, allowed: ["name", "capacity", "ontap_version"])
         let capacityNode = try df.required("capacity", "the DR aggregate's capacity, e.g. 2TiB")
         let capacity = try capacityNode.bytes()
-        guard capacity <= 16 << 40 else { throw capacityNode.error(found: capacityNode.shown, allowed: "at most 16 TiB (block ids are 32-bit)") }
+        guard capacity <= AggregateSpec.largestCapacity else { throw capacityNode.error(found: capacityNode.shown, allowed: "at most 64 PiB") }
         var dr = DRSpec(destinationCapacityBytes: capacity,
                         bandwidth: Double(try rate(try f.required("link", "the link's bandwidth, e.g. 100MiB/s"))))
         if let n = df["name"] { dr.destinationName = try n.string() }

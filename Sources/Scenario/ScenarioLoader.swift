@@ -36,7 +36,7 @@ public enum ScenarioLoader {
         let calibrations = CalibrationLog()
         root.log = calibrations
         let top = try Fields(root, allowed: ["name", "description", "seed", "generator", "horizon", "sample_interval", "platform", "platforms",
-                                            "report_unit", "aggregate", "content_pools", "volumes", "workloads"])
+                                            "report_unit", "sample", "aggregate", "content_pools", "volumes", "workloads"])
         let nameNode = try top.required("name", "a scenario name (letters, digits, '-', '_', '.')")
         let name = try nameNode.string()
         if name.isEmpty || name.hasPrefix(".") || !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
@@ -77,6 +77,10 @@ public enum ScenarioLoader {
         try readDedupSettings(try top.required("aggregate", "a mapping with 'capacity'"), &spec)
         try readFlashCache(try top.required("aggregate", "a mapping with 'capacity'"), &spec)
         if let u = top["report_unit"] { spec.reportUnit = try Fields.choice(u, ByteUnit.self) }
+        if let n = top["sample"] {
+            guard let sample = Sampling(try n.string()) else { throw n.error(found: n.shown, allowed: Sampling.allowed) }
+            spec.sample = sample
+        }
         if let pools = top["content_pools"] { spec.contentPools = try readContentPools(pools) }
         if let volumes = top["volumes"] {
             for (volumeName, node) in try volumes.namedEntries() { spec.volumes.append(try readVolume(volumeName, node, spec: spec)) }
@@ -118,8 +122,8 @@ public enum ScenarioLoader {
         let f = try Fields(node, allowed: aggregateKeys)
         let capacity = try f.required("capacity", "a positive size: \(Units.sizeHelp)")
         var aggregate = AggregateSpec(capacityBytes: try capacity.bytes())
-        if aggregate.capacityBytes / 4096 > Int(UInt32.max) - 1 {
-            throw capacity.error(found: capacity.shown, allowed: "at most 16 TiB (block ids are 32-bit)")
+        if aggregate.capacityBytes > AggregateSpec.largestCapacity {
+            throw capacity.error(found: capacity.shown, allowed: "at most 64 PiB")
         }
         if let n = f["name"] { aggregate.name = try n.string() }
         if let alerts = f["alerts"] {

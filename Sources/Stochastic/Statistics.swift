@@ -57,6 +57,13 @@ public struct BinCounts: Sendable, Equatable {
 
 public enum Statistics {
     /// GSL's type-7 quantile of a sorted sample; `level` in [0, 1].
+    /// The quantile at `p` of Student's t distribution with `degrees` degrees of freedom
+    /// (GSL's `gsl_cdf_tdist_Pinv`): the factor of a confidence interval from a small sample.
+    public static func studentT(_ p: Double, degrees: Int) -> Double {
+        _ = GSL.ready
+        return gsl_cdf_tdist_Pinv(p, Double(degrees))
+    }
+
     public static func quantile(sorted: [Double], _ level: Double) -> Double {
         precondition(!sorted.isEmpty && (0...1).contains(level), "quantile arguments")
         _ = GSL.ready

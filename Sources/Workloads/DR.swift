@@ -50,7 +50,7 @@ final class DRDriver: WorkloadDriver {
         var profile = sim.spec.aggregate.ontap
         if let version = spec.ontapVersion { profile.version = version }
         profile.dedupBlocksPerSecond = sim.spec.aggregate.dedupThroughput / Double(profile.blockSize)
-        destination = Aggregate(name: spec.destinationName, capacityBlocks: Simulation.blocks(spec.destinationCapacityBytes, profile.blockSize),
+        destination = Aggregate(name: spec.destinationName, capacityBlocks: min(Simulation.storeLimit, Simulation.blocks(spec.destinationCapacityBytes, profile.blockSize)),
                                 profile: profile)
         destination.checksInvariants = false
         sourceStream = sim.stream("\(name)/source")

@@ -19,8 +19,27 @@ extension RunResult {
     /// - Throws: when the parts do not line up (another scenario or event count), or when the
     ///   summed use passes the capacity, where one run would have refused writes (the aggregate
     ///   filling up crosses shards).
-    public static func merged(_ parts: [RunResult], aggregate: AggregateSpec) throws(MergeError) -> RunResult {
+    ///
+    /// A sample (`shardCount` > parts) scales every block figure by shardCount / parts and
+    /// carries the 95% interval of the headline figures (`SamplingSummary`).
+    public static func merged(_ parts: [RunResult], aggregate: AggregateSpec, shardCount: Int? = nil) throws(MergeError) -> RunResult {
         guard var out = parts.first else { throw MergeError("no parts to merge") }
+        let shards = shardCount ?? parts.count
+        guard shards % parts.count == 0 else { throw MergeError("\(parts.count) parts do not divide \(shards) shards") }
+        // Every block figure is the parts' sum times `scale` (1 when every shard ran).
+        let scale = shards / parts.count
+        func total(_ figure: (RunResult) -> Int) -> Int { parts.reduce(0) { $0 + figure($1) } * scale }
+        // The edge term of a sample: each distinct file size ends in a partial stripe, which the
+        // evenly spaced shards sample within ±`scale` granules; at the figure's mean density per
+        // granule of the largest data set that is figure·scale/granules per distinct size.
+        let sizes = Set(out.objects.filter { $0.kind == .file || $0.kind == .lun }.map(\.logicalSize))
+        let granules = max(1, ((sizes.max() ?? 0) + (1 << Sharding.granuleShift) - 1) >> Sharding.granuleShift)
+        func estimate(_ figure: (RunResult) -> Int) -> Estimate {
+            let values = parts.map(figure)
+            let total = values.reduce(0, +) * scale
+            let edge = Int((Double(total) * Double(scale * max(1, sizes.count)) / Double(granules)).rounded(.up))
+            return Estimate.of(values, of: shards, edge: edge)
+        }
         let capacity = out.scenario.capacityBlocks
         let alertLevels = aggregate.alerts
         guard parts.allSatisfy({ $0.samples.count == out.samples.count && $0.useLog.count == out.useLog.count
@@ -30,30 +49,34 @@ extension RunResult {
         }
         // Events: the same in every shard but for their block figures, which add up.
         for k in out.events.indices where out.events[k].figure != nil {
-            out.events[k].figure = parts.reduce(0) { $0 + ($1.events[k].figure ?? 0) }
+            out.events[k].figure = total { $0.events[k].figure ?? 0 }
         }
         var alertEvents: [(at: Int, event: EventRecord)] = []
         // Samples.
         for k in out.samples.indices {
-            let physical = parts.reduce(0) { $0 + $1.samples[k].physicalUsed }
-            let reserved = parts.reduce(0) { $0 + $1.samples[k].reserved }
+            let physical = total { $0.samples[k].physicalUsed }
+            let reserved = total { $0.samples[k].reserved }
             out.samples[k].physicalUsed = physical
             out.samples[k].reserved = reserved
-            out.samples[k].logicalUsed = parts.reduce(0) { $0 + $1.samples[k].logicalUsed }
+            out.samples[k].logicalUsed = total { $0.samples[k].logicalUsed }
             out.samples[k].free = capacity - physical - reserved
         }
         // Peak and alerts after every event, as `Simulation.checkAlerts` does.
         out.peak = Peak()
+        var peakStep: Int?
         var next = 0
         for k in out.alerts.indices { out.alerts[k].withClones = nil }
         for i in out.useLog.indices {
-            let physical = parts.reduce(0) { $0 + $1.useLog[i].physical }
-            let used = physical + parts.reduce(0) { $0 + $1.useLog[i].reserved }
+            let physical = total { $0.useLog[i].physical }
+            let used = physical + total { $0.useLog[i].reserved }
             guard used <= capacity else {
                 throw MergeError("the shards together use \(used) of \(capacity) blocks at \(out.useLog[i].time): the aggregate fills, "
                                  + "which a sharded run does not cover yet")
             }
-            if physical > out.peak.blocks { out.peak = Peak(blocks: physical, time: out.useLog[i].time) }
+            if physical > out.peak.blocks {
+                out.peak = Peak(blocks: physical, time: out.useLog[i].time)
+                peakStep = i
+            }
             while next < alertLevels.count, alertLevels[next].isReached(by: used, of: capacity) {
                 out.alerts[next].withClones = out.useLog[i].time
                 alertEvents.append((out.useLog[i].events, EventRecord(
@@ -80,8 +103,12 @@ extension RunResult {
         out.traditionalPeak = Peak()
         var nextTraditional = 0
         for k in out.alerts.indices { out.alerts[k].traditional = nil }
-        for s in out.samples {
-            if s.traditionalUsed > out.traditionalPeak.blocks { out.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time) }
+        var traditionalPeakSample: Int?
+        for (k, s) in out.samples.enumerated() {
+            if s.traditionalUsed > out.traditionalPeak.blocks {
+                out.traditionalPeak = Peak(blocks: s.traditionalUsed, time: s.time)
+                traditionalPeakSample = k
+            }
             while nextTraditional < alertLevels.count, alertLevels[nextTraditional].isReached(by: s.traditionalUsed, of: capacity) {
                 out.alerts[nextTraditional].traditional = s.time
                 nextTraditional += 1
@@ -89,14 +116,24 @@ extension RunResult {
         }
         // Objects: block figures add up; the logical size is the object's own.
         for k in out.objects.indices {
-            out.objects[k].logicalUsed = parts.reduce(0) { $0 + $1.objects[k].logicalUsed }
-            out.objects[k].physicalUsed = parts.reduce(0) { $0 + $1.objects[k].physicalUsed }
-            out.objects[k].unique = parts.reduce(0) { $0 + $1.objects[k].unique }
-            out.objects[k].snapshotHeld = parts.reduce(0) { $0 + $1.objects[k].snapshotHeld }
-            out.objects[k].reserved = parts.reduce(0) { $0 + $1.objects[k].reserved }
-            out.objects[k].charged = parts.reduce(0) { $0 + $1.objects[k].charged }
+            out.objects[k].logicalUsed = total { $0.objects[k].logicalUsed }
+            out.objects[k].physicalUsed = total { $0.objects[k].physicalUsed }
+            out.objects[k].unique = total { $0.objects[k].unique }
+            out.objects[k].snapshotHeld = total { $0.objects[k].snapshotHeld }
+            out.objects[k].reserved = total { $0.objects[k].reserved }
+            out.objects[k].charged = total { $0.objects[k].charged }
         }
-        out.limits.fallbackCopies = parts.reduce(0) { $0 + $1.limits.fallbackCopies }
+        out.limits.fallbackCopies = total(\.limits.fallbackCopies)
+        if scale > 1 {
+            let last = out.samples.count - 1
+            out.sampling = SamplingSummary(
+                rate: scale, shards: parts.count, shardCount: shards,
+                finalPhysical: last < 0 ? Estimate(value: 0, halfWidth: 0) : estimate { $0.samples[last].physicalUsed },
+                finalTraditional: last < 0 ? Estimate(value: 0, halfWidth: 0) : estimate { $0.samples[last].traditionalUsed },
+                peak: peakStep.map { i in estimate { $0.useLog[i].physical } } ?? Estimate(value: 0, halfWidth: 0),
+                traditionalPeak: traditionalPeakSample.map { k in estimate { $0.samples[k].traditionalUsed } } ?? Estimate(value: 0, halfWidth: 0),
+                objectPhysical: out.objects.indices.map { k in estimate { $0.objects[k].physicalUsed } })
+        }
         return out
     }
 }

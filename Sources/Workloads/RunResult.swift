@@ -30,9 +30,14 @@ public struct RunResult: Sendable {
     public var cacheReads: [CacheRecord] = []
     /// When each kind of limit first bound (a write, clone or update refused or degraded by it).
     public var firstBinding: [Constraint: SimTime] = [:]
-    /// Replication to a DR aggregate (a `dr` workload).
     /// A sharded run's use after every event, for `merged` (empty when unsharded).
     public var useLog: [UseStep] = []
+    /// Blocks the workloads wrote and events the run handled: the measure of its work
+    /// (`WorkEstimate`).
+    public var blocksWritten = 0
+    public var engineEvents = 0
+    /// What a sampled run simulated and its intervals; nil for an exact run.
+    public var sampling: SamplingSummary?
     /// One per `dr` workload, in file order.
     public var replications: [ReplicationResult] = []
     /// The first `dr` workload's replication (scenarios have one, most often).

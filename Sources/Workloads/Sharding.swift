@@ -60,15 +60,20 @@ public struct Sharding: Sendable, Equatable {
     private let memberSet: UInt64
     private let wide: Set<Int>
 
-    /// The shard of granule `g`: splitmix64 of the granule index, so neighbouring granules land
-    /// on unrelated shards.
+    /// The shard of granule `g`. Granules are taken `count` at a time (a stripe); within each
+    /// stripe the shards follow one another from a starting shard that splitmix64 of the stripe
+    /// index draws. So every shard holds exactly one granule of every stripe — a stratified
+    /// sample, in which a shard's share of any object differs from 1/count by at most one
+    /// granule (a plain hash of each granule would let it vary by √granules, the largest part of
+    /// a sample's error on small data sets) — and which granule of a stripe it holds is random.
     @inline(__always)
     public func shard(ofGranule g: Int) -> Int {
-        var z = UInt64(bitPattern: Int64(g)) &+ 0x9E37_79B9_7F4A_7C15
+        let stripe = g / count, within = g - stripe * count
+        var z = UInt64(bitPattern: Int64(stripe)) &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
-        return Int(z % UInt64(count))
+        return (within + Int(z % UInt64(count))) % count
     }
 
     @inline(__always)
@@ -176,14 +181,43 @@ extension Simulation {
         throws(SimulationError) -> ShardedOutcome {
         precondition(jobs >= 2, "a sharded run has two shards or more")
         do { try check(spec, Sharding(count: jobs, members: [0])) } catch { return .notCovered(error.description) }
-        let box = ShardResults(count: jobs)
-        DispatchQueue.concurrentPerform(iterations: jobs) { k in
-            do throws(SimulationError) {
-                let simulation = try Simulation(spec, sharding: Sharding(count: jobs, members: [k]))
-                if k == 0 { simulation.progress = progress }
-                box.set(k, .success(try simulation.run()))
-            } catch {
-                box.set(k, .failure(error))
+        let parts = try runShards(spec, (0..<jobs).map { Sharding(count: jobs, members: [$0]) }, jobs: jobs, progress: progress)
+        do { return .merged(try RunResult.merged(parts, aggregate: spec.aggregate)) } catch { return .notCovered(error.description) }
+    }
+
+    /// A sample of 1/`rate` of the address space (`Sampling`), on `jobs` threads: block figures
+    /// scaled, with their 95% intervals in `RunResult.sampling`.
+    /// - Throws: when the scenario uses what sharded runs do not cover yet, or when the
+    ///   estimated use reaches the capacity (where one run would refuse writes).
+    public static func runSampled(_ spec: ScenarioSpec, rate: Int, jobs: Int, progress: (@Sendable (Double) -> Void)? = nil)
+        throws(SimulationError) -> RunResult {
+        precondition(rate >= 2, "a sample of 1/2 or less")
+        let shards = Sampling.shards(rate: rate)
+        do { try check(spec, shards[0]) } catch { throw SimulationError("cannot sample \(spec.name): \(error.description); run it exact") }
+        let parts = try runShards(spec, shards, jobs: jobs, progress: progress)
+        do { return try RunResult.merged(parts, aggregate: spec.aggregate, shardCount: shards[0].count) } catch {
+            throw SimulationError("cannot sample \(spec.name): \(error.description); run it exact")
+        }
+    }
+
+    /// Each of `shards` simulated on its own, at most `jobs` at a time, in order.
+    static func runShards(_ spec: ScenarioSpec, _ shards: [Sharding], jobs: Int, progress: (@Sendable (Double) -> Void)?)
+        throws(SimulationError) -> [RunResult] {
+        let box = ShardResults(count: shards.count)
+        let workers = max(1, min(jobs, shards.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for k in stride(from: worker, to: shards.count, by: workers) {
+                do throws(SimulationError) {
+                    let simulation = try Simulation(spec, sharding: shards[k])
+                    // The first worker's shards, one after another, stand for the run's progress.
+                    if worker == 0 {
+                        let done = Double(k / workers), of = Double((shards.count + workers - 1) / workers)
+                        simulation.progress = progress.map { p in { p((done + $0) / of) } }
+                    }
+                    box.set(k, .success(try simulation.run()))
+                } catch {
+                    box.set(k, .failure(error))
+                }
             }
         }
         var parts: [RunResult] = []
@@ -194,7 +228,7 @@ extension Simulation {
             case nil: throw SimulationError("a shard did not finish")
             }
         }
-        do { return .merged(try RunResult.merged(parts, aggregate: spec.aggregate)) } catch { return .notCovered(error.description) }
+        return parts
     }
 }
 

@@ -62,6 +62,8 @@ public final class Simulation {
     var cache: FlashCache?
 
     static let samplePriority = 1_000
+    /// Set when the store's use reaches a clamped capacity (`storage(_:sharding:)`).
+    var reachedStoreLimit = false
     /// The shards this run simulates (`Sharding.whole`: all of them, unsharded).
     public let sharding: Sharding
 
@@ -83,7 +85,7 @@ public final class Simulation {
         result = RunResult(scenario: ScenarioSummary(
             name: spec.name, description: spec.description, seed: spec.seed, generator: spec.generator, platform: spec.platform,
             framing: framing, horizon: spec.horizon, sampleInterval: spec.sampleInterval, blockSize: storage.blockSize,
-            capacityBlocks: storage.capacityBlocks, alertLevels: spec.aggregate.alerts.map(\.doubleValue), reportUnit: spec.reportUnit,
+            capacityBlocks: Self.declaredCapacity(spec, storage), alertLevels: spec.aggregate.alerts.map(\.doubleValue), reportUnit: spec.reportUnit,
             assumptions: Self.assumptions(storage, spec.fileSystem, framing)))
         result.alerts = spec.aggregate.alerts.map { AlertCrossing(level: $0.doubleValue) }
         result.scenario.calibrations = spec.calibrations
@@ -126,14 +128,20 @@ public final class Simulation {
 
     /// The platform's storage, empty. A sharded run's FlexClone files charge their shards' part
     /// of the metadata (`ChargePart`: the parts add up to the whole exactly).
+    ///
+    /// A store holds at most `storeLimit` blocks (32-bit block ids): a larger declared capacity
+    /// is clamped here, and `run` refuses to go on when one run's use reaches the clamp. The
+    /// declared capacity is the scenario's (`ScenarioSummary.capacityBlocks`), for alerts and
+    /// free space.
     static func storage(_ spec: ScenarioSpec, sharding: Sharding = .whole) throws(SimulationError) -> any Storage {
-        let capacity = spec.aggregate.capacityBytes
+        let blockSize = Self.blockSize(of: spec)
+        let capacity = min(spec.aggregate.capacityBytes, storeLimit * blockSize)
         switch spec.platform {
         case .ontap:
             var profile = spec.aggregate.ontap
             profile.dedupBlocksPerSecond = spec.aggregate.dedupThroughput / Double(profile.blockSize)
             if !sharding.isWhole { profile.chargePart = ChargePart(parts: sharding.count, members: sharding.members) }
-            var aggregate = Aggregate(name: spec.aggregate.name, capacityBlocks: blocks(capacity, profile.blockSize), profile: profile)
+            var aggregate = Aggregate(name: spec.aggregate.name, capacityBlocks: min(storeLimit, blocks(capacity, profile.blockSize)), profile: profile)
             // The debug invariant check after every operation is O(everything): a long run checks
             // at each sample instead (see `takeSample`).
             aggregate.checksInvariants = false
@@ -239,6 +247,12 @@ public final class Simulation {
     }
 
     static func blocks(_ bytes: Int, _ blockSize: Int) -> Int { (bytes + blockSize - 1) / blockSize }
+    /// The aggregate's capacity as declared: the store's, unless `storage` clamped it.
+    static func declaredCapacity(_ spec: ScenarioSpec, _ storage: any Storage) -> Int {
+        spec.aggregate.capacityBytes > storeLimit * storage.blockSize ? spec.aggregate.capacityBytes / storage.blockSize : storage.capacityBlocks
+    }
+    /// The most blocks one store (one run or one shard) holds: its block ids are 32-bit.
+    static let storeLimit = Int(UInt32.max) - 2
 
     /// The block size a scenario's reports count in: the ReFS cluster, or 4 KiB.
     public static func blockSize(of spec: ScenarioSpec) -> Int { spec.platform == .refs ? spec.fileSystem.clusterSize : 4096 }
@@ -259,6 +273,7 @@ public final class Simulation {
         checkAlerts()
         var reported = 0
         while let next = engine.nextTime, next <= spec.horizon, let (_, event) = engine.step() {
+            result.engineEvents += 1
             if event.workload == SimEvent.sample {
                 takeSample()
             } else {
@@ -271,6 +286,10 @@ public final class Simulation {
             }
         }
         for d in drivers { d.finish(self) }
+        if reachedStoreLimit {
+            throw SimulationError("one run's use reached \(storage.capacityBlocks) blocks, the most one run or shard holds (block ids are "
+                                  + "32-bit), below the aggregate's \(result.scenario.capacityBlocks): run it in more shards (--jobs J) or sampled (--sample 1/N)")
+        }
         result.objects = storage.accounting()
         if spec.deduplicates {
             result.volumeSavings = storage.volumeNames.map { v in
@@ -296,7 +315,7 @@ public final class Simulation {
     func takeSample() {
         let used = storage.physicalUsedBlocks, reserved = storage.reservedBlocks
         let s = Sample(time: engine.now, physicalUsed: used, reserved: reserved, logicalUsed: storage.logicalUsedBlocks,
-                       free: storage.capacityBlocks - used - reserved, volumes: storage.volumeCount, files: storage.fileCount,
+                       free: result.scenario.capacityBlocks - used - reserved, volumes: storage.volumeCount, files: storage.fileCount,
                        snapshots: storage.snapshotCount)
         result.samples.append(s)
         for d in drivers { d.sample(self) }
@@ -321,6 +340,9 @@ public final class Simulation {
     /// A sharded run also logs its use after every event, so merged shards find the exact peak.
     func checkAlerts() {
         let physical = storage.physicalUsedBlocks
+        if physical + storage.reservedBlocks >= storage.capacityBlocks, storage.capacityBlocks < result.scenario.capacityBlocks {
+            reachedStoreLimit = true
+        }
         if !sharding.isWhole {
             // The merge finds the peak and the alerts from the shards' sum; a shard's own
             // crossings mean nothing.
@@ -495,6 +517,7 @@ public final class Simulation {
     func writeWhole(_ workload: String, volume: String, path: String, runs: [BlockRun], contents: Contents) -> Bool {
         let total = runs.reduce(0) { $0 + $1.count }
         guard total > 0 else { return true }
+        result.blocksWritten += total
         let object = "\(volume)/\(path)"
         var failure: (any Error)?
         var written = 0

@@ -22,6 +22,8 @@ public struct ScenarioSpec: Sendable {
     /// Every platform the scenario runs on.
     public var runPlatforms: [Platform] { platforms.isEmpty ? [platform] : platforms }
     /// How reports show sizes: GiB (powers of 2) or GB (powers of 10).
+    /// How much of the address space runs simulate (`run --sample` overrides it).
+    public var sample: Sampling = .auto
     public var reportUnit: ByteUnit = .GiB
     public var aggregate: AggregateSpec
     /// Settings of the ReFS volume or reflink file system (platforms `refs` and `reflink`).
@@ -66,6 +68,9 @@ public enum ByteUnit: String, Sendable, Codable, CaseIterable {
 public struct AggregateSpec: Sendable {
     public var name: String = "aggr1"
     public var capacityBytes: Int
+    /// The largest capacity a scenario declares: what must fit 32-bit block ids is one run's or
+    /// one shard's use, not this (`Simulation.storage`).
+    public static let largestCapacity = 64 << 50
     /// Used-capacity fractions that raise an alert when crossed, ascending.
     public var alerts: [Ratio] = [.percent(80), .percent(90)]
     /// Throughput of a post-process dedup run in bytes per second (every platform).

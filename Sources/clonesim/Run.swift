@@ -33,14 +33,22 @@ struct Run: ParsableCommand {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("Simulate each scenario as this many address-space shards, one per core, and merge them: the same report byte for byte.",
-                               discussion: "Scenarios using what sharded runs do not cover yet (dedup, a Flash Cache, guarantees, quotas, reserved LUNs, backup, checkpoints, dr, ReFS), or that fill the aggregate, run on one core."))
-    var jobs = 1
+    @Option(help: ArgumentHelp("Threads: an exact run simulates this many address-space shards, one per core, and merges them (the same report byte for byte); a sampled run simulates its shards this many at a time. Default: every core.",
+                               discussion: "Scenarios using what sharded runs do not cover yet (dedup, a Flash Cache, guarantees, quotas, reserved LUNs, backup, checkpoints, dr, ReFS), or that fill the aggregate, run exact on one core."))
+    var jobs: Int?
+
+    @Option(help: ArgumentHelp("How much of the address space to simulate: auto, exact or 1/N (default: the scenario's `sample`, else auto).",
+                               discussion: "auto runs exact when the estimated run fits about 30 s, else the smallest 1/N sample that does; a sample scales block figures by N and gives each headline figure a 95% interval."))
+    var sample: String?
 
     func validate() throws {
+        if let sample, Sampling(sample) == nil { throw ValidationError("--sample: found '\(sample)'; allowed: \(Sampling.allowed)") }
         if trace != nil && scenarios.count > 1 { throw ValidationError("--trace takes one scenario; \(scenarios.count) were given") }
-        guard (1...1024).contains(jobs) else { throw ValidationError("--jobs: found \(jobs); allowed: 1 to 1024") }
-        if trace != nil && jobs > 1 { throw ValidationError("--trace takes one job: a trace is one run's operations in order") }
+        if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs: found \(jobs); allowed: 1 to 1024") }
+        if trace != nil && (jobs ?? 1) > 1 { throw ValidationError("--trace takes one job: a trace is one run's operations in order") }
+        if trace != nil, let sample, Sampling(sample) != .exact {
+            throw ValidationError("--trace takes --sample exact: a trace is one whole run's operations")
+        }
     }
 
     func run() throws {
@@ -82,6 +90,18 @@ struct Run: ParsableCommand {
             throw Failure.report("--trace: \(error.description)")
         }
         do {
+            switch try chooseSampling(spec) {
+            case .rate(let n):
+                let bar = ProgressBar(label: spec.name, enabled: !quiet)
+                let result = try Simulation.runSampled(spec, rate: n, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                                       progress: { bar.show($0) })
+                bar.done()
+                return result
+            case .auto, .exact: break
+            }
+            // Unasked, an exact run uses every core when sharded runs cover the scenario.
+            let shardable = Simulation.shardingRefusal(spec) == nil
+            let jobs = jobs ?? (shardable && writer == nil ? ProcessInfo.processInfo.activeProcessorCount : 1)
             if jobs > 1 {
                 let bar = ProgressBar(label: spec.name, enabled: !quiet)
                 switch try Simulation.runSharded(spec, jobs: jobs, progress: { bar.show($0) }) {
@@ -90,7 +110,7 @@ struct Run: ParsableCommand {
                     return result
                 case .notCovered(let why):
                     bar.done()
-                    if !quiet { FileHandle.standardError.write(Data("\(spec.name): one job (\(why))\n".utf8)) }
+                    if !quiet && self.jobs != nil { FileHandle.standardError.write(Data("\(spec.name): one job (\(why))\n".utf8)) }
                 }
             }
             let simulation = try Simulation(spec, trace: writer.map { w in { w.write($0) } })
@@ -104,6 +124,25 @@ struct Run: ParsableCommand {
             writer?.abandon()
             throw Failure.report("\(spec.name): \(error)")
         }
+    }
+
+    /// `--sample`, else the scenario's `sample`, with `auto` resolved by the work estimate (a
+    /// trace is always of an exact run).
+    func chooseSampling(_ spec: ScenarioSpec) throws(SimulationError) -> Sampling {
+        let asked = sample.flatMap(Sampling.init) ?? spec.sample
+        guard asked == .auto, trace == nil else { return trace == nil ? asked : .exact }
+        let refusal = Simulation.shardingRefusal(spec)
+        guard refusal == nil else { return .exact }
+        let pilot = ProgressBar(label: spec.name, enabled: !quiet, phase: "estimating the work")
+        let estimate = try Simulation.estimate(spec)
+        pilot.done()
+        let cores = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let chosen = estimate.choose(jobs: cores, shardable: true)
+        if !quiet, case .rate(let n) = chosen {
+            let exact = estimate.seconds(.exact, jobs: cores, shardable: true)
+            FileHandle.standardError.write(Data("\(spec.name): sampled 1/\(n) (an exact run is estimated at \(Int(exact.rounded())) s; --sample exact for it)\n".utf8))
+        }
+        return chosen
     }
 
     func write(_ files: [(name: String, text: String)], _ folder: String) throws {
@@ -125,15 +164,25 @@ enum Failure: Error, CustomStringConvertible {
 final class ProgressBar: @unchecked Sendable {  // shown from one shard's thread at a time
     let label: String
     let enabled: Bool
-    init(label: String, enabled: Bool) {
+    private let start = Date()
+    /// Shows itself at once (set-up is part of a run's wait), with `phase` until progress comes.
+    init(label: String, enabled: Bool, phase: String = "setting up") {
         self.label = label
         self.enabled = enabled && isatty(2) != 0
+        if self.enabled { write("[\(String(repeating: ".", count: 30))] \(phase)") }
     }
 
+    /// The bar at `fraction`, with the time left extrapolated from the time so far.
     func show(_ fraction: Double) {
         guard enabled else { return }
-        let filled = Int(fraction * 30)
-        FileHandle.standardError.write(Data("\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(Int(fraction * 100))%".utf8))
+        let filled = max(0, min(30, Int(fraction * 30)))
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = fraction > 0.005 ? "ETA \(Int((elapsed * (1 - fraction) / fraction).rounded())) s" : "estimating"
+        write("[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(Int(fraction * 100))% \(eta)")
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data("\r\(label) \(text)\u{1B}[K".utf8))
     }
 
     func done() {

@@ -13,11 +13,31 @@ struct Validate: ParsableCommand {
     @Argument(help: "Scenario files (YAML).")
     var scenarios: [String]
 
+    @Option(help: "Cores the estimate assumes (default: this machine's).")
+    var jobs: Int?
+
     func run() throws {
         let specs = try Validate.load(scenarios)
+        let cores = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         for (path, spec) in zip(scenarios, specs) {
             print("ok: \(path): '\(spec.name)', \(spec.volumes.count) volumes, \(spec.workloads.count) workloads")
+            print("  " + Validate.estimateLine(spec, cores: cores))
         }
+    }
+
+    /// The work estimate (`WorkEstimate`) and the sampling `run` would choose.
+    static func estimateLine(_ spec: ScenarioSpec, cores: Int) -> String {
+        // The pilot is a 1/1024 shard: a scenario sharded runs do not cover would run whole in it.
+        if let refusal = Simulation.shardingRefusal(spec) { return "sample exact only, and no work estimate: \(refusal)" }
+        let estimate: WorkEstimate
+        do { estimate = try Simulation.estimate(spec) } catch { return "no work estimate: \(error)" }
+        let refusal: String? = nil
+        let chosen = spec.sample == .auto ? estimate.choose(jobs: cores, shardable: refusal == nil) : spec.sample
+        let seconds = estimate.seconds(chosen, jobs: cores, shardable: refusal == nil)
+        func count(_ n: Int) -> String { n.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) }
+        return "estimated \(count(estimate.blocksWritten)) blocks written, \(count(estimate.events)) events, \(count(estimate.logicalBlocks)) logical blocks at the end; sample \(chosen)"
+            + (spec.sample == .auto ? " (auto)" : "") + ": about \(max(1, Int(seconds.rounded()))) s on \(cores) cores here"
+            + (refusal.map { "; exact only: \($0)" } ?? "")
     }
 
     /// Reads and checks every file (the scenario layer, then what only the simulation knows),

@@ -53,6 +53,24 @@ import Testing
                 == read(repositoryRoot.appendingPathComponent("Reports/events-split-whatif/report.md")))
     }
 
+    /// `--sample 1/4`: the headline and the report say it is a sample and give intervals; the
+    /// objects table gains the half-widths; a rate that is not 1/N is refused, writing nothing.
+    @Test func aSampledRunSaysSoAndGivesIntervals() throws {
+        let folder = temporaryFolder()
+        let file = try writeScenario(smallScenario, in: folder)
+        let out = folder.appendingPathComponent("out")
+        let result = try CLI.run(["run", file.path, "--out", out.path, "--sample", "1/4"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("small: sampled 1/4; final use ") && result.stdout.contains(" ± "), "\(result.stdout)")
+        let report = read(out.appendingPathComponent("small/report.md"))
+        #expect(report.contains("**Sampled run: 1/4 of the address space** (8 shards of 32"))
+        #expect(read(out.appendingPathComponent("small/objects.csv")).hasPrefix("kind,name,") &&
+                read(out.appendingPathComponent("small/objects.csv")).components(separatedBy: "\n")[0].hasSuffix(",physical_used_95_halfwidth_bytes"))
+        let bad = try CLI.run(["run", file.path, "--out", folder.appendingPathComponent("bad").path, "--sample", "2/3"])
+        #expect(bad.status != 0 && bad.stderr.contains("--sample: found '2/3'; allowed: auto, exact, or 1/N with N a whole number from 1 to 65536"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad").path))
+    }
+
     @Test func badJobCountsAreRefused() throws {
         let scenario = repositoryRoot.appendingPathComponent("Scenarios/seed-devtest.yaml")
         let zero = try CLI.run(["run", scenario.path, "--jobs", "0"])

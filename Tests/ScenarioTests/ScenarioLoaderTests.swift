@@ -79,8 +79,19 @@ struct ScenarioLoaderTests {
         #expect(e.operations.count == 3 && e.operations[2].at == .days(3))
     }
 
+    /// Capacities up to 64 PiB (issue 22) and the `sample` key: `1/N`, `exact`, `auto`.
+    @Test func largeCapacitiesAndSampleRates() throws {
+        #expect(problem("  capacity: 10TiB", "  capacity: 64PiB") == "no error")
+        #expect(problem("  capacity: 10TiB", "  capacity: 65PiB") == "s.yaml:5:13: aggregate.capacity: found '65PiB'; allowed: at most 64 PiB")
+        #expect(problem("horizon: 30d", "horizon: 30d\nsample: 1/64") == "no error")
+        let spec = try ScenarioLoader.parse(validScenario.replacingOccurrences(of: "horizon: 30d", with: "horizon: 30d\nsample: 1/64"), file: "s.yaml")
+        #expect(spec.sample == .rate(64))
+        #expect(problem("horizon: 30d", "horizon: 30d\nsample: 3/64")
+                == "s.yaml:3:9: sample: found '3/64'; allowed: auto, exact, or 1/N with N a whole number from 1 to 65536")
+    }
+
     @Test func unknownKeyWithDidYouMean() {
-        #expect(problem("horizon: 30d", "horizn: 30d") == "s.yaml:2:1: horizn: found unknown key 'horizn' (did you mean 'horizon'?); allowed: name, description, seed, generator, horizon, sample_interval, platform, platforms, report_unit, aggregate, content_pools, volumes, workloads")
+        #expect(problem("horizon: 30d", "horizn: 30d") == "s.yaml:2:1: horizn: found unknown key 'horizn' (did you mean 'horizon'?); allowed: name, description, seed, generator, horizon, sample_interval, platform, platforms, report_unit, sample, aggregate, content_pools, volumes, workloads")
         #expect(problem("    mirror: true", "    mirorr: true") == "s.yaml:20:5: workloads.devtest.mirorr: found unknown key 'mirorr' (did you mean 'mirror'?); allowed: type, source, source_change, mirror, clones, refresh_every, retain_snapshots")
     }
 

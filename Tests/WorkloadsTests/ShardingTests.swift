@@ -29,12 +29,18 @@ import Testing
         #expect(all.isWhole && all.cut(runs).count == 2)
     }
 
-    /// The hash spreads granules evenly: 4096 granules over 4 shards, each within 10% of 1024.
-    @Test func granulesSpreadEvenly() {
+    /// Every shard holds exactly one granule of every stripe of `count`: below any size, shard
+    /// counts differ by at most one (4097 granules over 4 shards: 1025, 1024, 1024, 1024 in
+    /// some order), and which granule of a stripe a shard holds varies from stripe to stripe.
+    @Test func granulesAreStratifiedByStripe() {
         let s = Sharding(count: 4, members: [0])
-        var counts = [0, 0, 0, 0]
-        for g in 0..<4096 { counts[s.shard(ofGranule: g)] += 1 }
-        #expect(counts.allSatisfy { abs($0 - 1024) < 103 }, "\(counts)")
+        for size in [1, 5, 100, 4097] {
+            var counts = [0, 0, 0, 0]
+            for g in 0..<size { counts[s.shard(ofGranule: g)] += 1 }
+            #expect(counts.max()! - counts.min()! <= 1 && counts.reduce(0, +) == size, "\(size): \(counts)")
+        }
+        let positions = Set((0..<64).map { stripe in (0..<4).first { s.shard(ofGranule: stripe * 4 + $0) == 0 }! })
+        #expect(positions.count == 4)
         #expect(Sharding(count: 16, members: [3, 7]).share == Ratio(1, 8))
     }
 

@@ -1,0 +1,174 @@
+import BlockModel
+import Foundation
+import Stochastic
+
+/// How much of the address space a run simulates (issue 22): all of it, a spatial sample of
+/// 1/N, or whichever of the two fits the time budget (`auto`, resolved before the run).
+///
+/// ## Sampled runs
+/// A sample of 1/N cuts every data set into `shardsPerSample`·N shards (`Sharding`) and
+/// simulates the first `shardsPerSample` of them, each on its own. Which granule lands in which
+/// shard is a hash of its address, so the simulated shards are a random sample of the granules
+/// (SHARDS, Waldspurger et al., FAST '15, samples block addresses the same way). Block figures
+/// are the shards' sum scaled by N. The shards' spread gives the interval: for shard totals
+/// x₁…x_k of M shards, the estimate M/k·Σx has the standard error M·√((1 − k/M)·s²/k) (sampling
+/// without replacement), and the 95% interval is ± t(0.975, k − 1) of it, plus the edge term of
+/// `RunResult.merged` (the shards are stratified by stripe, and the spread cannot see how a data
+/// set's last partial stripe fell). k = 8 keeps the
+/// t factor at 2.36 (4 shards would give 3.18) while each shard still holds 1/(8N) of the
+/// blocks.
+///
+/// Structure (events, clones, Snapshot copies, refusals, limits) is simulated in full in every
+/// shard, so counts and times of structure operations are exact in a sampled run; only block
+/// figures are estimates.
+public enum Sampling: Sendable, Equatable, CustomStringConvertible {
+    case auto
+    case exact
+    /// 1/N of the address space, N ≥ 2.
+    case rate(Int)
+
+    /// Shards simulated in a sampled run: their spread measures the sampling error.
+    public static let shardsPerSample = 8
+    public static let largestRate = 65_536
+    public static let allowed = "auto, exact, or 1/N with N a whole number from 1 to \(largestRate)"
+
+    /// `auto`, `exact` or `1/N` (1/1 is exact); nil for anything else.
+    public init?(_ text: String) {
+        switch text {
+        case "auto": self = .auto
+        case "exact": self = .exact
+        default:
+            guard text.hasPrefix("1/"), let n = Int(text.dropFirst(2)), (1...Self.largestRate).contains(n),
+                  text.dropFirst(2).allSatisfy(\.isASCII) else { return nil }
+            self = n == 1 ? .exact : .rate(n)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .auto: "auto"
+        case .exact: "exact"
+        case .rate(let n): "1/\(n)"
+        }
+    }
+
+    /// The shards a sample of 1/`rate` simulates, one run each: evenly spaced (0, N, 2N, …), so
+    /// that in every stripe (`Sharding.shard(ofGranule:)`) they sit 1/8 of the stripe apart and
+    /// a data set's last, partial stripe is sampled within ±N granules.
+    public static func shards(rate: Int) -> [Sharding] {
+        (0..<shardsPerSample).map { Sharding(count: shardsPerSample * rate, members: [$0 * rate]) }
+    }
+}
+
+/// A block figure estimated from a sample, with the half-width of its 95% interval.
+public struct Estimate: Sendable, Equatable {
+    public var value: Int
+    public var halfWidth: Int
+    public init(value: Int, halfWidth: Int) {
+        self.value = value
+        self.halfWidth = halfWidth
+    }
+
+    /// The estimate of a total over `of` shards from the totals `parts` of `parts.count` of them.
+    /// An exact figure (every shard simulated) has a half-width of 0.
+    ///
+    /// `edge` (blocks) is added to the half-width: what the spread between shards cannot see,
+    /// the last partial stripe of each data set (see `RunResult.merged`).
+    public static func of(_ parts: [Int], of shards: Int, edge: Int = 0) -> Estimate {
+        let k = parts.count
+        precondition(k >= 1 && shards >= k, "a sample of the shards")
+        let sum = parts.reduce(0, +)
+        guard k < shards, k > 1 else { return Estimate(value: sum * shards / k, halfWidth: k < shards ? edge : 0) }
+        let mean = Double(sum) / Double(k)
+        let variance = parts.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(k - 1)
+        let m = Double(shards)
+        let standardError = m * ((1 - Double(k) / m) * variance / Double(k)).squareRoot()
+        let t = Statistics.studentT(0.975, degrees: k - 1)
+        return Estimate(value: sum * shards / k, halfWidth: Int((t * standardError).rounded(.up)) + edge)
+    }
+}
+
+/// What a sampled run simulated and how sure its block figures are.
+public struct SamplingSummary: Sendable, Equatable {
+    /// 1/N of the address space.
+    public var rate: Int
+    /// Shards simulated, of `shardCount`.
+    public var shards: Int
+    public var shardCount: Int
+    public var finalPhysical: Estimate
+    public var finalTraditional: Estimate
+    public var peak: Estimate
+    public var traditionalPeak: Estimate
+    /// Each object's physical use, in `RunResult.objects` order.
+    public var objectPhysical: [Estimate]
+}
+
+/// What a run of a scenario will cost, from a pilot: one shard of 1/`pilotShards` of the address
+/// space, simulated in full structure, its blocks written scaled up. Deterministic (counts, not
+/// clocks), so `auto` chooses the same sampling for the same scenario on every machine; the
+/// seconds are this project's 2-vCPU machine kind (`Benchmarks/README.md`, "Work estimate").
+public struct WorkEstimate: Sendable, Equatable {
+    /// Events the run handles (structure and samples): the same in every shard.
+    public var events: Int
+    /// Blocks the workloads write in the whole address space (the pilot's, scaled).
+    public var blocksWritten: Int
+    /// The logical size of every file and LUN at the end, in blocks: what clone creation and the
+    /// per-object accounting walk (issue 23 makes both O(leaves); until then they cost per block).
+    public var logicalBlocks: Int
+
+    public static let pilotShards = 1024
+    /// Seconds per event, per block written and per logical block at the end: fitted to the CPU
+    /// seconds of `seed-devtest`, `devtest-weekly-refresh` and `vdi-300-desktops` (release build,
+    /// one job; Benchmarks/README.md). An event costs what it plans for whole objects (a VDI
+    /// desktop's day plans every write of the desktop), in every shard alike.
+    public static let secondsPerEvent = 2e-3
+    public static let secondsPerBlock = 0.068e-6
+    public static let secondsPerLogicalBlock = 0.0097e-6
+    /// `auto` runs exact when this fits, else the smallest sample that does.
+    public static let budgetSeconds = 30.0
+
+    /// Seconds of one run over `share` of the blocks.
+    func shardSeconds(share: Double) -> Double {
+        Double(events) * Self.secondsPerEvent + Double(blocksWritten) * share * Self.secondsPerBlock
+            + Double(logicalBlocks) * share * Self.secondsPerLogicalBlock
+    }
+
+    /// The run's seconds: exact (one run, or `jobs` shards when `shardable`) or a sample.
+    public func seconds(_ sampling: Sampling, jobs: Int, shardable: Bool) -> Double {
+        switch sampling {
+        case .auto, .exact:
+            guard shardable, jobs > 1 else { return shardSeconds(share: 1) }
+            return shardSeconds(share: 1 / Double(jobs))
+        case .rate(let n):
+            let shards = Sampling.shardsPerSample
+            let rounds = Double((shards + jobs - 1) / max(1, jobs))
+            return rounds * shardSeconds(share: 1 / Double(shards * n))
+        }
+    }
+
+    /// `auto` resolved: exact when it fits the budget (or cannot be sampled), else the smallest
+    /// power-of-two sample that fits, at most 1/`Sampling.largestRate`.
+    public func choose(jobs: Int, shardable: Bool) -> Sampling {
+        guard shardable, seconds(.exact, jobs: jobs, shardable: true) > Self.budgetSeconds else { return .exact }
+        var n = 2
+        while n < Sampling.largestRate, seconds(.rate(n), jobs: jobs, shardable: true) > Self.budgetSeconds { n *= 2 }
+        return .rate(n)
+    }
+}
+
+extension Simulation {
+    /// The pilot of `WorkEstimate`, or why there is none (the pilot itself failed).
+    public static func estimate(_ spec: ScenarioSpec) throws(SimulationError) -> WorkEstimate {
+        let pilot = Sharding(count: WorkEstimate.pilotShards, members: [0])
+        // Unchecked: a pilot only counts, so effects across shards do not matter to it.
+        let result = try Simulation(spec, storage: try storage(spec, sharding: pilot), sharding: pilot).run()
+        return WorkEstimate(events: result.engineEvents, blocksWritten: result.blocksWritten * WorkEstimate.pilotShards,
+                            logicalBlocks: result.objects.reduce(0) { $0 + ($1.kind == .file || $1.kind == .lun ? $1.logicalSize : 0) })
+    }
+
+    /// Whether a sampled or sharded run covers `spec`; nil when it does, else why not.
+    public static func shardingRefusal(_ spec: ScenarioSpec) -> String? {
+        do { try check(spec, Sharding(count: 2, members: [0])) } catch { return error.description }
+        return nil
+    }
+}

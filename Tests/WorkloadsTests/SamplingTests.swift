@@ -1,0 +1,78 @@
+import BlockModel
+import Engine
+import Testing
+@testable import Workloads
+
+/// Sampled runs (issue 22): 1/N of the address space in eight shards, block figures scaled, a
+/// 95% interval from the shards' spread; structure exact; capacities past 16 TiB.
+@Suite struct SamplingTests {
+    @Test func ratesParseAsOneOverN() {
+        #expect(Sampling("1/16") == .rate(16) && Sampling("1/1") == .exact && Sampling("exact") == .exact && Sampling("auto") == .auto)
+        for bad in ["1/0", "2/16", "1/65537", "1/x", "1/-4", "0.5", "", "1/١٦"] { #expect(Sampling(bad) == nil, "\(bad)") }
+        // Evenly spaced, so each stripe of 32 granules is sampled every 4th granule.
+        #expect(Sampling.shards(rate: 4).map(\.members) == (0..<8).map { [4 * $0] } && Sampling.shards(rate: 4)[0].count == 32)
+    }
+
+    /// Four parts [10, 12, 14, 16] of 8 shards: the estimate is 52·8/4 = 104. Mean 13, s² =
+    /// (9 + 1 + 1 + 9)/3 = 20/3; standard error 8·√((1 − 4/8)·(20/3)/4) = 8·√(5/6) = 7.3030;
+    /// t(0.975, 3) = 3.1824; half-width 23.24, rounded up to 24. Every shard: no error.
+    @Test func theEstimateAndItsIntervalByHand() {
+        #expect(Estimate.of([10, 12, 14, 16], of: 8) == Estimate(value: 104, halfWidth: 24))
+        #expect(Estimate.of([10, 12, 14, 16], of: 4) == Estimate(value: 52, halfWidth: 0))
+        #expect(Estimate.of([5, 5, 5, 5], of: 400) == Estimate(value: 2000, halfWidth: 0))
+        // The edge term adds to the half-width of a sample only.
+        #expect(Estimate.of([10, 12, 14, 16], of: 8, edge: 5) == Estimate(value: 104, halfWidth: 29))
+        #expect(Estimate.of([10, 12, 14, 16], of: 4, edge: 5).halfWidth == 0)
+    }
+
+    /// A sample's block figures are N times the simulated shards' sum, and the exact run's final
+    /// and peak use, and each volume's, fall inside the reported 95% intervals (a fixed part of
+    /// the accuracy battery in Benchmarks/README.md).
+    @Test(arguments: [2, 4])
+    func theExactFiguresFallInsideTheSampledIntervals(rate: Int) throws {
+        for spec in ShardingTests.scenarios(.ontap).prefix(2) + ShardingTests.scenarios(.reflink).prefix(1) {
+            let exact = try Simulation(spec).run()
+            let sampled = try Simulation.runSampled(spec, rate: rate, jobs: 2)
+            let z = try #require(sampled.sampling)
+            #expect(z.rate == rate && z.shards == 8 && z.shardCount == 8 * rate)
+            func inside(_ e: Estimate, _ truth: Int) -> Bool { abs(e.value - truth) <= e.halfWidth }
+            #expect(z.finalPhysical.value == sampled.samples.last!.physicalUsed && z.peak.value == sampled.peak.blocks)
+            #expect(inside(z.finalPhysical, exact.samples.last!.physicalUsed), "\(spec.name) 1/\(rate) \(z.finalPhysical) vs \(exact.samples.last!.physicalUsed)")
+            #expect(inside(z.peak, exact.peak.blocks), "\(spec.name) 1/\(rate) \(z.peak) vs \(exact.peak.blocks)")
+            #expect(inside(z.finalTraditional, exact.samples.last!.traditionalUsed), "\(spec.name)")
+            for (k, o) in exact.objects.enumerated() where o.kind == .volume {
+                #expect(inside(z.objectPhysical[k], o.physicalUsed), "\(spec.name) \(o.name) \(z.objectPhysical[k]) vs \(o.physicalUsed)")
+            }
+            // Sampled, not copied: the figures differ from the exact ones.
+            #expect(sampled.samples.last!.physicalUsed != exact.samples.last!.physicalUsed)
+        }
+    }
+
+    /// Structure is simulated in full in every shard: the 255-pointer limit's fallback copies,
+    /// the limit strategy's full copies, clones and refusals happen at the same times on the
+    /// same objects in a sample as in the exact run.
+    @Test func limitsFireAtTheSameCountsAndDates() throws {
+        let spec = ShardingTests.scenarios(.ontap)[1]  // 300 desktops: past the 255 limit
+        let exact = try Simulation(spec).run()
+        let sampled = try Simulation.runSampled(spec, rate: 4, jobs: 2)
+        func structure(_ r: RunResult) -> [String] {
+            r.events.filter { $0.operation != "alert" }.map { "\($0.time) \($0.operation) \($0.object) \($0.outcome)" }
+        }
+        #expect(structure(exact).contains { $0.contains("copy_file") || $0.contains("fallback_copy") })
+        #expect(structure(sampled) == structure(exact))
+        #expect(sampled.limits.strategyCopies == exact.limits.strategyCopies && sampled.limits.refusedClones == exact.limits.refusedClones)
+        #expect(sampled.firstBinding.keys.sorted { "\($0)" < "\($1)" } == exact.firstBinding.keys.sorted { "\($0)" < "\($1)" })
+    }
+
+    /// What must fit 32-bit block ids is one run's use, not the declared capacity: a 20 TB
+    /// aggregate holding 40 MiB of data runs, with alerts and free space against the 20 TB.
+    @Test func capacitiesPast16TiBRun() throws {
+        var spec = ShardingTests.scenarios(.ontap)[2]
+        spec.aggregate.capacityBytes = 20_000_000_000_000
+        let r = try Simulation(spec).run()
+        #expect(r.scenario.capacityBlocks == 20_000_000_000_000 / 4096)
+        let last = r.samples.last!
+        #expect(last.free == 20_000_000_000_000 / 4096 - last.physicalUsed - last.reserved)
+        #expect(r.alerts.allSatisfy { $0.withClones == nil })
+    }
+}
