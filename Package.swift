@@ -71,7 +71,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // Benchmarks: run on demand with `swift run -c release clonesim-bench`; never timed in tests.
-        .executableTarget(name: "clonesim-bench", dependencies: ["BlockModel", "Planner", "Workloads", "Engine"], path: "Benchmarks/BlockModelBench",
+        .executableTarget(name: "clonesim-bench", dependencies: ["BlockModel", "Planner", "Workloads", "Engine", "Stochastic"], path: "Benchmarks/BlockModelBench",
                           swiftSettings: strictSwift),
         .testTarget(name: "StochasticTests", dependencies: ["Stochastic"], swiftSettings: strictSwift),
         .testTarget(name: "BlockModelTests", dependencies: ["BlockModel"], swiftSettings: optimisedModel),

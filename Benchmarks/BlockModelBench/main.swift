@@ -12,6 +12,7 @@
 import BlockModel
 import Engine
 import Planner
+import Stochastic
 import Workloads
 import Foundation
 #if canImport(Glibc)
@@ -366,6 +367,99 @@ if wanted("plan") {
                jobs == 1 ? nil : rates[1] >= 1.7 * rates[0])
     }
     report("plan speed-up, 2 jobs over 1", String(format: "%.2f×", rates[1] / rates[0]), "≥ 1.7×", rates[1] >= 1.7 * rates[0])
+}
+
+// Issue 22's accuracy battery: seeded random dev/test, VDI and events scenarios on ONTAP and
+// reflink, each run exact and sampled at 1/16, 1/64 and 1/256; a figure counts as covered when
+// the exact value lies within the sample's reported 95% interval. Figures: final and peak
+// physical use, final traditional use, and each volume's physical use.
+if wanted("sampling") {
+    var state: UInt64 = 22
+    func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+    func scenario(_ i: Int) -> ScenarioSpec {
+        let platform: Platform = i % 2 == 0 ? .ontap : .reflink
+        var spec = ScenarioSpec(name: "battery-\(i)", horizon: .days(Int64(pick(7...21))), sampleInterval: .days(1),
+                                aggregate: AggregateSpec(capacityBytes: 4 << 40))
+        spec.seed = next()
+        spec.platform = platform
+        var change = ChangeSpec(rate: RandomVariable(.lognormal(zeta: log(Double(pick(1...5)) / 100), sigma: 0.5), truncation: Truncation(max: 0.3)))
+        change.writeSize = RandomVariable.constant(Double([4096, 16384, 65536, 1_048_576][pick(0...3)]))
+        let patterns: [WritePattern] = [.uniform, .hotspot(regions: 32, exponent: 1.1), .sequential]
+        change.pattern = patterns[pick(0...2)]
+        let sizeGiB = pick(1...16)
+        switch (i / 2) % 3 {
+        case 0:
+            var volume = VolumeSpec(name: "prod", sizeBytes: 64 << 30)
+            volume.files = [FileSpec(path: "db", sizeBytes: sizeGiB << 30)]
+            spec.volumes = [volume]
+            var devtest = DevTestSpec(source: "prod")
+            var group = CloneGroupSpec(name: "dev", count: pick(2...8))
+            group.change = change
+            devtest.groups = [group]
+            devtest.sourceChange = change
+            if pick(0...1) == 1 { devtest.refreshEvery = .days(7) }
+            spec.workloads = [WorkloadSpec(name: "devtest", kind: .devtest(devtest))]
+        case 1:
+            var volume = VolumeSpec(name: "vdi", sizeBytes: 2 << 40)
+            volume.files = [FileSpec(path: "golden", sizeBytes: min(sizeGiB, 4) << 30)]
+            spec.volumes = [volume]
+            var v = VDISpec(volume: "vdi", image: "golden", desktops: platform == .ontap ? pick(20...300) : pick(20...60))
+            v.cloneTime = .seconds(30)
+            v.parallel = 50
+            v.change = change
+            spec.workloads = [WorkloadSpec(name: "desktops", kind: .vdi(v))]
+        default:
+            var volume = VolumeSpec(name: "v", sizeBytes: 64 << 30)
+            volume.files = [FileSpec(path: "f", sizeBytes: sizeGiB << 30)]
+            spec.volumes = [volume]
+            var list = EventsSpec()
+            list.operations = [
+                TimedOperation(at: .days(1), operation: .snapshot(volume: "v", name: "s")),
+                TimedOperation(at: .days(1), operation: .cloneVolume(name: "c", parent: "v", snapshot: "s")),
+                TimedOperation(at: .days(1), operation: .cloneFile(volume: "v", source: "f", destination: "g")),
+                TimedOperation(at: .days(2), operation: .write(volume: "c", path: "f", bytes: (sizeGiB << 30) / 10, pattern: change.pattern,
+                                                               writeSize: change.writeSize)),
+                TimedOperation(at: .days(3), operation: .write(volume: "v", path: "g", bytes: (sizeGiB << 30) / 20, pattern: .uniform,
+                                                               writeSize: .constant(65536))),
+                TimedOperation(at: .days(4), operation: .deleteFile(volume: "v", path: "f")),
+            ]
+            spec.workloads = [WorkloadSpec(name: "w", kind: .events(list))]
+            spec.horizon = .days(5)
+        }
+        return spec
+    }
+    let count = quick ? 8 : 32
+    var inside: [Int: (Int, Int)] = [:]
+    var worst: [Int: Double] = [:]
+    for i in 0..<count {
+        let spec = scenario(i)
+        let exact = try Simulation(spec).run()
+        for rate in [16, 64, 256] {
+            let sampled = try Simulation.runSampled(spec, rate: rate, jobs: 2)
+            guard let z = sampled.sampling else { continue }
+            var figures: [(Estimate, Int)] = [(z.finalPhysical, exact.samples.last!.physicalUsed), (z.peak, exact.peak.blocks),
+                                              (z.finalTraditional, exact.samples.last!.traditionalUsed)]
+            for (k, o) in exact.objects.enumerated() where o.kind == .volume { figures.append((z.objectPhysical[k], o.physicalUsed)) }
+            let hits = figures.filter { abs($0.0.value - $0.1) <= $0.0.halfWidth }.count
+            inside[rate, default: (0, 0)].0 += hits
+            inside[rate, default: (0, 0)].1 += figures.count
+            let error = Double(abs(z.finalPhysical.value - exact.samples.last!.physicalUsed)) / Double(max(1, exact.samples.last!.physicalUsed))
+            worst[rate] = max(worst[rate] ?? 0, error)
+        }
+    }
+    for rate in [16, 64, 256] {
+        let (hits, all) = inside[rate] ?? (0, 0)
+        report("sampling battery 1/\(rate): figures inside their 95% interval (\(count) scenarios)",
+               String(format: "%d of %d (%.1f%%); worst final-use error %.2f%%", hits, all, 100 * Double(hits) / Double(max(1, all)), 100 * (worst[rate] ?? 0)),
+               "≥ 95%", Double(hits) >= 0.95 * Double(all))
+    }
 }
 
 if wanted("machine") { machineRows("after") }
