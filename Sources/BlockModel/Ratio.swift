@@ -121,3 +121,21 @@ public struct Ratio: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public var description: String { "\(numerator)/\(denominator)" }
 }
+
+/// Written as `[numerator, denominator]`; a read checks what the initialiser requires.
+extension Ratio: Codable {
+    public init(from decoder: any Decoder) throws {
+        var pair = try decoder.unkeyedContainer()
+        let n = try pair.decode(Int.self), d = try pair.decode(Int.self)
+        guard n >= 0, d > 0 else {
+            throw DecodingError.dataCorruptedError(in: pair, debugDescription: "a ratio is a non-negative number over a positive one; found \(n)/\(d)")
+        }
+        self.init(n, d)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var pair = encoder.unkeyedContainer()
+        try pair.encode(numerator)
+        try pair.encode(denominator)
+    }
+}

@@ -55,6 +55,12 @@ public enum Distribution: Sendable, Equatable {
         }
     }
 
+    /// Whether a draw uses the stream (every law but a constant).
+    public var isRandom: Bool {
+        if case .constant = self { return false }
+        return true
+    }
+
     /// True when draws are integers (poisson, binomial, zipf ranks).
     public var isDiscrete: Bool {
         switch self {

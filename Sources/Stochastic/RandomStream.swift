@@ -67,6 +67,9 @@ public final class RandomStream {
     /// A uniform double in [0, 1).
     public func uniform() -> Double { gsl_rng_uniform(rng) }
 
+    /// A draw of Binomial(`trials`, `p`) (GSL's `gsl_ran_binomial`).
+    public func binomial(trials: UInt32, p: Double) -> UInt32 { gsl_ran_binomial(rng, p, trials) }
+
     /// A uniform integer in 0 ..< n. `n` must be in 1 ... the generator's range.
     public func uniformInt(below n: UInt) -> UInt {
         precondition(n >= 1 && n <= gsl_rng_max(rng) - gsl_rng_min(rng) + 1, "uniformInt range")
@@ -121,7 +124,7 @@ public struct StreamSeeds: Sendable, Equatable {
         return hash
     }
 
-    static func splitmix64(_ value: UInt64) -> UInt64 {
+    public static func splitmix64(_ value: UInt64) -> UInt64 {
         var z = value &+ 0x9e37_79b9_7f4a_7c15
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb

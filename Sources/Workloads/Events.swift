@@ -105,7 +105,7 @@ final class EventsDriver: WorkloadDriver {
         let stream = streams[key] ?? sim.stream("\(name)/\(key)")
         streams[key] = stream
         guard var planner = planners[key] else { return false }
-        let runs = planner.plan(blocks: blocks, size: size, stream: stream)
+        let runs = sim.planWrites(&planner, blocks: blocks, size: size, stream: stream, inStep: false)
         planners[key] = planner
         let ok = sim.write(name, volume: v, path: p, runs: runs, content: content)
         if ok { sim.record(name, "write", key, "\(origin) \(blocks) blocks, \(pattern.name)") }

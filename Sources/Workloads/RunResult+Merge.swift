@@ -29,15 +29,18 @@ extension RunResult {
         // Every block figure is the parts' sum times `scale` (1 when every shard ran).
         let scale = shards / parts.count
         func total(_ figure: (RunResult) -> Int) -> Int { parts.reduce(0) { $0 + figure($1) } * scale }
-        // The edge term of a sample: each distinct file size ends in a partial stripe, which the
-        // evenly spaced shards sample within ±`scale` granules; at the figure's mean density per
-        // granule of the largest data set that is figure·scale/granules per distinct size.
+        // The edge term of a sample: a distinct file size that does not end on a stripe (every
+        // shard's granule, `shards` granules) ends in a partial stripe, which the evenly spaced
+        // shards sample within ±`scale` granules; at the figure's mean density per granule of the
+        // largest data set that is figure·scale/granules per such size. Whole stripes give every
+        // shard one granule each: no edge.
         let sizes = Set(out.objects.filter { $0.kind == .file || $0.kind == .lun }.map(\.logicalSize))
         let granules = max(1, ((sizes.max() ?? 0) + (1 << Sharding.granuleShift) - 1) >> Sharding.granuleShift)
+        let ragged = sizes.isEmpty ? 1 : sizes.filter { $0 % (shards << Sharding.granuleShift) != 0 }.count
         func estimate(_ figure: (RunResult) -> Int) -> Estimate {
             let values = parts.map(figure)
             let total = values.reduce(0, +) * scale
-            let edge = Int((Double(total) * Double(scale * max(1, sizes.count)) / Double(granules)).rounded(.up))
+            let edge = Int((Double(total) * Double(scale * ragged) / Double(granules)).rounded(.up))
             return Estimate.of(values, of: shards, edge: edge)
         }
         let capacity = out.scenario.capacityBlocks

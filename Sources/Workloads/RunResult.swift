@@ -3,7 +3,7 @@ import Engine
 
 /// Everything a run produced, as plain values for the report writers. Sizes in blocks of
 /// `blockSize` bytes.
-public struct RunResult: Sendable {
+public struct RunResult: Sendable, Codable {
     public var scenario: ScenarioSummary
     public var samples: [Sample] = []
     /// Per-object figures at the end of the run.
@@ -36,6 +36,11 @@ public struct RunResult: Sendable {
     /// (`WorkEstimate`).
     public var blocksWritten = 0
     public var engineEvents = 0
+    /// Writes whose offsets and sizes were drawn: every write the workloads make, but in a
+    /// sampled shard only those of objects whose streams must stay in step (`planKept`).
+    public var writesDrawn = 0
+    /// Writes a sampled shard drew for its granules alone (`planSample`).
+    public var writesSampled = 0
     /// What a sampled run simulated and its intervals; nil for an exact run.
     public var sampling: SamplingSummary?
     /// One per `dr` workload, in file order.
@@ -49,7 +54,7 @@ public struct RunResult: Sendable {
     }
 }
 
-public struct ScenarioSummary: Sendable {
+public struct ScenarioSummary: Sendable, Codable {
     public var name: String
     public var description: String
     public var seed: UInt64
@@ -70,12 +75,12 @@ public struct ScenarioSummary: Sendable {
     public var calibrations: [Calibration] = []
 }
 
-public enum Framing: String, Sendable {
+public enum Framing: String, Sendable, Codable {
     case clones, repository
 }
 
 /// The state of the aggregate at one sample time.
-public struct Sample: Sendable, Equatable {
+public struct Sample: Sendable, Codable, Equatable {
     public var time: SimTime
     /// Blocks in use with clones: data and clone metadata.
     public var physicalUsed: Int
@@ -91,13 +96,13 @@ public struct Sample: Sendable, Equatable {
     public var traditionalUsed: Int { logicalUsed }
 }
 
-public struct Peak: Sendable, Equatable {
+public struct Peak: Sendable, Codable, Equatable {
     public var blocks = 0
     public var time = SimTime.zero
 }
 
 /// One thing that happened: an operation on the model, a refusal, a limit hit, an alert.
-public struct EventRecord: Sendable, Equatable {
+public struct EventRecord: Sendable, Codable, Equatable {
     public var time: SimTime
     public var workload: String
     public var operation: String
@@ -127,7 +132,7 @@ public struct EventRecord: Sendable, Equatable {
     }
 }
 
-public struct AlertCrossing: Sendable, Equatable {
+public struct AlertCrossing: Sendable, Codable, Equatable {
     public var level: Double
     /// First time used capacity (physical + reserved) reached the level with clones.
     public var withClones: SimTime?
@@ -135,7 +140,7 @@ public struct AlertCrossing: Sendable, Equatable {
     public var traditional: SimTime?
 }
 
-public struct Limits: Sendable, Equatable {
+public struct Limits: Sendable, Codable, Equatable {
     /// Blocks copied because a block already had 1 + 255 pointers.
     public var fallbackCopies = 0
     /// Clone operations the model refused (limit, space, quota, SnapLock...).
@@ -154,7 +159,7 @@ public struct Limits: Sendable, Equatable {
 }
 
 /// Provisioning times of one VDI workload, with clones and with full copies.
-public struct Provisioning: Sendable, Equatable {
+public struct Provisioning: Sendable, Codable, Equatable {
     public var workload: String
     public var desktops: Int
     public var parallel: Int
@@ -165,7 +170,7 @@ public struct Provisioning: Sendable, Equatable {
 }
 
 /// One merge of a differencing disk into its parent.
-public struct Merge: Sendable, Equatable {
+public struct Merge: Sendable, Codable, Equatable {
     public var time: SimTime
     public var workload: String
     /// Blocks the differencing disk held.
@@ -179,7 +184,7 @@ public struct Merge: Sendable, Equatable {
 }
 
 /// One post-process dedup run of one volume.
-public struct DedupRecord: Sendable, Equatable {
+public struct DedupRecord: Sendable, Codable, Equatable {
     public var time: SimTime
     public var volume: String
     public var run: DedupRun
@@ -191,7 +196,7 @@ public struct DedupRecord: Sendable, Equatable {
 
 /// A volume's savings at the end of the run. Savings are logical used − charged; dedup
 /// savings are the pointers dedup added that still stand; the rest are clone savings.
-public struct VolumeSavings: Sendable, Equatable {
+public struct VolumeSavings: Sendable, Codable, Equatable {
     public var volume: String
     public var dedup: DedupMode?
     public var logicalUsed: Int
@@ -203,8 +208,8 @@ public struct VolumeSavings: Sendable, Equatable {
 }
 
 /// Reads through the Flash Cache: one boot storm, or one period of steady reads.
-public struct CacheRecord: Sendable, Equatable {
-    public enum Kind: String, Sendable { case bootStorm = "boot storm", steady }
+public struct CacheRecord: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case bootStorm = "boot storm", steady }
     public var time: SimTime
     public var workload: String
     public var kind: Kind
@@ -222,7 +227,7 @@ public struct CacheRecord: Sendable, Equatable {
 }
 
 /// What a `dr` workload's replication did, and the destination aggregate over time.
-public struct ReplicationResult: Sendable, Equatable {
+public struct ReplicationResult: Sendable, Codable, Equatable {
     public var destination: String
     public var capacityBlocks: Int
     public var bandwidth: Double
@@ -238,7 +243,7 @@ public struct ReplicationResult: Sendable, Equatable {
         self.bandwidth = bandwidth
     }
 
-    public struct Relationship: Sendable, Equatable {
+    public struct Relationship: Sendable, Codable, Equatable {
         public var source: String
         public var destination: String
         public var kind: ReplicationKind
@@ -258,7 +263,7 @@ public struct ReplicationResult: Sendable, Equatable {
 
 /// One scheduled update: sent, skipped because the previous transfer was still running (the
 /// recovery point objective missed), or refused by the model.
-public struct ReplicationRecord: Sendable, Equatable {
+public struct ReplicationRecord: Sendable, Codable, Equatable {
     public var time: SimTime
     public var destination: String
     public var baseline = false
@@ -282,7 +287,7 @@ public struct ReplicationRecord: Sendable, Equatable {
     }
 }
 
-public struct DestinationSample: Sendable, Equatable {
+public struct DestinationSample: Sendable, Codable, Equatable {
     public var time: SimTime
     public var physicalUsed: Int
     public var logicalUsed: Int
@@ -296,7 +301,7 @@ public struct DestinationSample: Sendable, Equatable {
     }
 }
 
-public struct LockedSnapshot: Sendable, Equatable {
+public struct LockedSnapshot: Sendable, Codable, Equatable {
     public var volume: String
     public var snapshot: String
     public var clones: [String]

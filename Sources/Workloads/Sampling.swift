@@ -56,12 +56,12 @@ public enum Sampling: Sendable, Equatable, CustomStringConvertible {
     /// that in every stripe (`Sharding.shard(ofGranule:)`) they sit 1/8 of the stripe apart and
     /// a data set's last, partial stripe is sampled within ±N granules.
     public static func shards(rate: Int) -> [Sharding] {
-        (0..<shardsPerSample).map { Sharding(count: shardsPerSample * rate, members: [$0 * rate]) }
+        (0..<shardsPerSample).map { Sharding(count: shardsPerSample * rate, members: [$0 * rate], sampled: true) }
     }
 }
 
 /// A block figure estimated from a sample, with the half-width of its 95% interval.
-public struct Estimate: Sendable, Equatable {
+public struct Estimate: Sendable, Codable, Equatable {
     public var value: Int
     public var halfWidth: Int
     public init(value: Int, halfWidth: Int) {
@@ -89,7 +89,7 @@ public struct Estimate: Sendable, Equatable {
 }
 
 /// What a sampled run simulated and how sure its block figures are.
-public struct SamplingSummary: Sendable, Equatable {
+public struct SamplingSummary: Sendable, Codable, Equatable {
     /// 1/N of the address space.
     public var rate: Int
     /// Shards simulated, of `shardCount`.
@@ -115,34 +115,59 @@ public struct WorkEstimate: Sendable, Equatable {
     /// The logical size of every file and LUN at the end, in blocks: what clone creation and the
     /// per-object accounting walk (issue 23 makes both O(leaves); until then they cost per block).
     public var logicalBlocks: Int
+    /// Writes the workloads make: every shard of an exact run draws them all.
+    public var writes: Int
+    /// Writes a sampled shard still draws in full: those of objects whose streams must stay in
+    /// step (`WritePlanner.planKept`).
+    public var inStepWrites: Int
+
+    public init(events: Int, blocksWritten: Int, logicalBlocks: Int, writes: Int, inStepWrites: Int) {
+        self.events = events
+        self.blocksWritten = blocksWritten
+        self.logicalBlocks = logicalBlocks
+        self.writes = writes
+        self.inStepWrites = inStepWrites
+    }
 
     public static let pilotShards = 1024
-    /// Seconds per event, per block written and per logical block at the end: fitted to the CPU
-    /// seconds of `seed-devtest`, `devtest-weekly-refresh` and `vdi-300-desktops` (release build,
-    /// one job; Benchmarks/README.md). An event costs what it plans for whole objects (a VDI
-    /// desktop's day plans every write of the desktop), in every shard alike.
-    public static let secondsPerEvent = 2e-3
-    public static let secondsPerBlock = 0.068e-6
-    public static let secondsPerLogicalBlock = 0.0097e-6
+    /// CPU seconds per event, per write drawn, and per block written and logical block at the
+    /// end in an exact shard and in a sampled one (whose scattered granules cost more per block:
+    /// each touches its own leaves). Fitted to the CPU seconds of `seed-devtest`,
+    /// `devtest-weekly-refresh` and `vdi-300-desktops` exact and at 1/16, and the seed's 9,000
+    /// desktops at 1/4096 and 1/512 (release build, one job; Benchmarks/README.md).
+    public static let secondsPerEvent = 14e-6
+    public static let secondsPerWrite = 0.10e-6
+    public static let secondsPerBlock = 0.15e-6
+    public static let secondsPerLogicalBlock = 0.03e-6
+    public static let secondsPerSampledBlock = 0.45e-6
     /// `auto` runs exact when this fits, else the smallest sample that does.
     public static let budgetSeconds = 30.0
+    /// The cores `auto` assumes, whatever the machine has: this project's 2-vCPU machine kind.
+    /// So the same scenario samples alike, and gives the same bytes, on every machine.
+    public static let referenceCores = 2
 
-    /// Seconds of one run over `share` of the blocks.
-    func shardSeconds(share: Double) -> Double {
-        Double(events) * Self.secondsPerEvent + Double(blocksWritten) * share * Self.secondsPerBlock
-            + Double(logicalBlocks) * share * Self.secondsPerLogicalBlock
+    /// CPU seconds of one shard of an exact run of `jobs` shards.
+    func exactShardSeconds(jobs: Int) -> Double {
+        Double(events) * Self.secondsPerEvent + Double(writes) * Self.secondsPerWrite
+            + (Double(blocksWritten) * Self.secondsPerBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock) / Double(jobs)
+    }
+
+    /// CPU seconds of one sampled shard over `share` of the address space.
+    func sampledShardSeconds(share: Double) -> Double {
+        Double(events) * Self.secondsPerEvent + Double(inStepWrites) * Self.secondsPerWrite
+            + share * (Double(blocksWritten) * Self.secondsPerSampledBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock)
     }
 
     /// The run's seconds: exact (one run, or `jobs` shards when `shardable`) or a sample.
     public func seconds(_ sampling: Sampling, jobs: Int, shardable: Bool) -> Double {
         switch sampling {
         case .auto, .exact:
-            guard shardable, jobs > 1 else { return shardSeconds(share: 1) }
-            return shardSeconds(share: 1 / Double(jobs))
+            guard shardable, jobs > 1 else { return exactShardSeconds(jobs: 1) }
+            return exactShardSeconds(jobs: jobs)
         case .rate(let n):
             let shards = Sampling.shardsPerSample
             let rounds = Double((shards + jobs - 1) / max(1, jobs))
-            return rounds * shardSeconds(share: 1 / Double(shards * n))
+            return rounds * sampledShardSeconds(share: 1 / Double(shards * n))
         }
     }
 
@@ -159,11 +184,13 @@ public struct WorkEstimate: Sendable, Equatable {
 extension Simulation {
     /// The pilot of `WorkEstimate`, or why there is none (the pilot itself failed).
     public static func estimate(_ spec: ScenarioSpec) throws(SimulationError) -> WorkEstimate {
-        let pilot = Sharding(count: WorkEstimate.pilotShards, members: [0])
+        let pilot = Sharding(count: WorkEstimate.pilotShards, members: [0], sampled: true)
         // Unchecked: a pilot only counts, so effects across shards do not matter to it.
         let result = try Simulation(spec, storage: try storage(spec, sharding: pilot), sharding: pilot).run()
         return WorkEstimate(events: result.engineEvents, blocksWritten: result.blocksWritten * WorkEstimate.pilotShards,
-                            logicalBlocks: result.objects.reduce(0) { $0 + ($1.kind == .file || $1.kind == .lun ? $1.logicalSize : 0) })
+                            logicalBlocks: result.objects.reduce(0) { $0 + ($1.kind == .file || $1.kind == .lun ? $1.logicalSize : 0) },
+                            writes: result.writesDrawn + result.writesSampled * WorkEstimate.pilotShards,
+                            inStepWrites: result.writesDrawn)
     }
 
     /// Whether a sampled or sharded run covers `spec`; nil when it does, else why not.

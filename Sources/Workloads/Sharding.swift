@@ -41,8 +41,15 @@ public struct Sharding: Sendable, Equatable {
     /// The shards simulated, ascending.
     public let members: [Int]
 
+    /// A sampled run's shard plans only the writes that land in its granules
+    /// (`WritePlanner.planSample`): the same distribution of writes as the whole run, not the
+    /// same draws, so its cost follows its share. Off, every shard draws every write and keeps
+    /// its part, so that the shards of an exact run add up to the unsharded run byte for byte.
+    public let sampled: Bool
+
     /// - Precondition: `count >= 1`; `members` non-empty, distinct, each in `0 ..< count`.
-    public init(count: Int, members: [Int]) {
+    public init(count: Int, members: [Int], sampled: Bool = false) {
+        self.sampled = sampled && members.count < count
         precondition(count >= 1 && !members.isEmpty && Set(members).count == members.count && members.allSatisfy { (0..<count).contains($0) },
                      "shards: members of 0..<count")
         self.count = count
@@ -69,11 +76,37 @@ public struct Sharding: Sendable, Equatable {
     @inline(__always)
     public func shard(ofGranule g: Int) -> Int {
         let stripe = g / count, within = g - stripe * count
+        return (within + rotation(ofStripe: stripe)) % count
+    }
+
+    /// Where stripe `stripe`'s shards start: splitmix64 of the stripe index.
+    @inline(__always)
+    func rotation(ofStripe stripe: Int) -> Int {
         var z = UInt64(bitPattern: Int64(stripe)) &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
-        return (within + Int(z % UInt64(count))) % count
+        return Int(z % UInt64(count))
+    }
+
+    /// The member granules that hold blocks of `0 ..< size`, ascending.
+    /// - Complexity: O(stripes · members), not O(granules): one granule per member per stripe.
+    public func memberGranules(below size: Int) -> [Int] {
+        let granules = (size + (1 << Self.granuleShift) - 1) >> Self.granuleShift
+        var out: [Int] = []
+        out.reserveCapacity((granules / count + 1) * members.count)
+        var stripe = 0
+        while stripe * count < granules {
+            let r = rotation(ofStripe: stripe)
+            let base = out.count
+            for m in members {
+                let g = stripe * count + (m - r + count) % count
+                if g < granules { out.append(g) }
+            }
+            if members.count > 1 { out[base...].sort() }
+            stripe += 1
+        }
+        return out
     }
 
     @inline(__always)
@@ -116,7 +149,7 @@ public struct Sharding: Sendable, Equatable {
 }
 
 /// Physical use and unused guarantees after one event of a sharded run.
-public struct UseStep: Sendable, Equatable {
+public struct UseStep: Sendable, Codable, Equatable {
     public var time: SimTime
     public var physical: Int
     public var reserved: Int

@@ -339,18 +339,18 @@ public final class Simulation {
     /// Peak and alert levels after every event: exact simulated times, O(guaranteed volumes).
     /// A sharded run also logs its use after every event, so merged shards find the exact peak.
     func checkAlerts() {
-        let physical = storage.physicalUsedBlocks
-        if physical + storage.reservedBlocks >= storage.capacityBlocks, storage.capacityBlocks < result.scenario.capacityBlocks {
+        let (physical, reserved, storeCapacity) = storage.use()
+        if physical + reserved >= storeCapacity, storeCapacity < result.scenario.capacityBlocks {
             reachedStoreLimit = true
         }
         if !sharding.isWhole {
             // The merge finds the peak and the alerts from the shards' sum; a shard's own
             // crossings mean nothing.
-            result.useLog.append(UseStep(time: engine.now, physical: physical, reserved: storage.reservedBlocks, events: result.events.count))
+            result.useLog.append(UseStep(time: engine.now, physical: physical, reserved: reserved, events: result.events.count))
             return
         }
         if physical > result.peak.blocks { result.peak = Peak(blocks: physical, time: engine.now) }
-        let used = physical + storage.reservedBlocks
+        let used = physical + reserved
         let capacity = result.scenario.capacityBlocks
         let levels = spec.aggregate.alerts
         while nextAlert < levels.count, levels[nextAlert].isReached(by: used, of: capacity) {
@@ -596,8 +596,27 @@ public final class Simulation {
         guard size > 0, blocks > 0 else { return [] }
         if planners[path] == nil { planners[path] = try? planner(change, "\(workload) write size") }
         guard var p = planners[path] else { return [] }
-        let runs = p.plan(blocks: blocks, size: size, stream: stream)
+        let runs = planWrites(&p, blocks: blocks, size: size, stream: stream, inStep: change.rate.distribution.isRandom)
         planners[path] = p
+        return runs
+    }
+
+    /// A planner's runs: every write, or in a sampled shard only the writes in its granules
+    /// (`Sharding.sampled`): drawn for the shard alone, or, when `stream` must stay in step with
+    /// the exact run's because something else draws from it later, the exact run's writes cut.
+    func planWrites(_ planner: inout WritePlanner, blocks: Int, size: Int, stream: RandomStream, inStep: Bool) -> [BlockRun] {
+        guard sharding.sampled else {
+            let runs = planner.plan(blocks: blocks, size: size, stream: stream)
+            result.writesDrawn += runs.count
+            return runs
+        }
+        guard inStep else {
+            let (runs, writes) = planner.planSample(blocks: blocks, size: size, stream: stream, sharding: sharding)
+            result.writesSampled += writes
+            return runs
+        }
+        let (runs, writes) = planner.planKept(blocks: blocks, size: size, stream: stream, sharding: sharding)
+        result.writesDrawn += writes
         return runs
     }
 

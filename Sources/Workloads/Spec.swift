@@ -45,7 +45,7 @@ public struct ScenarioSpec: Sendable {
 
 /// Storage platforms. Only ONTAP runs today; the others are reserved names (issue 5) so
 /// scenario files can already say which they mean.
-public enum Platform: String, Sendable, CaseIterable {
+public enum Platform: String, Sendable, Codable, CaseIterable {
     case ontap, refs, reflink
 }
 

@@ -422,3 +422,13 @@ struct ReflinkStorage: FileSystemDedupStorage {
     func accounting() -> [ObjectFigures] { fs.accounting() }
     func invariantViolations() -> [String] { fs.invariantViolations() }
 }
+
+extension Storage {
+    /// Physical use, unused reservations and the store's capacity. Mutating only so that a call
+    /// on the simulation's existential opens it in place: reading the three properties off it
+    /// copied the whole aggregate (every array in it retained and released) after every event,
+    /// 15% of a sampled VDI run.
+    mutating func use() -> (physical: Int, reserved: Int, capacity: Int) {
+        (physicalUsedBlocks, reservedBlocks, capacityBlocks)
+    }
+}

@@ -22,7 +22,9 @@ public struct WritePlanner {
     let zipf: Sampler?
     public let blockSize: Int
     /// Next block of the sequential pattern.
-    public private(set) var cursor = 0
+    public internal(set) var cursor = 0
+    /// A sampled shard's own stream and member granules (`planSample`); nil until it samples.
+    var sampled: SampledWrites?
 
     public init(pattern: WritePattern, writeSize: RandomVariable, blockSize: Int) throws(DistributionError) {
         self.pattern = pattern
@@ -37,8 +39,18 @@ public struct WritePlanner {
 
     /// Runs totalling `blocks` within an object of `size` blocks.
     public mutating func plan(blocks: Int, size: Int, stream: RandomStream) -> [BlockRun] {
-        guard blocks > 0, size > 0 else { return [] }
         var runs: [BlockRun] = []
+        walk(blocks: blocks, size: size, stream: stream) { runs.append(BlockRun(start: $0, count: $1)) }
+        return runs
+    }
+
+    /// The writes `plan` makes, one `(start, count)` at a time, with its draws: what a caller
+    /// that keeps only some of them (a sampled shard) walks to keep the stream in step.
+    /// - Returns: the writes made.
+    @inline(__always) @discardableResult
+    mutating func walk(blocks: Int, size: Int, stream: RandomStream, _ emit: (Int, Int) -> Void) -> Int {
+        guard blocks > 0, size > 0 else { return 0 }
+        var writes = 0
         var left = blocks
         while left > 0 {
             // A write of w bytes covers ceil(w / blockSize) blocks, at least one.
@@ -61,10 +73,11 @@ public struct WritePlanner {
                 length = min(length, size - cursor)
                 cursor += length
             }
-            runs.append(BlockRun(start: start, count: length))
+            emit(start, length)
             left -= length
+            writes += 1
         }
-        return runs
+        return writes
     }
 }
 

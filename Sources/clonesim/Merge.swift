@@ -2,38 +2,61 @@ import ArgumentParser
 import Foundation
 import Planner
 import Reports
+import Workloads
 
-/// `clonesim merge`: the report of a plan run in shards, from their partial results.
+/// `clonesim merge`: the report of a run or a plan done in shards, from their partial results.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Combine the partial results of `clonesim plan --shard K/N` into the plan report.",
+        abstract: "Combine the partial results of `clonesim run --shard K/N` or `clonesim plan --shard K/N` into their report.",
         discussion: """
-            Reads every part-K-of-N.json, checks that they come from the same plan and hold every \
-            replication once, and writes OUT/<scenario>/plan/plan.md and plan.csv: the same bytes \
-            an unsharded `clonesim plan` writes.
+            Reads every part-K-of-N.json, checks that they come from the same run or plan (scenario \
+            file, seed, shard count, version) and hold every shard once, and writes the report \
+            the unsharded command writes, byte for byte: OUT/<scenario>/ for a run, \
+            OUT/<scenario>/plan/ for a plan. Nothing is written when a check fails.
             """
     )
 
     @Argument(help: "Partial results (part-K-of-N.json).")
     var parts: [String]
 
-    @Option(help: "Folder the report goes under: OUT/<scenario>/plan/.")
+    @Option(help: "Folder the report goes under: OUT/<scenario>/ (a plan's: OUT/<scenario>/plan/).")
     var out = "Reports"
 
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
-    static func encode(_ result: PlanResult) throws -> String {
+    static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(result), as: UTF8.self) + "\n"
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
 
     func run() throws {
-        let results = try parts.map { path in
+        let files = try parts.map { path in
             guard let data = FileManager.default.contents(atPath: path) else { throw Failure.report("\(path): cannot be read") }
-            do { return try JSONDecoder().decode(PlanResult.self, from: data) } catch {
-                throw Failure.report("\(path): not a partial result of clonesim plan --shard (\(error))")
+            // What a part says it is: a run part names its kind; a plan part has none.
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw Failure.report("\(path): not a partial result of clonesim run --shard or plan --shard (not a JSON object)")
+            }
+            return (path: path, data: data, isRun: object["kind"] as? String == RunPart.format)
+        }
+        if files.contains(where: \.isRun) {
+            if let plan = files.first(where: { !$0.isRun }) {
+                throw Failure.report("\(plan.path): a plan's part; the other parts are a run's: parts of one run only")
+            }
+            let runParts = try files.map { file in
+                do { return try JSONDecoder().decode(RunPart.self, from: file.data) } catch {
+                    throw Failure.report("\(file.path): not a partial result of clonesim run --shard (\(error))")
+                }
+            }
+            let results: [RunResult]
+            do { results = try RunPart.merge(runParts) } catch { throw Failure.report("merge: \(error.description)") }
+            try Run.writeReports(results, folder: (out as NSString).appendingPathComponent(runParts[0].scenario), quiet: quiet)
+            return
+        }
+        let results = try files.map { file in
+            do { return try JSONDecoder().decode(PlanResult.self, from: file.data) } catch {
+                throw Failure.report("\(file.path): not a partial result of clonesim run --shard or plan --shard (\(error))")
             }
         }
         let merged: PlanResult

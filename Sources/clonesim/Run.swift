@@ -38,10 +38,23 @@ struct Run: ParsableCommand {
     var jobs: Int?
 
     @Option(help: ArgumentHelp("How much of the address space to simulate: auto, exact or 1/N (default: the scenario's `sample`, else auto).",
-                               discussion: "auto runs exact when the estimated run fits about 30 s, else the smallest 1/N sample that does; a sample scales block figures by N and gives each headline figure a 95% interval."))
+                               discussion: "auto runs exact when the estimated run fits about 30 s on two cores (on any machine, so that it chooses alike everywhere), else the smallest 1/N sample that does; a sample scales block figures by N and gives each headline figure a 95% interval."))
     var sample: String?
 
+    @Option(help: ArgumentHelp("Run only shard K of N of the exact run and write OUT/<scenario>/part-K-of-N.json for `clonesim merge`.",
+                               discussion: "Run the N shards anywhere (one per node of a cluster: scripts/slurm-run.sh), then `clonesim merge` the N parts into the report one run writes, byte for byte."))
+    var shard: String?
+
     func validate() throws {
+        if let shard {
+            let (_, n) = try Plan.shardNumbers(shard)
+            guard n >= 2, n <= RunPart.largestShardCount else {
+                throw ValidationError("--shard: found '\(shard)'; allowed: K/N with 2 ≤ N ≤ \(RunPart.largestShardCount) and 1 ≤ K ≤ N")
+            }
+            if trace != nil { throw ValidationError("--shard takes no --trace: a trace is one whole run's operations") }
+            if let sample, Sampling(sample) != .exact { throw ValidationError("--shard takes --sample exact: a part is a shard of the exact run") }
+            if (jobs ?? 1) > 1 { throw ValidationError("--shard takes one job: a part is one shard") }
+        }
         if let sample, Sampling(sample) == nil { throw ValidationError("--sample: found '\(sample)'; allowed: \(Sampling.allowed)") }
         if trace != nil && scenarios.count > 1 { throw ValidationError("--trace takes one scenario; \(scenarios.count) were given") }
         if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs: found \(jobs); allowed: 1 to 1024") }
@@ -53,34 +66,77 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let specs = try Validate.load(scenarios)
-        for var spec in specs {
+        for (path, var spec) in zip(scenarios, specs) {
             if let seed { spec.seed = seed }
             let folder = (out as NSString).appendingPathComponent(spec.name)
             // Fail on an unwritable folder before spending the run.
             do { try FileOutput.write([], into: folder) } catch { throw Failure.report("--out \(out): \(error.description)") }
-            guard spec.platforms.count > 1 else {
-                let result = try simulate(spec)
-                try write(try RunReport.files(result), folder)
-                if !quiet { print(RunReport.headline(result, folder: folder)) }
+            if let shard {
+                try runPart(spec, path: path, shard: try Plan.shardNumbers(shard), folder: folder)
                 continue
             }
-            if trace != nil { throw Failure.report("--trace takes a scenario with one platform; '\(spec.name)' has \(spec.platforms.count)") }
+            if trace != nil && spec.platforms.count > 1 {
+                throw Failure.report("--trace takes a scenario with one platform; '\(spec.name)' has \(spec.platforms.count)")
+            }
             // The same scenario on each platform. Every run first, so a failure leaves no reports
-            // of some platforms without the others; then each platform's report and the comparison.
-            let results = try spec.platforms.map { platform in
-                var one = spec
-                one.platform = platform
-                one.platforms = []
-                return try simulate(one)
-            }
-            for result in results {
-                let sub = (folder as NSString).appendingPathComponent(result.scenario.platform.rawValue)
-                try write(try RunReport.files(result), sub)
-                if !quiet { print(RunReport.headline(result, folder: sub)) }
-            }
-            try write(try Comparison.files(results), folder)
-            if !quiet { print("Comparison: \((folder as NSString).appendingPathComponent("report.md"))") }
+            // of some platforms without the others.
+            let results = try Self.platforms(spec).map(simulate)
+            try Self.writeReports(results, folder: folder, quiet: quiet)
         }
+    }
+
+    /// The scenario once per platform it names (itself when it names one).
+    static func platforms(_ spec: ScenarioSpec) -> [ScenarioSpec] {
+        guard spec.platforms.count > 1 else { return [spec] }
+        return spec.platforms.map { platform in
+            var one = spec
+            one.platform = platform
+            one.platforms = []
+            return one
+        }
+    }
+
+    /// One platform's report in `folder`, or each platform's in a subfolder and the comparison.
+    static func writeReports(_ results: [RunResult], folder: String, quiet: Bool) throws {
+        func write(_ files: [(name: String, text: String)], _ folder: String) throws {
+            do { try FileOutput.write(files, into: folder) } catch { throw Failure.report(error.description) }
+        }
+        guard results.count > 1 else {
+            try write(try RunReport.files(results[0]), folder)
+            if !quiet { print(RunReport.headline(results[0], folder: folder)) }
+            return
+        }
+        for result in results {
+            let sub = (folder as NSString).appendingPathComponent(result.scenario.platform.rawValue)
+            try write(try RunReport.files(result), sub)
+            if !quiet { print(RunReport.headline(result, folder: sub)) }
+        }
+        try write(try Comparison.files(results), folder)
+        if !quiet { print("Comparison: \((folder as NSString).appendingPathComponent("report.md"))") }
+    }
+
+    /// Shard K of N of the exact run, every platform, written as `part-K-of-N.json`.
+    func runPart(_ spec: ScenarioSpec, path: String, shard: (k: Int, n: Int), folder: String) throws {
+        if let refusal = Simulation.shardingRefusal(spec) {
+            throw Failure.report("\(spec.name): --shard: \(refusal); run it whole")
+        }
+        let sharding = Sharding(count: shard.n, members: [shard.k - 1])
+        let results = try Self.platforms(spec).map { one in
+            do {
+                let simulation = try Simulation(one, sharding: sharding)
+                let bar = ProgressBar(label: "\(spec.name) \(shard.k)/\(shard.n)", enabled: !quiet)
+                simulation.progress = { bar.show($0) }
+                let result = try simulation.run()
+                bar.done()
+                return result
+            } catch { throw Failure.report("\(spec.name): \(error)") }
+        }
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw Failure.report("\(path): cannot be read") }
+        let part = RunPart(scenario: spec.name, digest: RunPart.digest(bytes), seed: spec.seed, shard: shard.k, of: shard.n,
+                           aggregate: spec.aggregate, results: results)
+        let name = "part-\(shard.k)-of-\(shard.n).json"
+        do { try FileOutput.write([(name, try Merge.encode(part))], into: folder) } catch { throw Failure.report("\(error)") }
+        if !quiet { print("Partial result: \((folder as NSString).appendingPathComponent(name))") }
     }
 
     /// Runs one platform's simulation, with the trace and the progress bar.
@@ -137,7 +193,7 @@ struct Run: ParsableCommand {
         let estimate = try Simulation.estimate(spec)
         pilot.done()
         let cores = jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        let chosen = estimate.choose(jobs: cores, shardable: true)
+        let chosen = estimate.choose(jobs: WorkEstimate.referenceCores, shardable: true)
         if !quiet, case .rate(let n) = chosen {
             let exact = estimate.seconds(.exact, jobs: cores, shardable: true)
             FileHandle.standardError.write(Data("\(spec.name): sampled 1/\(n) (an exact run is estimated at \(Int(exact.rounded())) s; --sample exact for it)\n".utf8))
@@ -145,9 +201,6 @@ struct Run: ParsableCommand {
         return chosen
     }
 
-    func write(_ files: [(name: String, text: String)], _ folder: String) throws {
-        do { try FileOutput.write(files, into: folder) } catch { throw Failure.report(error.description) }
-    }
 }
 
 /// An error already phrased for the user: ArgumentParser prints it as `Error: ...`, exit status 1.

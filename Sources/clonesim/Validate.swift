@@ -32,10 +32,10 @@ struct Validate: ParsableCommand {
         let estimate: WorkEstimate
         do { estimate = try Simulation.estimate(spec) } catch { return "no work estimate: \(error)" }
         let refusal: String? = nil
-        let chosen = spec.sample == .auto ? estimate.choose(jobs: cores, shardable: refusal == nil) : spec.sample
+        let chosen = spec.sample == .auto ? estimate.choose(jobs: WorkEstimate.referenceCores, shardable: refusal == nil) : spec.sample
         let seconds = estimate.seconds(chosen, jobs: cores, shardable: refusal == nil)
         func count(_ n: Int) -> String { n.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) }
-        return "estimated \(count(estimate.blocksWritten)) blocks written, \(count(estimate.events)) events, \(count(estimate.logicalBlocks)) logical blocks at the end; sample \(chosen)"
+        return "estimated \(count(estimate.blocksWritten)) blocks written in \(count(estimate.writes)) writes, \(count(estimate.events)) events, \(count(estimate.logicalBlocks)) logical blocks at the end; sample \(chosen)"
             + (spec.sample == .auto ? " (auto)" : "") + ": about \(max(1, Int(seconds.rounded()))) s on \(cores) cores here"
             + (refusal.map { "; exact only: \($0)" } ?? "")
     }

@@ -1,6 +1,6 @@
 /// The figures MODEL.md §0 asks for, per object, in blocks.
-public struct ObjectFigures: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+public struct ObjectFigures: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
         case aggregate, volume, snapshot, file, lun
     }
 

@@ -1,5 +1,5 @@
 /// How a volume deduplicates (MODEL.md §1, Deduplication).
-public enum DedupMode: String, Sendable, CaseIterable {
+public enum DedupMode: String, Sendable, Codable, CaseIterable {
     /// A run (scheduled by the caller, e.g. nightly) processes the blocks written since the last.
     case postProcess = "post_process"
     /// Each write is deduplicated as it is applied.
@@ -21,7 +21,7 @@ struct DedupState: Sendable {
 }
 
 /// What one dedup run (or an inline write) did.
-public struct DedupRun: Sendable, Equatable {
+public struct DedupRun: Sendable, Codable, Equatable {
     /// Blocks fingerprinted.
     public var processedBlocks = 0
     /// Blocks pointed at a donor with the same content.

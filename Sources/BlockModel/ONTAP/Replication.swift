@@ -1,5 +1,5 @@
 /// SnapMirror and SnapVault between two aggregates (MODEL.md §1, Replication and caching).
-public enum ReplicationKind: String, Sendable, CaseIterable {
+public enum ReplicationKind: String, Sendable, Codable, CaseIterable {
     /// Replicates physical blocks: a block shared by many files or volumes crosses once and
     /// stays shared on the destination.
     case volumeSnapMirror = "volume_snapmirror"
