@@ -389,7 +389,11 @@ if wanted("sampling") {
                                 aggregate: AggregateSpec(capacityBytes: 4 << 40))
         spec.seed = next()
         spec.platform = platform
-        var change = ChangeSpec(rate: RandomVariable(.lognormal(zeta: log(Double(pick(1...5)) / 100), sigma: 0.5), truncation: Truncation(max: 0.3)))
+        // Half with a random rate (a sampled shard walks the exact draws), half constant (it
+        // draws only its own writes, `WritePlanner.planSample`).
+        let percent = Double(pick(1...5)) / 100
+        var change = ChangeSpec(rate: pick(0...1) == 0 ? RandomVariable(.lognormal(zeta: log(percent), sigma: 0.5), truncation: Truncation(max: 0.3))
+                                                      : RandomVariable(.constant(value: percent)))
         change.writeSize = RandomVariable.constant(Double([4096, 16384, 65536, 1_048_576][pick(0...3)]))
         let patterns: [WritePattern] = [.uniform, .hotspot(regions: 32, exponent: 1.1), .sequential]
         change.pattern = patterns[pick(0...2)]

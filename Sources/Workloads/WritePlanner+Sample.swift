@@ -214,7 +214,7 @@ extension WritePlanner {
             lengths += Array(repeating: length, count: s.binomial(whole, s.touch(length: length)))
             if rest > 0 && s.stream.uniform() < s.touch(length: rest) { lengths.append(rest) }
         } else {
-            if s.meanLength <= 1 && !s.measuredLength { s.measure(writeSize, blockSize: blockSize, size: size) }
+            if !s.measuredLength { s.measure(writeSize, blockSize: blockSize, size: size) }
             let writes = Int((Double(blocks) / s.meanLength).rounded())
             let count = s.binomial(writes, s.touch(length: max(1, Int(s.meanLength.rounded()))))
             for _ in 0..<count {
