@@ -136,7 +136,7 @@ public struct WorkEstimate: Sendable, Equatable {
     /// `devtest-weekly-refresh` and `vdi-300-desktops` exact and at 1/16, and the seed's 9,000
     /// desktops at 1/4096 and 1/512 (release build, one job; Benchmarks/README.md).
     public static let secondsPerEvent = 14e-6
-    public static let secondsPerWrite = 0.10e-6
+    public static let secondsPerWrite = 0.03e-6
     public static let secondsPerBlock = 0.15e-6
     public static let secondsPerLogicalBlock = 0.03e-6
     public static let secondsPerSampledBlock = 0.45e-6
@@ -172,11 +172,17 @@ public struct WorkEstimate: Sendable, Equatable {
     }
 
     /// `auto` resolved: exact when it fits the budget (or cannot be sampled), else the smallest
-    /// power-of-two sample that fits, at most 1/`Sampling.largestRate`.
+    /// power-of-two sample that fits, at most 1/`Sampling.largestRate`. Where none fits, the
+    /// sample past which halving it again saves under 5% (what every shard repeats — events,
+    /// writes walked in full — then dominates, and a smaller sample only loses accuracy).
     public func choose(jobs: Int, shardable: Bool) -> Sampling {
         guard shardable, seconds(.exact, jobs: jobs, shardable: true) > Self.budgetSeconds else { return .exact }
         var n = 2
-        while n < Sampling.largestRate, seconds(.rate(n), jobs: jobs, shardable: true) > Self.budgetSeconds { n *= 2 }
+        while n < Sampling.largestRate, seconds(.rate(n), jobs: jobs, shardable: true) > Self.budgetSeconds {
+            let now = seconds(.rate(n), jobs: jobs, shardable: true), halved = seconds(.rate(2 * n), jobs: jobs, shardable: true)
+            if now - halved < 0.05 * now { break }
+            n *= 2
+        }
         return .rate(n)
     }
 }

@@ -64,6 +64,21 @@ import Testing
         #expect(sampled.firstBinding.keys.sorted { "\($0)" < "\($1)" } == exact.firstBinding.keys.sorted { "\($0)" < "\($1)" })
     }
 
+    /// `auto` by hand, on two cores. Blocks only: exact is 10^11 · 0.15 µs / 2 = 7,500 s; a
+    /// sample of 1/n is 4 rounds of 10^11/(8n) blocks at 0.45 µs = 22,500/n s, within 30 s from
+    /// n = 750, so 1/1024. With 10^10 writes walked in full in every shard (4 rounds of 300 s),
+    /// nothing fits; halving 1/n saves 11,250/n s of 1,200 + 22,500/n, under 5% from n = 169: 1/256.
+    @Test func autoChoosesTheSmallestSampleThatFitsOrStopsWhereHalvingSavesLittle() {
+        var estimate = WorkEstimate(events: 0, blocksWritten: 100_000_000_000, logicalBlocks: 0, writes: 0, inStepWrites: 0)
+        #expect(abs(estimate.seconds(.exact, jobs: 2, shardable: true) - 7500) < 1e-6)
+        #expect(abs(estimate.seconds(.rate(1024), jobs: 2, shardable: true) - 22500.0 / 1024) < 1e-6)
+        #expect(estimate.choose(jobs: 2, shardable: true) == .rate(1024))
+        #expect(estimate.choose(jobs: 2, shardable: false) == .exact)
+        estimate.inStepWrites = 10_000_000_000
+        #expect(estimate.choose(jobs: 2, shardable: true) == .rate(256))
+        #expect(WorkEstimate(events: 10, blocksWritten: 1000, logicalBlocks: 1000, writes: 10, inStepWrites: 10).choose(jobs: 2, shardable: true) == .exact)
+    }
+
     /// What must fit 32-bit block ids is one run's use, not the declared capacity: a 20 TB
     /// aggregate holding 40 MiB of data runs, with alerts and free space against the 20 TB.
     @Test func capacitiesPast16TiBRun() throws {
