@@ -59,20 +59,42 @@ public final class RandomStream {
         self.rng = rng
         self.generator = generator
         self.seed = seed
+        range = gsl_rng_max(rng) - gsl_rng_min(rng) + 1
         gsl_rng_set(rng, UInt(truncatingIfNeeded: seed))
     }
 
     deinit { gsl_rng_free(rng) }
 
+    /// How many values a raw draw takes, read once: `uniformInt` checks its bound against it on
+    /// every draw, and two calls through the generator's table per draw showed in walks of
+    /// billions of writes.
+    private let range: UInt
+
     /// A uniform double in [0, 1).
     public func uniform() -> Double { gsl_rng_uniform(rng) }
+
+    /// The generator's state, to be set into another stream of the same generator (`restore`):
+    /// where it stands after draws another stream made in its place.
+    public func state() -> [UInt8] {
+        let size = gsl_rng_size(rng)
+        guard let base = gsl_rng_state(rng) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: size))
+    }
+
+    /// Sets the state `state()` gave. - Precondition: from a stream of the same generator.
+    public func restore(_ state: [UInt8]) {
+        let size = gsl_rng_size(rng)
+        precondition(state.count == size, "a state of another generator")
+        guard let base = gsl_rng_state(rng) else { return }
+        state.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: size) }
+    }
 
     /// A draw of Binomial(`trials`, `p`) (GSL's `gsl_ran_binomial`).
     public func binomial(trials: UInt32, p: Double) -> UInt32 { gsl_ran_binomial(rng, p, trials) }
 
     /// A uniform integer in 0 ..< n. `n` must be in 1 ... the generator's range.
     public func uniformInt(below n: UInt) -> UInt {
-        precondition(n >= 1 && n <= gsl_rng_max(rng) - gsl_rng_min(rng) + 1, "uniformInt range")
+        precondition(n >= 1 && n <= range, "uniformInt range")
         return gsl_rng_uniform_int(rng, n)
     }
 

@@ -152,9 +152,10 @@ public struct WorkEstimate: Sendable, Equatable {
             + (Double(blocksWritten) * Self.secondsPerBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock) / Double(jobs)
     }
 
-    /// CPU seconds of one sampled shard over `share` of the address space.
+    /// CPU seconds of one sampled shard over `share` of the address space, without the walks
+    /// of in-step objects, which the sample's shards share (`WalkTape`).
     func sampledShardSeconds(share: Double) -> Double {
-        Double(events) * Self.secondsPerEvent + Double(inStepWrites) * Self.secondsPerWrite
+        Double(events) * Self.secondsPerEvent
             + share * (Double(blocksWritten) * Self.secondsPerSampledBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock)
     }
 
@@ -167,7 +168,8 @@ public struct WorkEstimate: Sendable, Equatable {
         case .rate(let n):
             let shards = Sampling.shardsPerSample
             let rounds = Double((shards + jobs - 1) / max(1, jobs))
-            return rounds * sampledShardSeconds(share: 1 / Double(shards * n))
+            // The shared walks counted once, as if one thread made them all.
+            return rounds * sampledShardSeconds(share: 1 / Double(shards * n)) + Double(inStepWrites) * Self.secondsPerWrite
         }
     }
 
@@ -192,7 +194,9 @@ extension Simulation {
     public static func estimate(_ spec: ScenarioSpec) throws(SimulationError) -> WorkEstimate {
         let pilot = Sharding(count: WorkEstimate.pilotShards, members: [0], sampled: true)
         // Unchecked: a pilot only counts, so effects across shards do not matter to it.
-        let result = try Simulation(spec, storage: try storage(spec, sharding: pilot), sharding: pilot).run()
+        let simulation = try Simulation(spec, storage: try storage(spec, sharding: pilot), sharding: pilot)
+        simulation.isPilot = true
+        let result = try simulation.run()
         return WorkEstimate(events: result.engineEvents, blocksWritten: result.blocksWritten * WorkEstimate.pilotShards,
                             logicalBlocks: result.objects.reduce(0) { $0 + ($1.kind == .file || $1.kind == .lun ? $1.logicalSize : 0) },
                             writes: result.writesDrawn + result.writesSampled * WorkEstimate.pilotShards,

@@ -237,11 +237,15 @@ extension Simulation {
     static func runShards(_ spec: ScenarioSpec, _ shards: [Sharding], jobs: Int, progress: (@Sendable (Double) -> Void)?)
         throws(SimulationError) -> [RunResult] {
         let box = ShardResults(count: shards.count)
+        // A sample's shards share the walks of the objects that keep their streams in step.
+        let tape = shards.count > 1 && shards.count <= 127 && shards.allSatisfy { $0.sampled && $0.members.count == 1 }
+            ? WalkTape(shardings: shards) : nil
         let workers = max(1, min(jobs, shards.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for k in stride(from: worker, to: shards.count, by: workers) {
                 do throws(SimulationError) {
                     let simulation = try Simulation(spec, sharding: shards[k])
+                    if let tape { simulation.tape = (tape, k) }
                     // The first worker's shards, one after another, stand for the run's progress.
                     if worker == 0 {
                         let done = Double(k / workers), of = Double((shards.count + workers - 1) / workers)

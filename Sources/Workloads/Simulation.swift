@@ -66,6 +66,12 @@ public final class Simulation {
     var reachedStoreLimit = false
     /// The shards this run simulates (`Sharding.whole`: all of them, unsharded).
     public let sharding: Sharding
+    /// A sample's shared walks (`WalkTape`) and this shard's place among its consumers.
+    var tape: (WalkTape, consumer: Int)?
+    /// Walks taken from the tape so far, by object stream.
+    var tapeCalls: [UInt64: Int] = [:]
+    /// A work-estimate pilot (`Simulation.estimate`): it samples every object's writes.
+    var isPilot = false
 
     public convenience init(_ spec: ScenarioSpec, trace: ((TraceRecord) -> Void)? = nil, sharding: Sharding = .whole) throws(SimulationError) {
         try Self.check(spec, sharding)
@@ -610,13 +616,28 @@ public final class Simulation {
             result.writesDrawn += runs.count
             return runs
         }
-        guard inStep else {
+        guard inStep && !isPilot else {
             let (runs, writes) = planner.planSample(blocks: blocks, size: size, stream: stream, sharding: sharding)
-            result.writesSampled += writes
+            // A pilot counts, so it need not keep rates in step: it samples and scales what
+            // an in-step object would walk.
+            if inStep { result.writesDrawn += writes * WorkEstimate.pilotShards } else { result.writesSampled += writes }
             return runs
         }
-        let (runs, writes) = planner.planKept(blocks: blocks, size: size, stream: stream, sharding: sharding)
-        result.writesDrawn += writes
+        guard let (tape, consumer) = tape else {
+            let (runs, writes) = planner.planKept(blocks: blocks, size: size, stream: stream, sharding: sharding)
+            result.writesDrawn += writes
+            return runs
+        }
+        let call = tapeCalls[stream.seed, default: 0]
+        tapeCalls[stream.seed] = call + 1
+        let (runs, walked, cursor) = tape.take(WalkTape.Key(stream: stream.seed, call: call), consumer: consumer, stream: stream) {
+            if planner.consumerMap?.size != size { planner.consumerMap = ConsumerMap(size: size, shardings: tape.shardings) }
+            let (parts, writes) = planner.planKeptForAll(blocks: blocks, size: size, stream: stream, map: planner.consumerMap!,
+                                                         consumers: tape.shardings.count)
+            return (parts, writes, planner.cursor)
+        }
+        planner.cursor = cursor
+        result.writesDrawn += walked
         return runs
     }
 

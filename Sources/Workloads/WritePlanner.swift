@@ -27,6 +27,8 @@ public struct WritePlanner {
     var sampled: SampledWrites?
     /// A sampled shard's member granules of the object, for `planKept`; nil until it walks.
     var memberBits: MemberBits?
+    /// The same for every shard of a sample at once (`WalkTape`).
+    var consumerMap: ConsumerMap?
 
     public init(pattern: WritePattern, writeSize: RandomVariable, blockSize: Int) throws(DistributionError) {
         self.pattern = pattern

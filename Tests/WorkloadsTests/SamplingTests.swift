@@ -48,6 +48,24 @@ import Testing
         }
     }
 
+    /// The shards of a sample share the walks of objects with random rates (`WalkTape`): the
+    /// result is the one eight separate walks give, bit for bit, whatever the threads.
+    @Test func sharedWalksGiveWhatEachShardsOwnWalkGives() throws {
+        let spec = ShardingTests.scenarios(.ontap)[0]  // lognormal rates, hot-spot and uniform writes
+        let shards = Sampling.shards(rate: 4)
+        let alone = try shards.map { sharding throws in try Simulation(spec, sharding: sharding).run() }
+        let separate = try RunResult.merged(alone, aggregate: spec.aggregate, shardCount: shards[0].count)
+        for jobs in [1, 2, 3] {
+            let shared = try Simulation.runSampled(spec, rate: 4, jobs: jobs)
+            #expect(shared.samples == separate.samples && shared.peak == separate.peak, "jobs \(jobs)")
+            #expect(shared.objects == separate.objects && shared.sampling == separate.sampling, "jobs \(jobs)")
+        }
+        // The walks were shared: on one thread shard 0 runs first and walks every one of them
+        // (the merged result carries its count), where alone each shard walked them all.
+        #expect(alone[0].writesDrawn > 0 && alone.allSatisfy { $0.writesDrawn == alone[0].writesDrawn })
+        #expect(try Simulation.runSampled(spec, rate: 4, jobs: 1).writesDrawn == alone[0].writesDrawn)
+    }
+
     /// Structure is simulated in full in every shard: the 255-pointer limit's fallback copies,
     /// the limit strategy's full copies, clones and refusals happen at the same times on the
     /// same objects in a sample as in the exact run.
@@ -66,8 +84,9 @@ import Testing
 
     /// `auto` by hand, on two cores. Blocks only: exact is 10^11 · 0.15 µs / 2 = 7,500 s; a
     /// sample of 1/n is 4 rounds of 10^11/(8n) blocks at 0.45 µs = 22,500/n s, within 30 s from
-    /// n = 750, so 1/1024. With 10^10 writes walked in full in every shard (4 rounds of 300 s),
-    /// nothing fits; halving 1/n saves 11,250/n s of 1,200 + 22,500/n, under 5% from n = 169: 1/256.
+    /// n = 750, so 1/1024. With 10^10 writes walked in full (once, shared by the shards: 300 s),
+    /// nothing fits; halving 1/n saves 11,250/n s of 300 + 22,500/n, under 5% from n = 675: 1/1024
+    /// (at 1/512, 21.97 s of 343.9 is 6.4%; at 1/1024, 10.99 of 321.97 is 3.4%).
     @Test func autoChoosesTheSmallestSampleThatFitsOrStopsWhereHalvingSavesLittle() {
         var estimate = WorkEstimate(events: 0, blocksWritten: 100_000_000_000, logicalBlocks: 0, writes: 0, inStepWrites: 0)
         #expect(abs(estimate.seconds(.exact, jobs: 2, shardable: true) - 7500) < 1e-6)
@@ -75,6 +94,9 @@ import Testing
         #expect(estimate.choose(jobs: 2, shardable: true) == .rate(1024))
         #expect(estimate.choose(jobs: 2, shardable: false) == .exact)
         estimate.inStepWrites = 10_000_000_000
+        #expect(estimate.choose(jobs: 2, shardable: true) == .rate(1024))
+        estimate.inStepWrites = 40_000_000_000
+        // 1,200 + 22,500/n: halving saves under 5% from n = 169, so 1/256.
         #expect(estimate.choose(jobs: 2, shardable: true) == .rate(256))
         #expect(WorkEstimate(events: 10, blocksWritten: 1000, logicalBlocks: 1000, writes: 10, inStepWrites: 10).choose(jobs: 2, shardable: true) == .exact)
     }
