@@ -258,34 +258,11 @@ extension WritePlanner {
     }
 
     /// The parts of the writes `plan` would make that land in member granules, with the same
-    /// draws (see `SampledWrites`).
+    /// draws (see `SampledWrites`): `planKeptForAll` with this shard the only consumer.
     public mutating func planKept(blocks: Int, size: Int, stream: RandomStream, sharding: Sharding) -> (runs: [BlockRun], writes: Int) {
-        if memberBits?.size != size { memberBits = MemberBits(size: size, sharding: sharding) }
-        let members = memberBits!
-        // Pieces merge as `Sharding.cut` merges them: adjacent both on disk and in the writes'
-        // order, so that the runs are the ones an exact shard writes.
-        var runs: [BlockRun] = []
-        var position = 0, lastEnd = -1
-        let writes = walk(blocks: blocks, size: size, stream: stream) { start, length in
-            var b = start
-            let end = start + length
-            while b < end {
-                let g = b >> Sharding.granuleShift
-                let stop = min(end, (g + 1) << Sharding.granuleShift)
-                if members.contains(g) {
-                    let at = position + b - start
-                    if let last = runs.last, last.start + last.count == b, lastEnd == at {
-                        runs[runs.count - 1].count += stop - b
-                    } else {
-                        runs.append(BlockRun(start: b, count: stop - b))
-                    }
-                    lastEnd = at + stop - b
-                }
-                b = stop
-            }
-            position += length
-        }
-        return (runs, writes)
+        if consumerMap?.size != size { consumerMap = ConsumerMap(size: size, shardings: [sharding]) }
+        let (parts, writes) = planKeptForAll(blocks: blocks, size: size, stream: stream, map: consumerMap!, consumers: 1)
+        return (parts[0], writes)
     }
 
     /// The sequential pattern's written set, exactly: `blocks` blocks from the cursor, wrapping
@@ -302,23 +279,6 @@ extension WritePlanner {
         }
         return sharding.cut(whole).map(\.run)
     }
-}
-
-/// An object's member granules as bits: `planKept` tests every granule every write touches, and
-/// a bit is cheaper than the stripe hash (and, past 64 shards, a set lookup) per test.
-struct MemberBits {
-    let size: Int
-    private var words: [UInt64]
-
-    init(size: Int, sharding: Sharding) {
-        self.size = size
-        let granules = (size + (1 << Sharding.granuleShift) - 1) >> Sharding.granuleShift
-        words = Array(repeating: 0, count: (granules + 63) / 64)
-        for g in sharding.memberGranules(below: size) { words[g >> 6] |= 1 << UInt64(g & 63) }
-    }
-
-    @inline(__always)
-    func contains(_ granule: Int) -> Bool { words[granule >> 6] & (1 << UInt64(granule & 63)) != 0 }
 }
 
 extension Array where Element == Double {

@@ -25,9 +25,8 @@ public struct WritePlanner {
     public internal(set) var cursor = 0
     /// A sampled shard's own stream and member granules (`planSample`); nil until it samples.
     var sampled: SampledWrites?
-    /// A sampled shard's member granules of the object, for `planKept`; nil until it walks.
-    var memberBits: MemberBits?
-    /// The same for every shard of a sample at once (`WalkTape`).
+    /// Which shard of a sample each granule of the object belongs to, for `planKept` and
+    /// `planKeptForAll`; nil until it walks.
     var consumerMap: ConsumerMap?
 
     public init(pattern: WritePattern, writeSize: RandomVariable, blockSize: Int) throws(DistributionError) {
