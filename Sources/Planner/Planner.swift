@@ -13,6 +13,11 @@ public struct PlanSettings: Sendable, Equatable, Codable {
     public var confidence = 0.95
     /// The part of the capacity kept free (the usable part is 1 − headroom).
     public var headroom = 0.15
+    /// Each replication simulates 1/`sampleRate` of the address space (1: all of it; see
+    /// `Planner.run`).
+    public var sampleRate = 1
+    /// How the rate was chosen, for the report (`auto`'s estimate), if it was not asked for.
+    public var sampleChoice: String?
     public init(runs: Int, jobs: Int) {
         self.runs = runs
         self.jobs = jobs
@@ -61,6 +66,10 @@ public struct ReplicationFigures: Sendable, Equatable, Codable {
     public var samples: [Int]
     /// When each limit first bound, if it did.
     public var binding: [Constraint: SimTime] = [:]
+    /// A sampled replication's own sampling error of `peakUsed` and `finalUsed` (standard errors,
+    /// blocks; `SamplingSummary`); nil when exact.
+    public var peakStandardError: Double?
+    public var finalStandardError: Double?
 
     /// The limit that bound first (capacity first among ties), and when.
     public var firstBinding: (constraint: Constraint, time: SimTime)? {
@@ -96,6 +105,8 @@ public struct ReplicationFigures: Sendable, Equatable, Codable {
                   samples: r.samples.map(\.physicalUsed))
         binding = r.firstBinding
         if let full, binding[.capacity].map({ full < $0 }) ?? true { binding[.capacity] = full }
+        peakStandardError = r.sampling?.peakStandardError
+        finalStandardError = r.sampling?.finalStandardError
     }
 }
 
@@ -148,6 +159,18 @@ public struct PlanResult: Sendable, Equatable, Codable {
 /// and i (common random numbers): every object draws from its own named stream, so a variant
 /// that changes one thing leaves every other object's draws as they were, and differences
 /// between variants come from the variant, not from noise.
+///
+/// ## Sampled plans (issue 22)
+/// A plan asks for the distribution of the outcome, not for one run's exact answer, so sampling
+/// folds into the replications: at 1/N each replication simulates two shards of 1/(2N) of the
+/// address space (`Simulation.runSampled(draw:)`), every write drawn for the shard alone, and
+/// scales its block figures by N. Its figure is then the model's outcome for that seed plus a
+/// sampling error of mean zero (the shards are a random sample of granules), independent of the
+/// model's own spread; so the replications' mean is unbiased and their variance is the model's
+/// plus the sampling variance. Each replication measures its sampling error from its two shards
+/// (`Estimate.standardError`); pooled over the replications, it is stated in the report with
+/// how much it can widen the percentiles. Two shards, not one: one shard's error is not
+/// measurable, and eight would repeat the structure operations four times more.
 public enum Planner {
     /// The seed of replication `i` (SplitMix64 of the base seed and i: well spread, and
     /// replication 0 is not the base run itself).
@@ -178,7 +201,9 @@ public enum Planner {
                 var spec = variants[v].spec
                 spec.seed = seed(base: base.seed, replication: i)
                 do throws(SimulationError) {
-                    let result = try Simulation(spec).run()
+                    let result = settings.sampleRate > 1
+                        ? try Simulation.runSampled(spec, rate: settings.sampleRate, jobs: 1, draw: true)
+                        : try Simulation(spec).run()
                     let done = box.set(k, ReplicationFigures(result, replication: i))
                     progress?(done, work.count)
                 } catch {
@@ -242,6 +267,25 @@ public enum Planner {
     /// Type-7 quantile (GSL's) of values, `level` in [0, 1]; nil for none.
     public static func quantile(_ values: [Double], _ level: Double) -> Double? {
         values.isEmpty ? nil : Statistics.quantile(sorted: values.sorted(), level)
+    }
+
+    /// The sampling error of a sampled plan's figure: the standard deviation a replication's
+    /// sampling adds, √(mean of the replications' squared standard errors); nil when exact.
+    public static func samplingError(_ standardErrors: [Double?]) -> Double? {
+        let known = standardErrors.compactMap { $0 }
+        guard !known.isEmpty, known.count == standardErrors.count else { return nil }
+        return (known.reduce(0) { $0 + $1 * $1 } / Double(known.count)).squareRoot()
+    }
+
+    /// How far sampling error `error` (a standard deviation) moves the `level` quantile of
+    /// `values` away from the median, for normal spreads: z·(S − √(S² − σ²)), S the values'
+    /// standard deviation. The model's own spread is √(S² − σ²): sampling widens the total to S.
+    public static func widening(_ values: [Double], error: Double, level: Double) -> Double {
+        guard values.count > 1 else { return 0 }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+        let model = max(0, spread * spread - error * error).squareRoot()
+        return abs(Statistics.normal(level)) * (spread - model)
     }
 
     /// The capacity to buy: the `confidence` quantile of the peaks over the usable share.

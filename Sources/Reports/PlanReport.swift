@@ -69,6 +69,7 @@ public enum PlanReport {
         md += "\(n) replications\(p.variants.count > 1 ? " per variant" : ""), seeds derived from \(p.baseSeed) (replication i has the same "
             + "seed in every variant: common random numbers); sampled every \(Format.duration(p.sampleInterval)). Percentiles are "
             + "GSL's type-7 quantiles over the replications; every replication is a row of `plan.csv`.\n\n"
+        md += samplingMarkdown(p)
         md += RunReport.calibrationMarkdown(p.calibrations)
         md += "![Use over time](plan.svg)\n\n"
         for v in p.variants { md += variantSection(v, p) }
@@ -92,6 +93,39 @@ public enum PlanReport {
                                            "\(v.replications.filter { $0.fullTime != nil }.count) of \(n)"]
                                }, rightAligned: Set(1...6)) + "\n\n![Capacity to buy per variant](variants.svg)\n\n"
         }
+        return md
+    }
+
+    /// What a sampled plan simulated and how much its sampling can move the answer (`Planner`'s
+    /// "Sampled plans"); empty for an exact plan.
+    static func samplingMarkdown(_ p: PlanResult) -> String {
+        let s = p.settings
+        guard s.sampleRate > 1 else { return "" }
+        let k = Sampling.shardsPerReplication
+        var md = "**Sampled: each replication simulated 1/\(s.sampleRate) of the address space**"
+            + (s.sampleChoice.map { " (\($0))" } ?? "") + ": \(k) shards of 1/\(k * s.sampleRate), "
+            + "every write drawn for the shard alone, its block figures scaled by \(s.sampleRate). Structure (clones, Snapshot copies, "
+            + "refusals, limits) and times are simulated in full. A replication's figure is the model's outcome plus a sampling error of "
+            + "mean zero, measured in each replication from the spread between its shards"
+        // The largest effect over the variants.
+        var peakError = 0.0, finalError = 0.0, widening = 0.0, share = 0.0
+        for v in p.variants {
+            let peaks = v.replications.map { Double($0.peakUsed) }
+            guard let pe = Planner.samplingError(v.replications.map(\.peakStandardError)),
+                  let fe = Planner.samplingError(v.replications.map(\.finalStandardError)) else { continue }
+            peakError = max(peakError, pe)
+            finalError = max(finalError, fe)
+            widening = max(widening, Planner.widening(peaks, error: pe, level: s.confidence))
+            let mean = peaks.reduce(0, +) / Double(max(1, peaks.count))
+            let spread = (peaks.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, peaks.count - 1))).squareRoot()
+            if spread > 0 { share = max(share, min(1, pe * pe / (spread * spread))) }
+        }
+        let over = p.variants.count > 1 ? " (the largest over the variants)" : ""
+        md += ": one standard deviation of \(size(peakError, p)) on the peak and \(size(finalError, p)) on the final use\(over). "
+            + "It adds to the spread between replications (\(percent(share)) of the peaks' variance) and can raise their "
+            + "\(percent(s.confidence)) quantile, and so the capacity to buy, by about \(size(widening, p)) over an exact plan's "
+            + "(normal approximation). Final use is unbiased; a peak, the largest of figures that each carry the error, errs high by up "
+            + "to about one standard deviation. `--sample exact` plans without sampling.\n\n"
         return md
     }
 
@@ -140,15 +174,22 @@ public enum PlanReport {
     static func csv(_ p: PlanResult) throws -> String {
         func seconds(_ t: SimTime?) -> String { t.map { String($0.nanoseconds / 1_000_000_000) } ?? "" }
         func bytes(_ blocks: Int) -> String { String(blocks * p.blockSize) }
-        let header = ["variant", "replication", "seed", "peak_bytes", "peak_time_s", "final_bytes", "traditional_final_bytes",
+        let columns = ["variant", "replication", "seed", "peak_bytes", "peak_time_s", "final_bytes", "traditional_final_bytes",
                       "savings_bytes", "sent_bytes"] + p.alertLevels.map { "alert_\(Format.fixed($0 * 100, 0))_s" } + ["full_s", "binds_first", "binds_first_s"]
+        // A sampled plan's replications carry their sampling errors (standard errors, bytes).
+        let sampled = p.settings.sampleRate > 1
+        func error(_ e: Double?) -> String { e.map { String(Int(($0 * Double(p.blockSize)).rounded())) } ?? "" }
         let rows = p.variants.flatMap { v in
             v.replications.map { r in
-                [v.label, "\(r.replication)", "\(r.seed)", bytes(r.peakUsed), seconds(r.peakTime), bytes(r.finalUsed), bytes(r.traditionalFinal),
-                 bytes(r.savings), r.sentBlocks.map(bytes) ?? ""] + r.alertTimes.map(seconds)
-                    + [seconds(r.fullTime), r.firstBinding?.constraint.rawValue ?? "", seconds(r.firstBinding?.time)]
+                var row: [String] = [v.label, "\(r.replication)", "\(r.seed)", bytes(r.peakUsed), seconds(r.peakTime), bytes(r.finalUsed),
+                                     bytes(r.traditionalFinal), bytes(r.savings), r.sentBlocks.map(bytes) ?? ""]
+                row += r.alertTimes.map(seconds)
+                row += [seconds(r.fullTime), r.firstBinding?.constraint.rawValue ?? "", seconds(r.firstBinding?.time)]
+                if sampled { row += [error(r.peakStandardError), error(r.finalStandardError)] }
+                return row
             }
         }
+        let header = columns + (sampled ? ["peak_sampling_se_bytes", "final_sampling_se_bytes"] : [])
         return try CSVText.make(header, rows)
     }
 }

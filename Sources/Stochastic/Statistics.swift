@@ -56,7 +56,6 @@ public struct BinCounts: Sendable, Equatable {
 }
 
 public enum Statistics {
-    /// GSL's type-7 quantile of a sorted sample; `level` in [0, 1].
     /// The quantile at `p` of Student's t distribution with `degrees` degrees of freedom
     /// (GSL's `gsl_cdf_tdist_Pinv`): the factor of a confidence interval from a small sample.
     public static func studentT(_ p: Double, degrees: Int) -> Double {
@@ -64,6 +63,13 @@ public enum Statistics {
         return gsl_cdf_tdist_Pinv(p, Double(degrees))
     }
 
+    /// The quantile at `p` of the standard normal distribution (GSL's `gsl_cdf_ugaussian_Pinv`).
+    public static func normal(_ p: Double) -> Double {
+        _ = GSL.ready
+        return gsl_cdf_ugaussian_Pinv(p)
+    }
+
+    /// GSL's type-7 quantile of a sorted sample; `level` in [0, 1].
     public static func quantile(sorted: [Double], _ level: Double) -> Double {
         precondition(!sorted.isEmpty && (0...1).contains(level), "quantile arguments")
         _ = GSL.ready

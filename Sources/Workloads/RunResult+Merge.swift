@@ -22,7 +22,12 @@ extension RunResult {
     ///
     /// A sample (`shardCount` > parts) scales every block figure by shardCount / parts and
     /// carries the 95% interval of the headline figures (`SamplingSummary`).
-    public static func merged(_ parts: [RunResult], aggregate: AggregateSpec, shardCount: Int? = nil) throws(MergeError) -> RunResult {
+    ///
+    /// `holdAtCapacity` (a plan's sampled replications) does not throw where the summed use
+    /// passes the capacity: the run is marked full there (`Limits.firstFailedWrite`) and its use
+    /// held at the capacity, as the writes an exact run refuses would leave it, about.
+    public static func merged(_ parts: [RunResult], aggregate: AggregateSpec, shardCount: Int? = nil,
+                              holdAtCapacity: Bool = false) throws(MergeError) -> RunResult {
         guard var out = parts.first else { throw MergeError("no parts to merge") }
         let shards = shardCount ?? parts.count
         guard shards % parts.count == 0 else { throw MergeError("\(parts.count) parts do not divide \(shards) shards") }
@@ -57,8 +62,9 @@ extension RunResult {
         var alertEvents: [(at: Int, event: EventRecord)] = []
         // Samples.
         for k in out.samples.indices {
-            let physical = total { $0.samples[k].physicalUsed }
             let reserved = total { $0.samples[k].reserved }
+            var physical = total { $0.samples[k].physicalUsed }
+            if holdAtCapacity { physical = min(physical, max(0, capacity - reserved)) }
             out.samples[k].physicalUsed = physical
             out.samples[k].reserved = reserved
             out.samples[k].logicalUsed = total { $0.samples[k].logicalUsed }
@@ -70,8 +76,13 @@ extension RunResult {
         var next = 0
         for k in out.alerts.indices { out.alerts[k].withClones = nil }
         for i in out.useLog.indices {
-            let physical = total { $0.useLog[i].physical }
-            let used = physical + total { $0.useLog[i].reserved }
+            var physical = total { $0.useLog[i].physical }
+            let reserved = total { $0.useLog[i].reserved }
+            if holdAtCapacity && physical + reserved > capacity {
+                physical = max(0, capacity - reserved)
+                if out.limits.firstFailedWrite == nil { out.limits.firstFailedWrite = out.useLog[i].time }
+            }
+            let used = physical + reserved
             guard used <= capacity else {
                 throw MergeError("the shards together use \(used) of \(capacity) blocks at \(out.useLog[i].time): the aggregate fills, "
                                  + "which a sharded run does not cover yet")
@@ -136,6 +147,8 @@ extension RunResult {
                 peak: peakStep.map { i in estimate { $0.useLog[i].physical } } ?? Estimate(value: 0, halfWidth: 0),
                 traditionalPeak: traditionalPeakSample.map { k in estimate { $0.samples[k].traditionalUsed } } ?? Estimate(value: 0, halfWidth: 0),
                 objectPhysical: out.objects.indices.map { k in estimate { $0.objects[k].physicalUsed } })
+            if let i = peakStep { out.sampling?.peakStandardError = Estimate.standardError(parts.map { $0.useLog[i].physical }, of: shards) }
+            if last >= 0 { out.sampling?.finalStandardError = Estimate.standardError(parts.map { $0.samples[last].physicalUsed }, of: shards) }
         }
         return out
     }

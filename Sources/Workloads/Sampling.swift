@@ -29,6 +29,9 @@ public enum Sampling: Sendable, Equatable, CustomStringConvertible {
 
     /// Shards simulated in a sampled run: their spread measures the sampling error.
     public static let shardsPerSample = 8
+    /// Shards of each replication of a sampled plan: two give each replication's own sampling
+    /// error (pooled over the replications, `Planner`) at one extra pass of the structure.
+    public static let shardsPerReplication = 2
     public static let largestRate = 65_536
     public static let allowed = "auto, exact, or 1/N with N a whole number from 1 to \(largestRate)"
 
@@ -52,11 +55,16 @@ public enum Sampling: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The shards a sample of 1/`rate` simulates, one run each: evenly spaced (0, N, 2N, …), so
-    /// that in every stripe (`Sharding.shard(ofGranule:)`) they sit 1/8 of the stripe apart and
+    /// The `k` shards a sample of 1/`rate` simulates, one run each: evenly spaced (0, N, 2N, …), so
+    /// that in every stripe (`Sharding.shard(ofGranule:)`) they sit 1/k of the stripe apart and
     /// a data set's last, partial stripe is sampled within ±N granules.
-    public static func shards(rate: Int) -> [Sharding] {
-        (0..<shardsPerSample).map { Sharding(count: shardsPerSample * rate, members: [$0 * rate], sampled: true) }
+    ///
+    /// `offset` (in 0 ..< rate) shifts every member by as many shards: which granules a stripe
+    /// gives the sample then changes with it, so a plan that draws it per replication averages
+    /// over the granules too (`Simulation.runSampled(draw:)`).
+    public static func shards(rate: Int, count k: Int = shardsPerSample, offset: Int = 0) -> [Sharding] {
+        precondition((0..<rate).contains(offset), "an offset within one step")
+        return (0..<k).map { Sharding(count: k * rate, members: [offset + $0 * rate], sampled: true) }
     }
 }
 
@@ -79,12 +87,19 @@ public struct Estimate: Sendable, Codable, Equatable {
         precondition(k >= 1 && shards >= k, "a sample of the shards")
         let sum = parts.reduce(0, +)
         guard k < shards, k > 1 else { return Estimate(value: sum * shards / k, halfWidth: k < shards ? edge : 0) }
-        let mean = Double(sum) / Double(k)
+        let t = Statistics.studentT(0.975, degrees: k - 1)
+        return Estimate(value: sum * shards / k, halfWidth: Int((t * standardError(parts, of: shards)).rounded(.up)) + edge)
+    }
+
+    /// The standard error of the estimate `shards`/k·Σ`parts` of a total over `shards` shards from
+    /// k of them, drawn without replacement: M·√((1 − k/M)·s²/k); 0 when k < 2 or k = M.
+    public static func standardError(_ parts: [Int], of shards: Int) -> Double {
+        let k = parts.count
+        guard k > 1, k < shards else { return 0 }
+        let mean = Double(parts.reduce(0, +)) / Double(k)
         let variance = parts.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(k - 1)
         let m = Double(shards)
-        let standardError = m * ((1 - Double(k) / m) * variance / Double(k)).squareRoot()
-        let t = Statistics.studentT(0.975, degrees: k - 1)
-        return Estimate(value: sum * shards / k, halfWidth: Int((t * standardError).rounded(.up)) + edge)
+        return m * ((1 - Double(k) / m) * variance / Double(k)).squareRoot()
     }
 }
 
@@ -101,6 +116,10 @@ public struct SamplingSummary: Sendable, Codable, Equatable {
     public var traditionalPeak: Estimate
     /// Each object's physical use, in `RunResult.objects` order.
     public var objectPhysical: [Estimate]
+    /// The standard errors of `peak` and `finalPhysical` (blocks; no t factor, no edge term): what
+    /// a plan pools over its replications (`Planner`).
+    public var peakStandardError = 0.0
+    public var finalStandardError = 0.0
 }
 
 /// What a run of a scenario will cost, from a pilot: one shard of 1/`pilotShards` of the address
@@ -140,6 +159,12 @@ public struct WorkEstimate: Sendable, Equatable {
     public static let secondsPerBlock = 0.15e-6
     public static let secondsPerLogicalBlock = 0.03e-6
     public static let secondsPerSampledBlock = 0.45e-6
+    /// Per block written and logical block in a plan's sampled replication, whose shards draw
+    /// every write for themselves (`replicationSeconds`). Fitted to plans of
+    /// `devtest-weekly-refresh` (100–400 replications) and `vdi-300-desktops` (40) at two rates
+    /// each (release build, one job; Benchmarks/README.md).
+    public static let secondsPerDrawnBlock = 0.16e-6
+    public static let secondsPerDrawnLogicalBlock = 0.07e-6
     /// `auto` runs exact when this fits, else the smallest sample that does.
     public static let budgetSeconds = 30.0
     /// The cores `auto` assumes, whatever the machine has: this project's 2-vCPU machine kind.
@@ -178,14 +203,45 @@ public struct WorkEstimate: Sendable, Equatable {
     /// sample past which halving it again saves under 5% (what every shard repeats — events,
     /// writes walked in full — then dominates, and a smaller sample only loses accuracy).
     public func choose(jobs: Int, shardable: Bool) -> Sampling {
-        guard shardable, seconds(.exact, jobs: jobs, shardable: true) > Self.budgetSeconds else { return .exact }
+        guard shardable else { return .exact }
+        return Self.choose { seconds($0, jobs: jobs, shardable: true) }
+    }
+
+    /// The rule of `choose` over any cost: exact when `seconds(.exact)` fits the budget, else
+    /// the smallest power-of-two sample that fits or past which halving saves under 5%.
+    static func choose(_ seconds: (Sampling) -> Double) -> Sampling {
+        guard seconds(.exact) > budgetSeconds else { return .exact }
         var n = 2
-        while n < Sampling.largestRate, seconds(.rate(n), jobs: jobs, shardable: true) > Self.budgetSeconds {
-            let now = seconds(.rate(n), jobs: jobs, shardable: true), halved = seconds(.rate(2 * n), jobs: jobs, shardable: true)
+        while n < Sampling.largestRate, seconds(.rate(n)) > budgetSeconds {
+            let now = seconds(.rate(n)), halved = seconds(.rate(2 * n))
             if now - halved < 0.05 * now { break }
             n *= 2
         }
         return .rate(n)
+    }
+
+    /// CPU seconds of one replication of a plan: an exact run on one job, or a draw of 1/n in
+    /// `Sampling.shardsPerReplication` shards that draw every write for themselves
+    /// (`Simulation.runSampled(draw:)`), so no walk is repeated in full.
+    public func replicationSeconds(_ sampling: Sampling) -> Double {
+        switch sampling {
+        case .auto, .exact: return exactShardSeconds(jobs: 1)
+        case .rate(let n):
+            return Double(Sampling.shardsPerReplication * events) * Self.secondsPerEvent
+                + (Double(blocksWritten) * Self.secondsPerDrawnBlock + Double(logicalBlocks) * Self.secondsPerDrawnLogicalBlock) / Double(n)
+        }
+    }
+
+    /// `auto` for a plan as a whole: `replications` of each variant (one estimate each), run
+    /// `referenceCores` at a time, within the budget (the rule of `choose`).
+    public static func choosePlan(_ variants: [WorkEstimate], replications: Int, shardable: Bool) -> Sampling {
+        guard shardable else { return .exact }
+        return choose { sampling in planSeconds(variants, replications: replications, sampling) }
+    }
+
+    /// Seconds of a plan at `sampling` on `referenceCores`.
+    public static func planSeconds(_ variants: [WorkEstimate], replications: Int, _ sampling: Sampling) -> Double {
+        Double(replications) * variants.reduce(0) { $0 + $1.replicationSeconds(sampling) } / Double(referenceCores)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import BlockModel
 import Engine
+import Stochastic
 
 /// Address-space shards (issue 22, first step): the logical address space of every data set cut
 /// into granules, each granule given to one of `count` shards, and a run that simulates only the
@@ -222,29 +223,40 @@ extension Simulation {
     /// scaled, with their 95% intervals in `RunResult.sampling`.
     /// - Throws: when the scenario uses what sharded runs do not cover yet, or when the
     ///   estimated use reaches the capacity (where one run would refuse writes).
-    public static func runSampled(_ spec: ScenarioSpec, rate: Int, jobs: Int, progress: (@Sendable (Double) -> Void)? = nil)
+    ///
+    /// A plan's replication (`draw`) is a sample of the model, not of one exact run: it takes
+    /// `shardsPerReplication` shards, shifted by an offset drawn from the seed (the stripes'
+    /// rotations are fixed, so without it every replication would sample the same granules and
+    /// the plan would carry that one sample's error in every replication: 6% on a hot-spot
+    /// database at 1/2048); every object's writes are drawn for the shard alone (no object walks
+    /// in step with the exact run: its rates are another draw of the same law); and a use past
+    /// the capacity marks it full instead of failing it.
+    public static func runSampled(_ spec: ScenarioSpec, rate: Int, jobs: Int, draw: Bool = false, progress: (@Sendable (Double) -> Void)? = nil)
         throws(SimulationError) -> RunResult {
         precondition(rate >= 2, "a sample of 1/2 or less")
-        let shards = Sampling.shards(rate: rate)
+        let shards = draw ? Sampling.shards(rate: rate, count: Sampling.shardsPerReplication,
+                                            offset: Int(StreamSeeds.splitmix64(spec.seed ^ 0x5348_4152_4453) % UInt64(rate)))
+                          : Sampling.shards(rate: rate)
         do { try check(spec, shards[0]) } catch { throw SimulationError("cannot sample \(spec.name): \(error.description); run it exact") }
-        let parts = try runShards(spec, shards, jobs: jobs, progress: progress)
-        do { return try RunResult.merged(parts, aggregate: spec.aggregate, shardCount: shards[0].count) } catch {
+        let parts = try runShards(spec, shards, jobs: jobs, keepsExactDraws: !draw, progress: progress)
+        do { return try RunResult.merged(parts, aggregate: spec.aggregate, shardCount: shards[0].count, holdAtCapacity: draw) } catch {
             throw SimulationError("cannot sample \(spec.name): \(error.description); run it exact")
         }
     }
 
     /// Each of `shards` simulated on its own, at most `jobs` at a time, in order.
-    static func runShards(_ spec: ScenarioSpec, _ shards: [Sharding], jobs: Int, progress: (@Sendable (Double) -> Void)?)
-        throws(SimulationError) -> [RunResult] {
+    static func runShards(_ spec: ScenarioSpec, _ shards: [Sharding], jobs: Int, keepsExactDraws: Bool = true,
+                          progress: (@Sendable (Double) -> Void)?) throws(SimulationError) -> [RunResult] {
         let box = ShardResults(count: shards.count)
         // A sample's shards share the walks of the objects that keep their streams in step.
-        let tape = shards.count > 1 && shards.count <= 127 && shards.allSatisfy { $0.sampled && $0.members.count == 1 }
+        let tape = keepsExactDraws && shards.count > 1 && shards.count <= 127 && shards.allSatisfy { $0.sampled && $0.members.count == 1 }
             ? WalkTape(shardings: shards) : nil
         let workers = max(1, min(jobs, shards.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for k in stride(from: worker, to: shards.count, by: workers) {
                 do throws(SimulationError) {
                     let simulation = try Simulation(spec, sharding: shards[k])
+                    simulation.keepsExactDraws = keepsExactDraws
                     if let tape { simulation.tape = (tape, k) }
                     // The first worker's shards, one after another, stand for the run's progress.
                     if worker == 0 {

@@ -43,6 +43,10 @@ struct Plan: ParsableCommand {
                                valueName: "K/N"))
     var shard: String?
 
+    @Option(help: ArgumentHelp("How much of the address space each replication simulates: auto, exact or 1/N (default: the scenario's `sample`, else auto).",
+                               discussion: "auto plans exact when the estimated plan fits about 30 s on two cores, else the smallest 1/N sample that does; plan.md states the sampling error it adds."))
+    var sample: String?
+
     @Option(help: "Folder the report goes under: OUT/<scenario>/plan/.")
     var out = "Reports"
 
@@ -64,6 +68,30 @@ struct Plan: ParsableCommand {
         _ = try Self.fraction(headroom, "headroom", in: 0...0.9)
         _ = try Self.dimensions(vary)
         _ = try shard.map(Self.shardNumbers)
+        if let sample, Sampling(sample) == nil { throw ValidationError("--sample: found '\(sample)'; allowed: \(Sampling.allowed)") }
+    }
+
+    /// The sample rate of every replication (1: exact) and, when `auto` chose it, why: exact
+    /// when the estimated plan fits the budget or a variant cannot be sampled.
+    func sampling(_ asked: Sampling, _ variants: [PlanVariant]) throws -> (rate: Int, choice: String?) {
+        let refusal = variants.lazy.compactMap { v in Simulation.shardingRefusal(v.spec).map { (v.label, $0) } }.first
+        switch asked {
+        case .exact: return (1, nil)
+        case .rate(let n):
+            if let (label, why) = refusal { throw Failure.report("--sample 1/\(n): \(label) cannot be sampled: \(why); plan it exact") }
+            return (n, nil)
+        case .auto:
+            guard refusal == nil else { return (1, nil) }
+            let pilot = ProgressBar(label: "\(variants[0].spec.name) plan", enabled: !quiet, phase: "estimating the work")
+            var estimates: [WorkEstimate] = []
+            for v in variants {
+                do { estimates.append(try Simulation.estimate(v.spec)) } catch { throw Failure.report("\(v.label): \(error)") }
+            }
+            pilot.done()
+            guard case .rate(let n) = WorkEstimate.choosePlan(estimates, replications: runs, shardable: true) else { return (1, nil) }
+            let exact = WorkEstimate.planSeconds(estimates, replications: runs, .exact)
+            return (n, "auto: an exact plan is estimated at \(Int(exact.rounded())) s on \(WorkEstimate.referenceCores) cores")
+        }
     }
 
     /// `K/N` of `--shard`, 1 ≤ K ≤ N.
@@ -147,6 +175,10 @@ struct Plan: ParsableCommand {
         settings.confidence = try Self.fraction(confidence, "confidence", in: 0.5...1)
         settings.headroom = try Self.fraction(headroom, "headroom", in: 0...0.9)
         let variants = try Self.variants(scenario, vary)
+        (settings.sampleRate, settings.sampleChoice) = try sampling(sample.flatMap(Sampling.init) ?? spec.sample, variants)
+        if !quiet, let choice = settings.sampleChoice {
+            FileHandle.standardError.write(Data("\(spec.name): sampled 1/\(settings.sampleRate) per replication (\(choice); --sample exact for it)\n".utf8))
+        }
         let folder = (((out as NSString).appendingPathComponent(spec.name)) as NSString).appendingPathComponent("plan")
         do { try FileOutput.write([], into: folder) } catch { throw Failure.report("--out \(out): \(error.description)") }
         let bar = PlanProgress(label: "\(spec.name) plan", enabled: !quiet)

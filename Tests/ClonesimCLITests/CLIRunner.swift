@@ -21,10 +21,11 @@ enum CLI {
     /// suite crashed in unrelated tests, at random, once more tests launched processes).
     static let launching = NSLock()
 
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> CLIResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -69,6 +69,36 @@ struct PlanCommandTests {
         #expect(try CLI.run(["plan", scenario.path, "--shard", "4/3"]).stderr.contains("--shard: found '4/3'; allowed: K/N with 1 ≤ K ≤ N"))
     }
 
+    /// `--sample 1/4`: each replication simulates a quarter of the address space; plan.md says
+    /// so and states the error, plan.csv carries every replication's errors, and the bytes do
+    /// not depend on the jobs. `auto` on a scenario that fits is the exact plan, byte for byte.
+    /// A bad rate, or a rate for a scenario that cannot be sampled, is refused before running.
+    @Test func sampledPlans() throws {
+        let folder = temporaryFolder()
+        let scenario = try writeScenario(smallScenario, in: folder)
+        var texts: [String] = []
+        for (name, options) in [("a", ["--sample", "1/4", "--jobs", "2"]), ("b", ["--sample", "1/4", "--jobs", "1"]),
+                                ("auto", []), ("exact", ["--sample", "exact"])] {
+            let result = try CLI.run(["plan", scenario.path, "--runs", "6", "--out", folder.appendingPathComponent(name).path, "--quiet"] + options)
+            #expect(result.status == 0, "\(result.stderr)")
+            let plan = folder.appendingPathComponent(name).appendingPathComponent("small/plan")
+            texts.append(read(plan.appendingPathComponent("plan.md")) + "\u{0}" + read(plan.appendingPathComponent("plan.csv")))
+        }
+        #expect(texts[0] == texts[1] && texts[2] == texts[3] && texts[0] != texts[3])
+        #expect(texts[0].contains("**Sampled: each replication simulated 1/4 of the address space**: 2 shards of 1/8,"))
+        #expect(!texts[3].contains("Sampled:"))
+        let rows = csvRows(folder.appendingPathComponent("a/small/plan/plan.csv"))
+        #expect(rows.count == 7 && rows[0].suffix(2) == ["peak_sampling_se_bytes", "final_sampling_se_bytes"])
+        #expect(rows.dropFirst().allSatisfy { Int($0[$0.count - 1]) != nil })
+        let bad = try CLI.run(["plan", scenario.path, "--sample", "1/0", "--out", folder.appendingPathComponent("bad").path])
+        #expect(bad.status != 0 && bad.stderr.contains("--sample: found '1/0'; allowed: auto, exact, or 1/N"))
+        let dedup = try writeScenario(smallScenario.replacingOccurrences(of: "    size: 1GiB\n", with: "    size: 1GiB\n    dedup: { mode: post_process, start: 1h }\n"),
+                                      in: folder, name: "dedup.yaml")
+        let refused = try CLI.run(["plan", dedup.path, "--sample", "1/4", "--out", folder.appendingPathComponent("bad").path])
+        #expect(refused.status != 0 && refused.stderr.contains("--sample 1/4: base cannot be sampled: a sharded run does not cover dedup yet"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad/small").path))
+    }
+
     /// A bundled plan example regenerates its checked-in plan report byte for byte (the events
     /// one: the fastest; the command is in the scenario's header).
     @Test func planExampleRegeneratesItsCheckedInReport() throws {

@@ -161,3 +161,98 @@ func smallDevTest(clones: Int = 3, random: Bool = true) -> ScenarioSpec {
         #expect(files[0].text.contains("## Sensitivity") && files[0].text.contains("| clones | 1 → 6 "))
     }
 }
+
+/// Sampled plans (issue 22): sampling folded into the replications.
+@Suite struct SampledPlanTests {
+    /// A hot-spot database whose hottest regions (4 granules each) are smaller than a stripe of
+    /// the 1/16 sample (32 granules): one fixed set of granules would be far off on average.
+    func hotDevTest() -> ScenarioSpec {
+        var spec = smallDevTest(clones: 2)
+        guard case .devtest(var d) = spec.workloads[0].kind else { return spec }
+        d.groups[0].change?.pattern = .hotspot(regions: 16, exponent: 1.5)
+        d.sourceChange?.pattern = .hotspot(regions: 16, exponent: 1.5)
+        spec.workloads[0].kind = .devtest(d)
+        return spec
+    }
+
+    /// Each replication samples its own granules, so the sampled replications' mean final use
+    /// is the exact plan's within their standard errors, and their spread is at least the
+    /// exact one's (sampling adds to it). Every sampled replication carries its errors.
+    @Test func aSampledPlanAveragesOverTheGranulesToo() throws {
+        let variants = [PlanVariant(label: "base", spec: hotDevTest())]
+        let exact = try Planner.run(variants, settings: PlanSettings(runs: 40, jobs: 2))
+        var settings = PlanSettings(runs: 40, jobs: 2)
+        settings.sampleRate = 16
+        let sampled = try Planner.run(variants, settings: settings)
+        func stats(_ p: PlanResult) -> (mean: Double, sd: Double) {
+            let x = p.variants[0].replications.map { Double($0.finalUsed) }
+            let mean = x.reduce(0, +) / Double(x.count)
+            return (mean, (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count - 1)).squareRoot())
+        }
+        let (e, s) = (stats(exact), stats(sampled))
+        let standardError = ((e.sd * e.sd + s.sd * s.sd) / 40).squareRoot()
+        #expect(abs(s.mean - e.mean) < 3 * standardError, "sampled mean \(s.mean), exact \(e.mean) ± \(standardError)")
+        #expect(s.sd >= e.sd)
+        #expect(sampled.variants[0].replications.allSatisfy { $0.peakStandardError != nil && $0.finalStandardError != nil })
+        #expect(exact.variants[0].replications.allSatisfy { $0.peakStandardError == nil })
+        // Not one fixed sample: the replications' own errors differ.
+        #expect(Set(sampled.variants[0].replications.map(\.finalStandardError)).count > 20)
+        // The same bytes with one job.
+        var serial = settings
+        serial.jobs = 1
+        #expect(try Planner.run(variants, settings: serial).variants == sampled.variants)
+    }
+
+    /// The pooled error and the widening, by hand: errors 3 and 4 pool to √((9 + 16)/2) =
+    /// 3.5355; values 0 and 2 have S = √2, so an error of 1 leaves the model 1, and the 95%
+    /// quantile moves by 1.64485 · (√2 − 1) = 0.681321.
+    @Test func samplingErrorAndWideningByHand() {
+        #expect(abs(Planner.samplingError([3, 4])! - 3.535_533_9) < 1e-6)
+        #expect(Planner.samplingError([3, nil]) == nil && Planner.samplingError([]) == nil)
+        #expect(abs(Planner.widening([0, 2], error: 1, level: 0.95) - 0.681_321) < 1e-5)
+        #expect(Planner.widening([5, 5], error: 1, level: 0.95) == 0)
+    }
+
+    /// The report's paragraph from two replications of 10⁶ and 3·10⁶ blocks (4 KiB) with peak
+    /// errors 300,000 and 500,000 blocks and final errors 100,000: the peak's pooled error is
+    /// √(17·10¹⁰) = 412,311 blocks (1.57 GiB), the final's 100,000 (0.38 GiB); the peaks'
+    /// variance is 2·10¹², so sampling is 8.5% of it; the 95% quantile widens by
+    /// 1.64485 · (1,414,214 − √(1.83·10¹²) = 1,352,775) = 101,058 blocks (0.39 GiB). The CSV gives
+    /// each replication's errors in bytes.
+    @Test func theReportStatesTheSamplingByHand() throws {
+        func replication(_ i: Int, _ peak: Int, _ error: Double) -> ReplicationFigures {
+            var r = ReplicationFigures(replication: i, seed: UInt64(i), peakUsed: peak, peakTime: .days(1), finalUsed: peak,
+                                       traditionalFinal: 10_000_000, alertTimes: [], fullTime: nil, sentBlocks: nil, samples: [peak])
+            r.peakStandardError = error
+            r.finalStandardError = 100_000
+            return r
+        }
+        var settings = PlanSettings(runs: 2, jobs: 1)
+        settings.sampleRate = 8
+        settings.sampleChoice = "auto: an exact plan is estimated at 99 s on 2 cores"
+        let plan = PlanResult(scenario: "s", baseSeed: 1, settings: settings, blockSize: 4096, capacityBlocks: 10_000_000, reportUnit: .GiB,
+                              horizon: .days(2), sampleInterval: .days(1), alertLevels: [],
+                              variants: [VariantResult(label: "base", replications: [replication(0, 1_000_000, 300_000), replication(1, 3_000_000, 500_000)])])
+        let md = PlanReport.markdown(plan)
+        #expect(md.contains("**Sampled: each replication simulated 1/8 of the address space** (auto: an exact plan is estimated at 99 s on 2 cores): 2 shards of 1/16"))
+        #expect(md.contains("one standard deviation of 1.57 GiB on the peak and 0.38 GiB on the final use."))
+        #expect(md.contains("(8.5% of the peaks' variance)") && md.contains("by about 0.39 GiB over an exact plan's"))
+        let csv = try PlanReport.csv(plan).split(separator: "\n")
+        #expect(csv[0].hasSuffix(",peak_sampling_se_bytes,final_sampling_se_bytes") && csv[1].hasSuffix(",1228800000,409600000"))
+    }
+
+    /// `auto` for a plan by hand: 1,000 events, 10⁹ blocks written, 100 replications on two
+    /// cores. Exact: 100 · (0.014 + 150) / 2 = 7,500 s. At 1/N each replication costs
+    /// 2 · 0.014 + 160/N: the plan 1.4 + 8,000/N s, over 30 s at 1/256 (32.65), under at 1/512;
+    /// twice that for two variants (1/1024); one replication, (0.028 + 160/N)/2: 40 s at 1/2, 20
+    /// at 1/4.
+    @Test func autoChoosesForThePlanAsAWhole() {
+        let e = WorkEstimate(events: 1000, blocksWritten: 1_000_000_000, logicalBlocks: 0, writes: 0, inStepWrites: 0)
+        #expect(abs(WorkEstimate.planSeconds([e], replications: 100, .exact) - 7500.7) < 0.01)
+        #expect(abs(WorkEstimate.planSeconds([e], replications: 100, .rate(256)) - 32.65) < 0.01)
+        #expect(WorkEstimate.choosePlan([e], replications: 100, shardable: true) == .rate(512))
+        #expect(WorkEstimate.choosePlan([e, e], replications: 100, shardable: true) == .rate(1024))
+        #expect(WorkEstimate.choosePlan([e], replications: 1, shardable: true) == .rate(4))
+        #expect(WorkEstimate.choosePlan([e], replications: 100, shardable: false) == .exact)
+    }
+}
