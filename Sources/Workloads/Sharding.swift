@@ -248,9 +248,29 @@ extension Simulation {
     static func runShards(_ spec: ScenarioSpec, _ shards: [Sharding], jobs: Int, keepsExactDraws: Bool = true,
                           progress: (@Sendable (Double) -> Void)?) throws(SimulationError) -> [RunResult] {
         let box = ShardResults(count: shards.count)
-        // A sample's shards share the walks of the objects that keep their streams in step.
-        let tape = keepsExactDraws && shards.count > 1 && shards.count <= 127 && shards.allSatisfy { $0.sampled && $0.members.count == 1 }
-            ? WalkTape(shardings: shards) : nil
+        // A sample's shards share the walks of the objects that keep their streams in step,
+        // made ahead by one walker per job when there are such objects (`WalkTape`).
+        let shared = keepsExactDraws && shards.count > 1 && shards.count <= 127 && shards.allSatisfy { $0.sampled && $0.members.count == 1 }
+        let walkers = shared && jobs > 1 && walksInStep(spec) ? jobs : 0
+        let tape = shared ? WalkTape(shardings: shards, walkers: walkers) : nil
+        let walking = DispatchGroup()
+        if let tape {
+            for w in 0..<walkers {
+                walking.enter()
+                let thread = Thread {
+                    // A walker that fails leaves its walks to the shards.
+                    if let simulation = try? Simulation(spec, sharding: shards[0]) {
+                        simulation.tape = (tape, nil)
+                        simulation.walker = (w, walkers)
+                        _ = try? simulation.run()
+                    }
+                    walking.leave()
+                }
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+        }
+        defer { walking.wait() }
         let workers = max(1, min(jobs, shards.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for k in stride(from: worker, to: shards.count, by: workers) {
@@ -278,6 +298,20 @@ extension Simulation {
             }
         }
         return parts
+    }
+}
+
+extension Simulation {
+    /// Whether some object of `spec` keeps its stream in step with the exact run's in a sample
+    /// (a random change rate: `planWrites`), so that walkers pay.
+    static func walksInStep(_ spec: ScenarioSpec) -> Bool {
+        spec.workloads.contains { w in
+            switch w.kind {
+            case .devtest(let d): ([d.sourceChange] + d.groups.map(\.change)).contains { $0?.rate.distribution.isRandom ?? false }
+            case .vdi(let v): v.change?.rate.distribution.isRandom ?? false
+            default: false
+            }
+        }
     }
 }
 

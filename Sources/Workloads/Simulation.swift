@@ -70,8 +70,14 @@ public final class Simulation {
     var reachedStoreLimit = false
     /// The shards this run simulates (`Sharding.whole`: all of them, unsharded).
     public let sharding: Sharding
-    /// A sample's shared walks (`WalkTape`) and this shard's place among its consumers.
-    var tape: (WalkTape, consumer: Int)?
+    /// A sample's shared walks (`WalkTape`) and this shard's place among its consumers (nil:
+    /// a walker).
+    var tape: (WalkTape, consumer: Int?)?
+    /// A walker of the tape (`WalkTape`'s "Walkers"): it writes nothing and walks the objects
+    /// whose order of first walk is `index` modulo `count`.
+    var walker: (index: Int, count: Int)?
+    /// A walker's objects, by stream seed, in the order they first walked.
+    var walkerStreams: [UInt64: Bool] = [:]
     /// Walks taken from the tape so far, by object stream.
     var tapeCalls: [UInt64: Int] = [:]
     /// A work-estimate pilot (`Simulation.estimate`): it samples every object's writes.
@@ -625,6 +631,13 @@ public final class Simulation {
             result.writesDrawn += runs.count
             return runs
         }
+        if let walker {
+            guard inStep && keepsExactDraws, let tape = tape?.0 else { return [] }
+            let mine = walkerStreams[stream.seed] ?? (walkerStreams.count % walker.count == walker.index)
+            walkerStreams[stream.seed] = mine
+            if mine { _ = takeWalk(tape, consumer: nil, &planner, blocks: blocks, size: size, stream: stream) }
+            return []
+        }
         guard inStep && keepsExactDraws && !isPilot else {
             let (runs, writes) = planner.planSample(blocks: blocks, size: size, stream: stream, sharding: sharding)
             // A pilot counts, so it need not keep rates in step: it samples and scales what
@@ -637,14 +650,28 @@ public final class Simulation {
             result.writesDrawn += writes
             return runs
         }
+        guard let runs = takeWalk(tape, consumer: consumer, &planner, blocks: blocks, size: size, stream: stream) else {
+            // A walker's walk had other inputs: walk for this shard alone.
+            let (runs, writes) = planner.planKept(blocks: blocks, size: size, stream: stream, sharding: sharding)
+            result.writesDrawn += writes
+            return runs
+        }
+        return runs
+    }
+
+    /// This shard's part of its next walk of `stream` from the tape (walked here, for every
+    /// consumer, if no one has yet); nil when a walker made it with other inputs.
+    func takeWalk(_ tape: WalkTape, consumer: Int?, _ planner: inout WritePlanner, blocks: Int, size: Int,
+                  stream: RandomStream) -> [BlockRun]? {
         let call = tapeCalls[stream.seed, default: 0]
         tapeCalls[stream.seed] = call + 1
-        let (runs, walked, cursor) = tape.take(WalkTape.Key(stream: stream.seed, call: call), consumer: consumer, stream: stream) {
+        guard let (runs, walked, cursor) = tape.take(WalkTape.Key(stream: stream.seed, call: call), consumer: consumer, stream: stream,
+                                                     blocks: blocks, size: size, walk: {
             if planner.consumerMap?.size != size { planner.consumerMap = ConsumerMap(size: size, shardings: tape.shardings) }
             let (parts, writes) = planner.planKeptForAll(blocks: blocks, size: size, stream: stream, map: planner.consumerMap!,
                                                          consumers: tape.shardings.count)
             return (parts, writes, planner.cursor)
-        }
+        }) else { return nil }
         planner.cursor = cursor
         result.writesDrawn += walked
         return runs

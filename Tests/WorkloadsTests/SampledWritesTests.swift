@@ -7,6 +7,26 @@ import Testing
 @Suite struct SampledWritesTests {
     static let member = Sharding(count: 16, members: [5], sampled: true)
 
+    /// The walk's owner of each granule is the sharding that holds it (the arithmetic form for a
+    /// sample whose shard count is a power of two, the table otherwise), on every granule of a
+    /// file that ends inside a stripe.
+    @Test func theConsumerMapGivesTheShardThatHoldsEachGranule() {
+        var cases = [(16, 0), (16, 7), (1024, 3), (3, 2), (100, 0)].map { Sampling.shards(rate: $0.0, offset: $0.1) }
+        cases.append(Sampling.shards(rate: 64, count: Sampling.shardsPerReplication, offset: 5))
+        cases.append([Sharding(count: 16, members: [2], sampled: true), Sharding(count: 16, members: [9], sampled: true)])
+        for shards in cases {
+            let size = 40_000 * 256 + 77
+            let map = ConsumerMap(size: size, shardings: shards)
+            for g in 0..<((size + 255) / 256) {
+                let holder = shards.firstIndex { $0.contains(granule: g) } ?? -1
+                if map.consumer(of: g) != holder {
+                    Issue.record("granule \(g) of \(shards.map(\.members)) of \(shards[0].count): \(map.consumer(of: g)), not \(holder)")
+                    break
+                }
+            }
+        }
+    }
+
     @Test func memberGranulesAreTheGranulesTheHashGivesTheMembers() {
         for sharding in [Self.member, Sharding(count: 8, members: [0, 3, 7], sampled: true), Sharding(count: 3, members: [1])] {
             for size in [1, 255, 256, 257, 10_000, 123_457] {
