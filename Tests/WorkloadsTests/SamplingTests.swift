@@ -66,6 +66,40 @@ import Testing
         #expect(try Simulation.runSampled(spec, rate: 4, jobs: 1).writesDrawn == alone[0].writesDrawn)
     }
 
+    /// Walkers (`WalkTape`): when they have made every walk before the shards start, the shards
+    /// only take (none walks) and the result is the separate walks' bit for bit; a walker whose
+    /// walks had other inputs (here another change rate: the same streams and calls, other
+    /// block counts) is detected, and the shards walk for themselves, with the same result.
+    @Test func walkersMakeTheWalksAheadOrAreIgnored() throws {
+        let spec = ShardingTests.scenarios(.ontap)[0]
+        let shards = Sampling.shards(rate: 4)
+        #expect(Simulation.walksInStep(spec))
+        let separate = try RunResult.merged(try shards.map { try Simulation(spec, sharding: $0).run() }, aggregate: spec.aggregate,
+                                            shardCount: shards[0].count)
+        var other = spec
+        if case .devtest(var d) = other.workloads[0].kind {
+            d.groups[0].change?.rate = RandomVariable(.lognormal(zeta: -3.0, sigma: 0.5))
+            other.workloads[0].kind = .devtest(d)
+        }
+        for (walkerSpec, shardsWalk) in [(spec, false), (other, true)] {
+            let tape = WalkTape(shardings: shards, walkers: 2)
+            for w in 0..<2 {
+                let walker = try Simulation(walkerSpec, sharding: shards[0])
+                walker.tape = (tape, nil)
+                walker.walker = (w, 2)
+                _ = try walker.run()
+            }
+            let parts = try shards.enumerated().map { k, sharding in
+                let simulation = try Simulation(spec, sharding: sharding)
+                simulation.tape = (tape, k)
+                return try simulation.run()
+            }
+            let merged = try RunResult.merged(parts, aggregate: spec.aggregate, shardCount: shards[0].count)
+            #expect(merged.samples == separate.samples && merged.objects == separate.objects && merged.sampling == separate.sampling)
+            #expect(parts.allSatisfy { ($0.writesDrawn > 0) == shardsWalk }, "shards walked: \(parts.map(\.writesDrawn))")
+        }
+    }
+
     /// Structure is simulated in full in every shard: the 255-pointer limit's fallback copies,
     /// the limit strategy's full copies, clones and refusals happen at the same times on the
     /// same objects in a sample as in the exact run.
