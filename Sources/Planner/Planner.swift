@@ -281,11 +281,15 @@ public enum Planner {
     /// `values` away from the median, for normal spreads: z·(S − √(S² − σ²)), S the values'
     /// standard deviation. The model's own spread is √(S² − σ²): sampling widens the total to S.
     public static func widening(_ values: [Double], error: Double, level: Double) -> Double {
+        let s = spread(values)
+        return abs(Statistics.normal(level)) * (s - max(0, s * s - error * error).squareRoot())
+    }
+
+    /// The sample standard deviation of `values` (0 for fewer than two).
+    public static func spread(_ values: [Double]) -> Double {
         guard values.count > 1 else { return 0 }
         let mean = values.reduce(0, +) / Double(values.count)
-        let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
-        let model = max(0, spread * spread - error * error).squareRoot()
-        return abs(Statistics.normal(level)) * (spread - model)
+        return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
     }
 
     /// The capacity to buy: the `confidence` quantile of the peaks over the usable share.

@@ -116,8 +116,7 @@ public enum PlanReport {
             peakError = max(peakError, pe)
             finalError = max(finalError, fe)
             widening = max(widening, Planner.widening(peaks, error: pe, level: s.confidence))
-            let mean = peaks.reduce(0, +) / Double(max(1, peaks.count))
-            let spread = (peaks.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, peaks.count - 1))).squareRoot()
+            let spread = Planner.spread(peaks)
             if spread > 0 { share = max(share, min(1, pe * pe / (spread * spread))) }
         }
         let over = p.variants.count > 1 ? " (the largest over the variants)" : ""

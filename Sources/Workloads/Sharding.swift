@@ -251,7 +251,7 @@ extension Simulation {
         // A sample's shards share the walks of the objects that keep their streams in step,
         // made ahead by one walker per job when there are such objects (`WalkTape`).
         let shared = keepsExactDraws && shards.count > 1 && shards.count <= 127 && shards.allSatisfy { $0.sampled && $0.members.count == 1 }
-        let walkers = shared && jobs > 1 && walksInStep(spec) ? jobs : 0
+        let walkers = shared && jobs > 1 && walksInStep(spec) ? min(jobs, shards.count) : 0
         let tape = shared ? WalkTape(shardings: shards, walkers: walkers) : nil
         let walking = DispatchGroup()
         if let tape {
