@@ -97,6 +97,17 @@ struct PlanCommandTests {
         let refused = try CLI.run(["plan", dedup.path, "--sample", "1/4", "--out", folder.appendingPathComponent("bad").path])
         #expect(refused.status != 0 && refused.stderr.contains("--sample 1/4: base cannot be sampled: a sharded run does not cover dedup yet"))
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad/small").path))
+        // Shards of a sampled plan merge into its report, byte for byte.
+        let parts = folder.appendingPathComponent("parts")
+        for k in 1...2 {
+            let part = try CLI.run(["plan", scenario.path, "--runs", "6", "--sample", "1/4", "--shard", "\(k)/2", "--out", parts.path, "--quiet"])
+            #expect(part.status == 0, "\(part.stderr)")
+        }
+        let merged = try CLI.run(["merge"] + (1...2).map { parts.appendingPathComponent("small/plan/part-\($0)-of-2.json").path }
+                                 + ["--out", folder.appendingPathComponent("merged").path, "--quiet"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let plan = folder.appendingPathComponent("merged/small/plan")
+        #expect(read(plan.appendingPathComponent("plan.md")) + "\u{0}" + read(plan.appendingPathComponent("plan.csv")) == texts[0])
     }
 
     /// A bundled plan example regenerates its checked-in plan report byte for byte (the events
