@@ -203,6 +203,24 @@ func smallDevTest(clones: Int = 3, random: Bool = true) -> ScenarioSpec {
         #expect(try Planner.run(variants, settings: serial).variants == sampled.variants)
     }
 
+    /// A sampled replication whose estimated use passes the capacity is marked full there, held
+    /// at the capacity, with the capacity binding first, as an exact one is (the exact plan
+    /// fails writes instead); the plan does not fail.
+    @Test func aSampledReplicationThatFillsTheAggregateIsMarkedFull() throws {
+        var tight = hotDevTest()
+        tight.aggregate.capacityBytes = 20_000 * 4096
+        var settings = PlanSettings(runs: 3, jobs: 1)
+        settings.sampleRate = 4
+        let plan = try Planner.run([PlanVariant(label: "base", spec: tight)], settings: settings)
+        let exact = try Planner.run([PlanVariant(label: "base", spec: tight)], settings: PlanSettings(runs: 3, jobs: 1))
+        for (r, e) in zip(plan.variants[0].replications, exact.variants[0].replications) {
+            #expect(r.fullTime != nil && r.firstBinding?.constraint == .capacity && r.firstBinding?.time == r.fullTime)
+            #expect(r.peakUsed <= 20_000 && r.samples.allSatisfy { $0 <= 20_000 })
+            // The exact plan fills up too, on the same day or within one.
+            #expect(e.fullTime != nil && abs(e.fullTime!.nanoseconds - r.fullTime!.nanoseconds) <= SimTime.days(1).nanoseconds)
+        }
+    }
+
     /// The pooled error and the widening, by hand: errors 3 and 4 pool to √((9 + 16)/2) =
     /// 3.5355; values 0 and 2 have S = √2, so an error of 1 leaves the model 1, and the 95%
     /// quantile moves by 1.64485 · (√2 − 1) = 0.681321.
