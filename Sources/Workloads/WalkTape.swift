@@ -79,7 +79,8 @@ final class WalkTape: @unchecked Sendable {  // `entries` under `lock`; each ent
         var runs: [BlockRun]? = []
         if entry.parts != nil {
             let same = entry.before == stream.state() && entry.blocks == blocks && entry.size == size
-            precondition(same || entry.byWalker, "a sample's shards walk with different inputs")
+            // A walker may have diverged (its walk or this visit); two shards never may.
+            precondition(same || entry.byWalker || consumer == nil, "a sample's shards walk with different inputs")
             if same { stream.restore(entry.state) } else { runs = nil }
         } else {
             entry.before = stream.state()

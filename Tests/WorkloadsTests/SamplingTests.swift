@@ -98,6 +98,20 @@ import Testing
             #expect(merged.samples == separate.samples && merged.objects == separate.objects && merged.sampling == separate.sampling)
             #expect(parts.allSatisfy { ($0.writesDrawn > 0) == shardsWalk }, "shards walked: \(parts.map(\.writesDrawn))")
         }
+        // A walker with other inputs that comes after the shards walked is ignored too.
+        let late = WalkTape(shardings: shards, walkers: 2)
+        let parts = try shards.enumerated().map { k, sharding in
+            let simulation = try Simulation(spec, sharding: sharding)
+            simulation.tape = (late, k)
+            return try simulation.run()
+        }
+        for w in 0..<2 {
+            let walker = try Simulation(other, sharding: shards[0])
+            walker.tape = (late, nil)
+            walker.walker = (w, 2)
+            _ = try walker.run()
+        }
+        #expect(try RunResult.merged(parts, aggregate: spec.aggregate, shardCount: shards[0].count).samples == separate.samples)
     }
 
     /// Structure is simulated in full in every shard: the 255-pointer limit's fallback copies,
