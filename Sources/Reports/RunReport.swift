@@ -214,7 +214,9 @@ extension RunReport {
             + "of each granule of 256 blocks). Every block figure is the shards' sum times \(z.rate); the headline's ± is the half-width "
             + "of its 95% interval, from the spread between the \(z.shards) shards (Student's t, \(z.shards - 1) degrees of freedom, "
             + "sampling without replacement). Events, clone and copy counts, limits and their dates are simulated in full in every "
-            + "shard and are exact; logical sizes are exact, used sizes are estimates. Run with `--sample exact` for the exact figures.\n\n"
+            + "shard and are exact\(z.estimatedSizes > 0 ? " but for the figures marked *about*" : ""); logical sizes are exact"
+            + (z.estimatedSizes > 0 ? " but for those of \(z.estimatedSizes) backup incrementals (each the shards' mean of their own changed blocks, scaled up)" : "")
+            + ", used sizes are estimates. Run with `--sample exact` for the exact figures.\n\n"
     }
 
     /// The line `clonesim run` prints: the answer, and where the report is.

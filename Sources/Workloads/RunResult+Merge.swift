@@ -34,12 +34,21 @@ extension RunResult {
         // Every block figure is the parts' sum times `scale` (1 when every shard ran).
         let scale = shards / parts.count
         func total(_ figure: (RunResult) -> Int) -> Int { parts.reduce(0) { $0 + figure($1) } * scale }
+        guard parts.allSatisfy({ $0.samples.count == out.samples.count && $0.useLog.count == out.useLog.count
+                                 && $0.events.count == out.events.count
+                                 && $0.objects.map(\.name) == out.objects.map(\.name) && $0.scenario.seed == out.scenario.seed }) else {
+            throw MergeError("the parts do not line up: another scenario, seed or event count")
+        }
         // The edge term of a sample: a distinct file size that does not end on a stripe (every
         // shard's granule, `shards` granules) ends in a partial stripe, which the evenly spaced
         // shards sample within ±`scale` granules; at the figure's mean density per granule of the
         // largest data set that is figure·scale/granules per such size. Whole stripes give every
         // shard one granule each: no edge.
-        let sizes = Set(out.objects.filter { $0.kind == .file || $0.kind == .lun }.map(\.logicalSize))
+        // Sizes the shards take from their own blocks (a sample's backup incrementals) are no
+        // address range: only the sizes every part agrees on have edges.
+        let sizes = Set(out.objects.indices.filter { k in
+            (out.objects[k].kind == .file || out.objects[k].kind == .lun) && parts.allSatisfy { $0.objects[k].logicalSize == out.objects[k].logicalSize }
+        }.map { out.objects[$0].logicalSize })
         let granules = max(1, ((sizes.max() ?? 0) + (1 << Sharding.granuleShift) - 1) >> Sharding.granuleShift)
         let ragged = sizes.isEmpty ? 1 : sizes.filter { $0 % (shards << Sharding.granuleShift) != 0 }.count
         func estimate(_ figure: (RunResult) -> Int) -> Estimate {
@@ -50,11 +59,6 @@ extension RunResult {
         }
         let capacity = out.scenario.capacityBlocks
         let alertLevels = aggregate.alerts
-        guard parts.allSatisfy({ $0.samples.count == out.samples.count && $0.useLog.count == out.useLog.count
-                                 && $0.events.count == out.events.count
-                                 && $0.objects.map(\.name) == out.objects.map(\.name) && $0.scenario.seed == out.scenario.seed }) else {
-            throw MergeError("the parts do not line up: another scenario, seed or event count")
-        }
         // Events: the same in every shard but for their block figures, which add up.
         for k in out.events.indices where out.events[k].figure != nil {
             out.events[k].figure = total { $0.events[k].figure ?? 0 }
@@ -128,8 +132,15 @@ extension RunResult {
                 nextTraditional += 1
             }
         }
-        // Objects: block figures add up; the logical size is the object's own.
+        // Objects: block figures add up; the logical size is the object's own, or, where a
+        // sample's shards size it from their blocks (a backup's incrementals), their mean.
+        var estimatedSizes = 0
         for k in out.objects.indices {
+            let sizes = parts.map { $0.objects[k].logicalSize }
+            if sizes.contains(where: { $0 != sizes[0] }) {
+                out.objects[k].logicalSize = (sizes.reduce(0, +) + parts.count / 2) / parts.count
+                estimatedSizes += 1
+            }
             out.objects[k].logicalUsed = total { $0.objects[k].logicalUsed }
             out.objects[k].physicalUsed = total { $0.objects[k].physicalUsed }
             out.objects[k].unique = total { $0.objects[k].unique }
@@ -148,6 +159,7 @@ extension RunResult {
                 traditionalPeak: traditionalPeakSample.map { k in estimate { $0.samples[k].traditionalUsed } } ?? Estimate(value: 0, halfWidth: 0),
                 objectPhysical: out.objects.indices.map { k in estimate { $0.objects[k].physicalUsed } })
             if let i = peakStep { out.sampling?.peakStandardError = Estimate.standardError(parts.map { $0.useLog[i].physical }, of: shards) }
+            out.sampling?.estimatedSizes = estimatedSizes
             if last >= 0 { out.sampling?.finalStandardError = Estimate.standardError(parts.map { $0.samples[last].physicalUsed }, of: shards) }
         }
         return out

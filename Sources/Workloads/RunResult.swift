@@ -32,7 +32,7 @@ public struct RunResult: Sendable, Codable {
     public var firstBinding: [Constraint: SimTime] = [:]
     /// A sharded run's use after every event, for `merged` (empty when unsharded).
     public var useLog: [UseStep] = []
-    /// Blocks the workloads wrote and events the run handled: the measure of its work
+    /// Blocks the workloads wrote or cloned, and events the run handled: the measure of its work
     /// (`WorkEstimate`).
     public var blocksWritten = 0
     public var engineEvents = 0

@@ -120,6 +120,9 @@ public struct SamplingSummary: Sendable, Codable, Equatable {
     /// a plan pools over its replications (`Planner`).
     public var peakStandardError = 0.0
     public var finalStandardError = 0.0
+    /// Objects whose logical size the shards took from their own blocks (a backup's
+    /// incrementals): the shards' mean, an estimate.
+    public var estimatedSizes = 0
 }
 
 /// What a run of a scenario will cost, from a pilot: one shard of 1/`pilotShards` of the address

@@ -32,9 +32,17 @@ import Stochastic
 ///   counts with whole-object limits: not covered yet — `check` refuses them.
 /// - Dedup shares equal content at different addresses, and a Flash Cache's hit rate depends on
 ///   what else is cached: not covered yet (refused).
-/// - ReFS range clones, synthetic fulls and checkpoint merges move data between offsets, and
-///   replication copies into another aggregate: shard those by the source data set's address in
-///   a later step (refused here).
+/// - A backup's incrementals pack changed blocks and its synthetic fulls clone them back to
+///   their addresses: it shards by the address in the protected data set, not by file offset
+///   (`BackupDriver`, "Shards"). Checkpoint merges move data between offsets too, and
+///   replication copies into another aggregate: not covered yet (refused).
+/// - btrfs bookend extents (extent freeing) keep a whole write allocated while any of its blocks
+///   is referenced, and a write's extent may hold blocks of several shards (a write across a
+///   granule's end; an incremental packs blocks of many addresses): not covered (refused).
+/// - A block clone refused at a cluster's reference limit (ReFS's 8175) is refused in the shard
+///   that holds the cluster only: the shards' events then differ, the merge refuses them, and a
+///   sharded run runs whole. Clones of whole files reach the limit in every shard alike (every
+///   cluster of a cloned file gains one reference).
 public struct Sharding: Sendable, Equatable {
     /// Blocks per granule: 2^8.
     public static let granuleShift = 8
@@ -166,10 +174,13 @@ extension Simulation {
         func refuse(_ what: String, _ why: String) throws(SimulationError) {
             throw SimulationError("a sharded run does not cover \(what) yet: \(why)")
         }
-        if spec.platform == .refs { try refuse("platform refs", "its block clones may move data between offsets") }
+        if spec.platform == .reflink && spec.fileSystem.freeing == .extent {
+            try refuse("extent freeing", "a btrfs extent stays allocated while any of its blocks is referenced, and one write's extent "
+                       + "may hold blocks of several shards (an incremental packs blocks of many addresses)")
+        }
         for w in spec.workloads {
             switch w.kind {
-            case .backup, .checkpoints: try refuse("workload '\(w.name)'", "synthetic fulls and merges move data between offsets")
+            case .checkpoints: try refuse("workload '\(w.name)'", "merges move data between offsets")
             case .dr: try refuse("workload '\(w.name)'", "replication copies into a second aggregate")
             case .vdi(let v) where v.reads != nil: try refuse("reads of workload '\(w.name)'", "a cache's hits depend on every shard's blocks")
             case .events(let e):
@@ -309,6 +320,7 @@ extension Simulation {
             switch w.kind {
             case .devtest(let d): ([d.sourceChange] + d.groups.map(\.change)).contains { $0?.rate.distribution.isRandom ?? false }
             case .vdi(let v): v.change?.rate.distribution.isRandom ?? false
+            case .backup(let b): b.change.rate.distribution.isRandom
             default: false
             }
         }
@@ -322,4 +334,66 @@ final class ShardResults: @unchecked Sendable {
     init(count: Int) { items = Array(repeating: nil, count: count) }
     func set(_ k: Int, _ r: Result<RunResult, SimulationError>) { lock.withLock { items[k] = r } }
     var values: [Result<RunResult, SimulationError>?] { lock.withLock { items } }
+}
+
+/// The blocks of one data set in a shard's member granules, numbered densely in address order:
+/// a repository workload keeps its per-block state by these indices in a sampled shard, so the
+/// state and the work follow the shard's share, not the data set's size (`BackupDriver`).
+///
+/// Index `i` is the rank of its granule among the member granules, shifted, plus the offset in
+/// the granule; the last member granule may end before the data set's size, so some indices
+/// below `indexCount` hold no block (`address(i) >= size`).
+struct MemberBlocks {
+    let sharding: Sharding
+    private(set) var size = 0
+    /// Member granules below `size`, ascending.
+    private(set) var granules: [Int] = []
+    /// Blocks of `0 ..< size` in member granules.
+    private(set) var blockCount = 0
+
+    init(_ sharding: Sharding) { self.sharding = sharding }
+
+    static let shift = Sharding.granuleShift
+    static let mask = (1 << shift) - 1
+
+    var indexCount: Int { granules.count << Self.shift }
+
+    /// The data set grown to `size` blocks (never shrinks): later member granules appended.
+    mutating func grow(to size: Int) {
+        guard size > self.size else { return }
+        self.size = size
+        granules = sharding.memberGranules(below: size)
+        blockCount = granules.reduce(0) { $0 + min(1 << Self.shift, size - ($1 << Self.shift)) }
+    }
+
+    @inline(__always)
+    func address(_ i: Int) -> Int { granules[i >> Self.shift] << Self.shift | (i & Self.mask) }
+
+    /// The index of `address`; nil when its granule is not a member or it is past the size.
+    func index(_ address: Int) -> Int? {
+        let g = address >> Self.shift
+        guard address < size, sharding.contains(granule: g) else { return nil }
+        // One member: one granule per stripe, so a granule's rank is its stripe.
+        let rank: Int
+        if sharding.members.count == 1 {
+            rank = g / sharding.count
+        } else {
+            var lo = 0, hi = granules.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if granules[mid] < g { lo = mid + 1 } else { hi = mid }
+            }
+            rank = lo
+        }
+        return rank << Self.shift | (address & Self.mask)
+    }
+
+    /// The indices of blocks in `0 ..< size`, ascending, granule by granule: `body(firstIndex,
+    /// firstAddress, count)`.
+    func forEachGranule(from address: Int = 0, _ body: (Int, Int, Int) -> Void) {
+        for (rank, g) in granules.enumerated() {
+            let start = max(g << Self.shift, address), end = min((g + 1) << Self.shift, size)
+            if start < end { body(rank << Self.shift | (start & Self.mask), start, end - start) }
+        }
+    }
 }

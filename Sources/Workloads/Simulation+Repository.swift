@@ -48,6 +48,7 @@ extension Simulation {
     /// A write into a repository file; a refusal is a failed write.
     @discardableResult
     func repositoryWrite(_ workload: String, _ file: String, block start: Int, contents: [UInt64]) -> Bool {
+        result.blocksWritten += contents.count
         guard let failure = onRepository(workload, "write", [file], runs: [BlockRun(start: start, count: contents.count)],
                                          firstContent: contents.first, {
                                              try $0.write(Self.repositoryVolume, file, at: start, contents: contents)
@@ -72,6 +73,7 @@ extension Simulation {
 
     /// A block clone between repository files; false (and recorded) when refused.
     func repositoryClone(_ workload: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) -> Bool {
+        result.blocksWritten += count  // a clone remaps block by block: work as a write's
         guard let failure = onRepository(workload, "clone_range", [destination, source],
                                          runs: [BlockRun(start: d, count: count), BlockRun(start: s, count: count)], {
                                              try $0.cloneRange(Self.repositoryVolume, source, block: s, to: destination, block: d, count: count)

@@ -97,9 +97,16 @@ struct ChangeDraws {
         planner = try sim.planner(change, what)
     }
 
-    /// The runs one interval writes in an object of `size` blocks.
+    /// The runs one interval writes in an object of `size` blocks, every one of them.
     mutating func next(size: Int) -> [BlockRun] {
         let f = min(max(rate.draw(stream), 0), 1)
         return planner.plan(blocks: Int((f * Double(size)).rounded()), size: size, stream: stream)
+    }
+
+    /// The runs one interval writes in an object of `size` blocks: in a sampled shard, those in
+    /// its granules (`Simulation.planWrites`).
+    mutating func next(size: Int, sim: Simulation) -> [BlockRun] {
+        let f = min(max(rate.draw(stream), 0), 1)
+        return sim.planWrites(&planner, blocks: Int((f * Double(size)).rounded()), size: size, stream: stream, inStep: rate.distribution.isRandom)
     }
 }

@@ -116,6 +116,67 @@ import Testing
         }
     }
 
+    /// A backup shards by the address in the protected data set, not by file offset: four
+    /// one-shard runs and two two-shard runs, merged, are the unsharded run on ReFS and on a
+    /// reflink file system (block freeing), with hotspot changes, a random rate, growth,
+    /// synthetic fulls by block cloning and retention deleting chains; and with block cloning
+    /// off. VDI file clones on ReFS keep their offsets and merge alike.
+    /// A backup of 600 MiB: hotspot changes at a random rate, growth, a synthetic full every
+    /// 4th backup, 5 restore points and a weekly full kept, for 16 days.
+    static func backup(_ platform: Platform, cloning: Bool = true) -> ScenarioSpec {
+        var spec = ScenarioSpec(name: "backup", horizon: .days(16), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 40))
+        spec.platform = platform
+        var change = ChangeSpec(rate: RandomVariable(.lognormal(zeta: -3.3, sigma: 0.4)))
+        change.pattern = .hotspot(regions: 40, exponent: 0.9)
+        change.writeSize = .constant(262_144)
+        var b = BackupSpec(dataBytes: 600 << 20, change: change)
+        b.growthPerYear = 2
+        b.syntheticFullEvery = 4
+        b.restorePoints = 5
+        b.weeklyFulls = 1
+        b.blockCloning = cloning
+        spec.workloads = [WorkloadSpec(name: "job", kind: .backup(b))]
+        spec.aggregate.alerts = [Ratio(1, 1000), Ratio(2, 1000)]
+        return spec
+    }
+
+    @Test(arguments: [Platform.refs, .reflink])
+    func backupShardsByAddressAndMerges(platform: Platform) throws {
+        let backup = Self.backup(platform), copying = Self.backup(platform, cloning: false)
+        for spec in [backup, copying] + (platform == .refs ? [Self.scenarios(.refs)[1]] : []) {
+            let whole = try Simulation(spec).run()
+            #expect(whole.events.contains { $0.operation == "retention_delete" } || spec.name == "vdi")
+            for groups in [[[0], [1], [2], [3]], [[0, 2], [1, 3]]] {
+                let parts = try groups.map { m throws in try Simulation(spec, sharding: Sharding(count: 4, members: m)).run() }
+                #expect(parts.allSatisfy { $0.samples.last!.physicalUsed < whole.samples.last!.physicalUsed }, "\(spec.name)")
+                let merged = try RunResult.merged(parts, aggregate: spec.aggregate)
+                #expect(merged.samples == whole.samples, "\(spec.name) \(platform) \(groups)")
+                #expect(merged.peak == whole.peak && merged.alerts == whole.alerts, "\(spec.name)")
+                #expect(merged.objects == whole.objects && merged.limits == whole.limits, "\(spec.name)")
+                #expect(merged.events == whole.events && merged.notes == whole.notes, "\(spec.name) \(platform) \(groups)")
+            }
+        }
+    }
+
+    /// A sampled shard keeps state for its own addresses only (`MemberBlocks`): by hand, 8
+    /// shards of 4 granules' stripes hold one granule of each stripe, numbered densely.
+    @Test func memberBlocksNumberAShardsAddressesDensely() {
+        let s = Sharding(count: 4, members: [1])
+        var m = MemberBlocks(s)
+        m.grow(to: 3 * 1024 + 100)  // 3 whole stripes and 100 blocks of a 4th
+        let granules = (0..<13).filter { s.shard(ofGranule: $0) == 1 }
+        #expect(m.granules == granules && m.granules.count >= 3 && m.granules.count <= 4)
+        #expect(m.blockCount == 3 * 256 + (granules.count == 4 ? 100 : 0) && m.blockCount == s.blocks(below: 3 * 1024 + 100))
+        for (rank, g) in granules.enumerated() {
+            #expect(m.index(g * 256 + 7) == rank * 256 + 7 && m.address(rank * 256 + 7) == g * 256 + 7)
+        }
+        let other = (0..<12).first { s.shard(ofGranule: $0) != 1 }!
+        #expect(m.index(other * 256) == nil && m.index(3 * 1024 + 100) == nil)
+        var two = MemberBlocks(Sharding(count: 4, members: [0, 3]))
+        two.grow(to: 4096)
+        #expect(two.granules.count == 8 && two.granules.enumerated().allSatisfy { two.index($1 * 256) == $0 * 256 })
+    }
+
     /// A FlexClone file's metadata (0.4% of its size) is a whole-object figure: each of four
     /// shards charges its part, ⌈T(k+1)/4⌉ − ⌈Tk/4⌉ of the whole T. A 10,000-block file cloned
     /// once: T = 40, parts 10 each. A 10,001-block file: T = ⌈40.004⌉ = 41, parts 11, 10, 10, 10.
