@@ -369,8 +369,9 @@ if wanted("plan") {
     report("plan speed-up, 2 jobs over 1", String(format: "%.2f×", rates[1] / rates[0]), "≥ 1.7×", rates[1] >= 1.7 * rates[0])
 }
 
-// Issue 22's accuracy battery: seeded random dev/test, VDI and events scenarios on ONTAP and
-// reflink, each run exact and sampled at 1/16, 1/64 and 1/256; a figure counts as covered when
+// Issue 22's accuracy battery: seeded random dev/test, VDI, events, backup and checkpoints
+// scenarios on ONTAP, reflink and ReFS (VDI on all three, the repositories on ReFS and reflink),
+// each run exact and sampled at 1/16, 1/64 and 1/256; a figure counts as covered when
 // the exact value lies within the sample's reported 95% interval. Figures: final and peak
 // physical use, final traditional use, and each volume's physical use.
 if wanted("sampling") {
@@ -384,7 +385,12 @@ if wanted("sampling") {
     }
     func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
     func scenario(_ i: Int) -> ScenarioSpec {
-        let platform: Platform = i % 2 == 0 ? .ontap : .reflink
+        let kind = (i / 2) % 5
+        let platform: Platform = switch kind {
+        case 1: [.ontap, .refs, .reflink][i % 3]
+        case 3, 4: i % 2 == 0 ? .refs : .reflink
+        default: i % 2 == 0 ? .ontap : .reflink
+        }
         var spec = ScenarioSpec(name: "battery-\(i)", horizon: .days(Int64(pick(7...21))), sampleInterval: .days(1),
                                 aggregate: AggregateSpec(capacityBytes: 4 << 40))
         spec.seed = next()
@@ -398,7 +404,7 @@ if wanted("sampling") {
         let patterns: [WritePattern] = [.uniform, .hotspot(regions: 32, exponent: 1.1), .sequential]
         change.pattern = patterns[pick(0...2)]
         let sizeGiB = pick(1...16)
-        switch (i / 2) % 3 {
+        switch kind {
         case 0:
             var volume = VolumeSpec(name: "prod", sizeBytes: 64 << 30)
             volume.files = [FileSpec(path: "db", sizeBytes: sizeGiB << 30)]
@@ -419,6 +425,23 @@ if wanted("sampling") {
             v.parallel = 50
             v.change = change
             spec.workloads = [WorkloadSpec(name: "desktops", kind: .vdi(v))]
+        case 3:
+            var backup = BackupSpec(dataBytes: sizeGiB << 30, change: change)
+            backup.syntheticFullEvery = pick(3...7)
+            backup.restorePoints = pick(3...10)
+            backup.weeklyFulls = pick(0...2)
+            backup.growthPerYear = Double(pick(0...2)) / 2
+            spec.workloads = [WorkloadSpec(name: "job", kind: .backup(backup))]
+        case 4:
+            // The day's change spread over intervals of a few hours.
+            let hours = pick(1...6), share = percent * Double(hours) / 24
+            change.interval = .hours(Int64(hours))
+            change.rate = change.rate.distribution.isRandom ? RandomVariable(.lognormal(zeta: log(share), sigma: 0.5), truncation: Truncation(max: 0.3))
+                                                            : RandomVariable(.constant(value: share))
+            var checkpoints = CheckpointsSpec(diskBytes: sizeGiB << 30, change: change)
+            checkpoints.used = .percent(pick(30...90))
+            checkpoints.keep = pick(1...3)
+            spec.workloads = [WorkloadSpec(name: "vm", kind: .checkpoints(checkpoints))]
         default:
             var volume = VolumeSpec(name: "v", sizeBytes: 64 << 30)
             volume.files = [FileSpec(path: "f", sizeBytes: sizeGiB << 30)]
@@ -439,7 +462,7 @@ if wanted("sampling") {
         }
         return spec
     }
-    let count = quick ? 8 : 32
+    let count = quick ? 10 : 40
     var inside: [Int: (Int, Int)] = [:]
     var worst: [Int: Double] = [:]
     for i in 0..<count {

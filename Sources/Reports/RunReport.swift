@@ -215,7 +215,7 @@ extension RunReport {
             + "of its 95% interval, from the spread between the \(z.shards) shards (Student's t, \(z.shards - 1) degrees of freedom, "
             + "sampling without replacement). Events, clone and copy counts, limits and their dates are simulated in full in every "
             + "shard and are exact\(z.estimatedSizes > 0 ? " but for the figures marked *about*" : ""); logical sizes are exact"
-            + (z.estimatedSizes > 0 ? " but for those of \(z.estimatedSizes) backup incrementals (each the shards' mean of their own changed blocks, scaled up)" : "")
+            + (z.estimatedSizes > 0 ? " but for those of \(z.estimatedSizes) files that pack each shard's own blocks (backup incrementals, differencing disks: the shards' mean, scaled up)" : "")
             + ", used sizes are estimates. Run with `--sample exact` for the exact figures.\n\n"
     }
 

@@ -35,7 +35,7 @@ extension RunResult {
         let scale = shards / parts.count
         func total(_ figure: (RunResult) -> Int) -> Int { parts.reduce(0) { $0 + figure($1) } * scale }
         guard parts.allSatisfy({ $0.samples.count == out.samples.count && $0.useLog.count == out.useLog.count
-                                 && $0.events.count == out.events.count
+                                 && $0.events.count == out.events.count && $0.merges.count == out.merges.count
                                  && $0.objects.map(\.name) == out.objects.map(\.name) && $0.scenario.seed == out.scenario.seed }) else {
             throw MergeError("the parts do not line up: another scenario, seed or event count")
         }
@@ -149,6 +149,17 @@ extension RunResult {
             out.objects[k].charged = total { $0.objects[k].charged }
         }
         out.limits.fallbackCopies = total(\.limits.fallbackCopies)
+        // A sample's checkpoint merges: each shard's blocks, bytes, calls and times are its part
+        // (`CheckpointsDriver`, "Shards"); an exact shard's are the whole run's.
+        if scale > 1 {
+            for k in out.merges.indices {
+                out.merges[k].blocks = total { $0.merges[k].blocks }
+                out.merges[k].cloneCalls = total { $0.merges[k].cloneCalls }
+                out.merges[k].copyBytes = total { $0.merges[k].copyBytes }
+                out.merges[k].copyDuration = SimTime(nanoseconds: Int64(total { Int($0.merges[k].copyDuration.nanoseconds) }))
+                out.merges[k].cloneDuration = SimTime(nanoseconds: Int64(total { Int($0.merges[k].cloneDuration.nanoseconds) }))
+            }
+        }
         if scale > 1 {
             let last = out.samples.count - 1
             out.sampling = SamplingSummary(

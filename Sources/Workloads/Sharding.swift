@@ -34,8 +34,9 @@ import Stochastic
 ///   what else is cached: not covered yet (refused).
 /// - A backup's incrementals pack changed blocks and its synthetic fulls clone them back to
 ///   their addresses: it shards by the address in the protected data set, not by file offset
-///   (`BackupDriver`, "Shards"). Checkpoint merges move data between offsets too, and
-///   replication copies into another aggregate: not covered yet (refused).
+///   (`BackupDriver`, "Shards"); checkpoint merges move data between offsets too, and shard
+///   alike (`CheckpointsDriver`). Replication copies into another aggregate: not covered yet
+///   (refused).
 /// - btrfs bookend extents (extent freeing) keep a whole write allocated while any of its blocks
 ///   is referenced, and a write's extent may hold blocks of several shards (a write across a
 ///   granule's end; an incremental packs blocks of many addresses): not covered (refused).
@@ -180,7 +181,6 @@ extension Simulation {
         }
         for w in spec.workloads {
             switch w.kind {
-            case .checkpoints: try refuse("workload '\(w.name)'", "merges move data between offsets")
             case .dr: try refuse("workload '\(w.name)'", "replication copies into a second aggregate")
             case .vdi(let v) where v.reads != nil: try refuse("reads of workload '\(w.name)'", "a cache's hits depend on every shard's blocks")
             case .events(let e):

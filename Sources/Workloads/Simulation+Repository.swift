@@ -45,6 +45,13 @@ extension Simulation {
         }
     }
 
+    /// Sets a repository file's size (a shard's differencing disk to the whole run's size).
+    func repositoryResize(_ workload: String, _ file: String, blocks: Int) {
+        if let failure = onRepository(workload, "resize_file", [file], { try $0.resizeFile(Self.repositoryVolume, file, blocks: blocks) }) {
+            record(workload, "resize_file", file, outcome: "failed", failure)
+        }
+    }
+
     /// A write into a repository file; a refusal is a failed write.
     @discardableResult
     func repositoryWrite(_ workload: String, _ file: String, block start: Int, contents: [UInt64]) -> Bool {

@@ -53,6 +53,8 @@ protocol Storage: DedupStorage {
     /// Maps `count` blocks of `destination` at `d` onto those of `source` at `s` (block clone,
     /// FICLONERANGE).
     mutating func cloneRange(_ volume: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws
+    /// Sets a file's size in blocks (sparse: growing maps nothing).
+    mutating func resizeFile(_ volume: String, _ path: String, blocks: Int) throws
     mutating func setQuota(_ volume: String, target: String, limitBlocks: Int) throws
     mutating func createQtree(_ volume: String, _ qtree: String, limitBlocks: Int?) throws
     func splitEstimate(_ clone: String) throws -> Int
@@ -100,6 +102,9 @@ extension Aggregate: Storage {
 
     func cloneRange(_ volume: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
         throw Unsupported(description: "not supported on platform ontap: sub-file range clones are not modelled")
+    }
+    func resizeFile(_ volume: String, _ path: String, blocks: Int) throws {
+        throw Unsupported(description: "not supported on platform ontap: files keep their declared size")
     }
 
     mutating func read(_ volume: String, _ path: String, blocks: [Int], cache: inout FlashCache) throws -> Int {
@@ -283,6 +288,9 @@ struct ReFSStorage: FileSystemDedupStorage {
                               destinationOffset: d * blockSize, length: count * blockSize)
         dedup[folder]?.wrote(destination, d..<(d + count))
     }
+    mutating func resizeFile(_ folder: String, _ path: String, blocks: Int) throws {
+        try volume.setEndOfFile(key(folder, path), bytes: blocks * blockSize)
+    }
     func physicalBlocks(_ folder: String, _ path: String, blocks: Range<Int>) throws -> [UInt32?] {
         try volume.volumeClusters(key(folder, path), clusters: blocks)
     }
@@ -406,6 +414,9 @@ struct ReflinkStorage: FileSystemDedupStorage {
         try fs.cloneRange((sub, source), sourceOffset: s * blockSize, to: (sub, destination), destinationOffset: d * blockSize,
                           length: count * blockSize)
         dedup[sub]?.wrote(destination, d..<(d + count))
+    }
+    mutating func resizeFile(_ sub: String, _ path: String, blocks: Int) throws {
+        try fs.truncate(sub, path, bytes: blocks * blockSize)
     }
     func physicalBlocks(_ sub: String, _ path: String, blocks: Range<Int>) throws -> [UInt32?] {
         try fs.physicalBlocks(sub, path, blocks: blocks)

@@ -30,7 +30,7 @@ import Testing
     /// the accuracy battery in Benchmarks/README.md).
     @Test(arguments: [2, 4])
     func theExactFiguresFallInsideTheSampledIntervals(rate: Int) throws {
-        for spec in ShardingTests.scenarios(.ontap).prefix(2) + ShardingTests.scenarios(.reflink).prefix(1) + [ShardingTests.backup(.refs)] {
+        for spec in ShardingTests.scenarios(.ontap).prefix(2) + ShardingTests.scenarios(.reflink).prefix(1) + [ShardingTests.backup(.refs), ShardingTests.checkpoints(.refs)] {
             let exact = try Simulation(spec).run()
             let sampled = try Simulation.runSampled(spec, rate: rate, jobs: 2)
             let z = try #require(sampled.sampling)
@@ -69,6 +69,29 @@ import Testing
         // The incrementals' sizes, from each shard's blocks, are exact here too.
         #expect(sampled.objects.filter { $0.name.hasSuffix(".vib") }.map(\.logicalSize) == Array(repeating: 8_192, count: 8))
         #expect(try Simulation(spec).run().samples == sampled.samples)
+    }
+
+    /// Checkpoints sampled at 1/4, aligned as the backup above: an empty 1 GiB disk, 1/32 of it
+    /// written a day by a sequential cursor (one whole stripe of new blocks), a checkpoint a day
+    /// and one kept. A merge clones the blocks into the base and frees nothing, so the use is
+    /// 8,192 blocks a day; every shard holds one granule of each stripe, so the sample's use and
+    /// each merge's blocks and bytes (the shards' parts times 4) are the exact run's.
+    @Test func sampledCheckpointsByHand() throws {
+        var spec = ScenarioSpec(name: "vm", horizon: .days(5), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 40))
+        spec.platform = .refs
+        var change = ChangeSpec(rate: .constant(1.0 / 32))
+        change.pattern = .sequential
+        change.writeSize = .constant(1_048_576)
+        var c = CheckpointsSpec(diskBytes: 1 << 30, change: change)
+        c.used = .zero
+        c.keep = 1
+        spec.workloads = [WorkloadSpec(name: "vm", kind: .checkpoints(c))]
+        let exact = try Simulation(spec).run()
+        let sampled = try Simulation.runSampled(spec, rate: 4, jobs: 2)
+        #expect(sampled.samples.map(\.physicalUsed) == (0...5).map { 8_192 * $0 })
+        #expect(sampled.samples == exact.samples)
+        #expect(!exact.merges.isEmpty && sampled.merges.map(\.blocks) == exact.merges.map(\.blocks))
+        #expect(sampled.merges.map(\.copyBytes) == exact.merges.map(\.copyBytes))
     }
 
     /// A sample's estimate of a synthetic full's clone calls (a whole-run figure: runs of blocks

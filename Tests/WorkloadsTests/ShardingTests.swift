@@ -116,11 +116,13 @@ import Testing
         }
     }
 
-    /// A backup shards by the address in the protected data set, not by file offset: four
+    /// A backup (and a VM's checkpoints) shards by the address in the protected data set (the
+    /// disk), not by file offset: four
     /// one-shard runs and two two-shard runs, merged, are the unsharded run on ReFS and on a
     /// reflink file system (block freeing), with hotspot changes, a random rate, growth,
     /// synthetic fulls by block cloning and retention deleting chains; and with block cloning
-    /// off. VDI file clones on ReFS keep their offsets and merge alike.
+    /// off; checkpoints merged into the base by block cloning likewise. VDI file clones on ReFS
+    /// keep their offsets and merge alike.
     /// A backup of 600 MiB: hotspot changes at a random rate, growth, a synthetic full every
     /// 4th backup, 5 restore points and a weekly full kept, for 16 days.
     static func backup(_ platform: Platform, cloning: Bool = true) -> ScenarioSpec {
@@ -140,12 +142,28 @@ import Testing
         return spec
     }
 
+    /// A 300 MiB VM disk 60% used, hotspot writes at a random rate every 2 hours, a checkpoint
+    /// a day, two kept, for 8 days: six merges into the base by block cloning.
+    static func checkpoints(_ platform: Platform) -> ScenarioSpec {
+        var spec = ScenarioSpec(name: "checkpoints", horizon: .days(8), sampleInterval: .hours(12), aggregate: AggregateSpec(capacityBytes: 1 << 40))
+        spec.platform = platform
+        var change = ChangeSpec(rate: RandomVariable(.gamma(a: 4, b: 0.0025)))
+        change.pattern = .hotspot(regions: 30, exponent: 1.0)
+        change.writeSize = .constant(65_536)
+        change.interval = .hours(2)
+        var c = CheckpointsSpec(diskBytes: 300 << 20, change: change)
+        c.used = .percent(60)
+        spec.workloads = [WorkloadSpec(name: "vm", kind: .checkpoints(c))]
+        spec.aggregate.alerts = [Ratio(1, 10_000), Ratio(2, 10_000)]
+        return spec
+    }
+
     @Test(arguments: [Platform.refs, .reflink])
     func backupShardsByAddressAndMerges(platform: Platform) throws {
         let backup = Self.backup(platform), copying = Self.backup(platform, cloning: false)
-        for spec in [backup, copying] + (platform == .refs ? [Self.scenarios(.refs)[1]] : []) {
+        for spec in [backup, copying, Self.checkpoints(platform)] + (platform == .refs ? [Self.scenarios(.refs)[1]] : []) {
             let whole = try Simulation(spec).run()
-            #expect(whole.events.contains { $0.operation == "retention_delete" } || spec.name == "vdi")
+            #expect(whole.events.contains { $0.operation == "retention_delete" } || whole.merges.count == 6 || spec.name == "vdi")
             for groups in [[[0], [1], [2], [3]], [[0, 2], [1, 3]]] {
                 let parts = try groups.map { m throws in try Simulation(spec, sharding: Sharding(count: 4, members: m)).run() }
                 #expect(parts.allSatisfy { $0.samples.last!.physicalUsed < whole.samples.last!.physicalUsed }, "\(spec.name)")
@@ -153,7 +171,8 @@ import Testing
                 #expect(merged.samples == whole.samples, "\(spec.name) \(platform) \(groups)")
                 #expect(merged.peak == whole.peak && merged.alerts == whole.alerts, "\(spec.name)")
                 #expect(merged.objects == whole.objects && merged.limits == whole.limits, "\(spec.name)")
-                #expect(merged.events == whole.events && merged.notes == whole.notes, "\(spec.name) \(platform) \(groups)")
+                #expect(merged.events == whole.events && merged.notes == whole.notes && merged.merges == whole.merges,
+                        "\(spec.name) \(platform) \(groups)")
             }
         }
     }
