@@ -37,7 +37,8 @@ extension RunResult {
         guard parts.allSatisfy({ $0.samples.count == out.samples.count && $0.useLog.count == out.useLog.count
                                  && $0.events.count == out.events.count && $0.merges.count == out.merges.count
                                  && $0.objects.map(\.name) == out.objects.map(\.name) && $0.scenario.seed == out.scenario.seed }) else {
-            throw MergeError("the parts do not line up: another scenario, seed or event count")
+            throw MergeError("the parts do not line up: another scenario, seed or event count (shards whose estimates of a whole "
+                             + "object fell on either side of a limit disagree on its refusals)")
         }
         // The edge term of a sample: a distinct file size that does not end on a stripe (every
         // shard's granule, `shards` granules) ends in a partial stripe, which the evenly spaced

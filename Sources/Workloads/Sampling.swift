@@ -205,9 +205,11 @@ public struct WorkEstimate: Sendable, Equatable {
     /// power-of-two sample that fits, at most 1/`Sampling.largestRate`. Where none fits, the
     /// sample past which halving it again saves under 5% (what every shard repeats — events,
     /// writes walked in full — then dominates, and a smaller sample only loses accuracy).
-    public func choose(jobs: Int, shardable: Bool) -> Sampling {
-        guard shardable else { return .exact }
-        return Self.choose { seconds($0, jobs: jobs, shardable: true) }
+    /// `sampleable` (default: `shardable`): a sample covers the scenario though exact shards may
+    /// not (quotas), whose exact run then takes one core.
+    public func choose(jobs: Int, shardable: Bool, sampleable: Bool? = nil) -> Sampling {
+        guard sampleable ?? shardable else { return .exact }
+        return Self.choose { seconds($0, jobs: jobs, shardable: shardable) }
     }
 
     /// The rule of `choose` over any cost: exact when `seconds(.exact)` fits the budget, else
@@ -262,9 +264,17 @@ extension Simulation {
                             inStepWrites: result.writesDrawn)
     }
 
-    /// Whether a sampled or sharded run covers `spec`; nil when it does, else why not.
+    /// Whether an exact sharded run (`--jobs`, `--shard`) covers `spec`; nil when it does, else
+    /// why not. A sampled run covers it then too.
     public static func shardingRefusal(_ spec: ScenarioSpec) -> String? {
         do { try check(spec, Sharding(count: 2, members: [0])) } catch { return error.description }
+        return nil
+    }
+
+    /// Whether a sampled run covers `spec` (it covers quotas, which exact shards do not); nil
+    /// when it does, else why not.
+    public static func samplingRefusal(_ spec: ScenarioSpec) -> String? {
+        do { try check(spec, Sharding(count: 4, members: [0], sampled: true)) } catch { return error.description }
         return nil
     }
 }

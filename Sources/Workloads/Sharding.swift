@@ -29,7 +29,12 @@ import Stochastic
 /// - Events that carry a block figure (a split estimate, blocks copied at the pointer limit)
 ///   carry it as `EventRecord.figure`, summed by the merge; the alert events are the merge's.
 /// - The aggregate filling up, quotas, volume guarantees and LUN reservations compare block
-///   counts with whole-object limits: not covered yet — `check` refuses them.
+///   counts with whole-object limits. A sampled shard compares its estimate of each whole file
+///   (its blocks of the file scaled by the file's size over its share of it, `ObjectShare`) with a
+///   quota's limit: exact for fully mapped files, so that quota refusals of clones fire at the
+///   same clone and date as in the exact run; for partly mapped ones the shards may disagree
+///   near the limit, and the merge then refuses the sample. Exact shards, guarantees and
+///   reservations: not covered yet — `check` refuses them.
 /// - Dedup shares equal content at different addresses, and a Flash Cache's hit rate depends on
 ///   what else is cached: not covered yet (refused).
 /// - A backup's incrementals pack changed blocks and its synthetic fulls clone them back to
@@ -153,8 +158,18 @@ public struct Sharding: Sendable, Equatable {
     }
 
     /// Blocks of `0 ..< size` in member granules.
+    /// - Complexity: O(count): whole stripes give every member one granule each; only the last,
+    ///   partial stripe is looked at granule by granule.
     public func blocks(below size: Int) -> Int {
-        cut([BlockRun(start: 0, count: size)]).reduce(0) { $0 + $1.run.count }
+        guard size > 0 else { return 0 }
+        let granule = 1 << Self.granuleShift
+        let granules = (size + granule - 1) >> Self.granuleShift
+        let stripes = granules / count
+        var total = stripes * members.count * granule
+        for g in (stripes * count)..<granules where contains(granule: g) { total += granule }
+        // The data set's last granule may be partial.
+        if contains(granule: granules - 1) { total -= granules * granule - size }
+        return total
     }
 }
 
@@ -186,7 +201,8 @@ extension Simulation {
             case .events(let e):
                 for o in e.operations {
                     switch o.operation {
-                    case .setQuota: try refuse("quotas (workload '\(w.name)')", "a quota compares a whole-object limit with a shard's blocks")
+                    case .setQuota where !sharding.sampled:
+                        try refuse("quotas (workload '\(w.name)')", "a quota compares a whole-object limit with a shard's blocks")
                     case .createFile(_, let f) where f.attributes.spaceReserved:
                         try refuse("reserved LUNs (workload '\(w.name)')", "a reservation holds back a whole-object figure")
                     default: break
@@ -199,7 +215,7 @@ extension Simulation {
         if spec.aggregate.flashCacheBytes != nil { try refuse("a Flash Cache", "a cache's hits depend on every shard's blocks") }
         for v in spec.volumes {
             if v.guarantee != .none { try refuse("volume guarantees ('\(v.name)')", "a guarantee holds back a whole-volume figure") }
-            if !v.quotas.isEmpty || v.qtrees.contains(where: { $0.limitBytes != nil }) {
+            if !sharding.sampled && (!v.quotas.isEmpty || v.qtrees.contains(where: { $0.limitBytes != nil })) {
                 try refuse("quotas ('\(v.name)')", "a quota compares a whole-object limit with a shard's blocks")
             }
             if v.files.contains(where: { $0.attributes.spaceReserved }) {

@@ -165,6 +165,7 @@ public final class Simulation {
             // The debug invariant check after every operation is O(everything): a long run checks
             // at each sample instead (see `takeSample`).
             aggregate.checksInvariants = false
+            if sharding.sampled { aggregate.objectShare = ObjectShare { sharding.blocks(below: $0) } }
             return aggregate
         case .refs:
             do {

@@ -74,7 +74,7 @@ struct Plan: ParsableCommand {
     /// The sample rate of every replication (1: exact) and, when `auto` chose it, why: exact
     /// when the estimated plan fits the budget or a variant cannot be sampled.
     func sampling(_ asked: Sampling, _ variants: [PlanVariant]) throws -> (rate: Int, choice: String?) {
-        let refusal = variants.lazy.compactMap { v in Simulation.shardingRefusal(v.spec).map { (v.label, $0) } }.first
+        let refusal = variants.lazy.compactMap { v in Simulation.samplingRefusal(v.spec).map { (v.label, $0) } }.first
         switch asked {
         case .exact: return (1, nil)
         case .rate(let n):

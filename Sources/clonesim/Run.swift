@@ -187,15 +187,15 @@ struct Run: ParsableCommand {
     func chooseSampling(_ spec: ScenarioSpec) throws(SimulationError) -> Sampling {
         let asked = sample.flatMap(Sampling.init) ?? spec.sample
         guard asked == .auto, trace == nil else { return trace == nil ? asked : .exact }
-        let refusal = Simulation.shardingRefusal(spec)
-        guard refusal == nil else { return .exact }
+        guard Simulation.samplingRefusal(spec) == nil else { return .exact }
+        let shardable = Simulation.shardingRefusal(spec) == nil
         let pilot = ProgressBar(label: spec.name, enabled: !quiet, phase: "estimating the work")
         let estimate = try Simulation.estimate(spec)
         pilot.done()
         let cores = jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        let chosen = estimate.choose(jobs: WorkEstimate.referenceCores, shardable: true)
+        let chosen = estimate.choose(jobs: WorkEstimate.referenceCores, shardable: shardable, sampleable: true)
         if !quiet, case .rate(let n) = chosen {
-            let exact = estimate.seconds(.exact, jobs: cores, shardable: true)
+            let exact = estimate.seconds(.exact, jobs: cores, shardable: shardable)
             FileHandle.standardError.write(Data("\(spec.name): sampled 1/\(n) (an exact run is estimated at \(Int(exact.rounded())) s; --sample exact for it)\n".utf8))
         }
         return chosen

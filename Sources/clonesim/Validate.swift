@@ -27,17 +27,18 @@ struct Validate: ParsableCommand {
 
     /// The work estimate (`WorkEstimate`) and the sampling `run` would choose.
     static func estimateLine(_ spec: ScenarioSpec, cores: Int) -> String {
-        // The pilot is a 1/1024 shard: a scenario sharded runs do not cover would run whole in it.
-        if let refusal = Simulation.shardingRefusal(spec) { return "sample exact only, and no work estimate: \(refusal)" }
+        // The pilot is a 1/1024 sampled shard: a scenario samples do not cover would run whole in it.
+        if let refusal = Simulation.samplingRefusal(spec) { return "sample exact only, and no work estimate: \(refusal)" }
         let estimate: WorkEstimate
         do { estimate = try Simulation.estimate(spec) } catch { return "no work estimate: \(error)" }
-        let refusal: String? = nil
-        let chosen = spec.sample == .auto ? estimate.choose(jobs: WorkEstimate.referenceCores, shardable: refusal == nil) : spec.sample
+        // Sampled but not sharded exactly (quotas): an exact run takes one core.
+        let refusal = Simulation.shardingRefusal(spec)
+        let chosen = spec.sample == .auto ? estimate.choose(jobs: WorkEstimate.referenceCores, shardable: refusal == nil, sampleable: true) : spec.sample
         let seconds = estimate.seconds(chosen, jobs: cores, shardable: refusal == nil)
         func count(_ n: Int) -> String { n.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) }
         return "estimated \(count(estimate.blocksWritten)) blocks written in \(count(estimate.writes)) writes, \(count(estimate.events)) events, \(count(estimate.logicalBlocks)) logical blocks at the end; sample \(chosen)"
             + (spec.sample == .auto ? " (auto)" : "") + ": about \(max(1, Int(seconds.rounded()))) s on \(cores) cores here"
-            + (refusal.map { "; exact only: \($0)" } ?? "")
+            + (refusal.map { "; an exact run on one core: \($0)" } ?? "")
     }
 
     /// Reads and checks every file (the scenario layer, then what only the simulation knows),

@@ -48,6 +48,22 @@ import Testing
         }
     }
 
+    /// A ReFS scenario of `days` with no workload yet, for the aligned cases below.
+    static func aligned(_ name: String, days: Int64) -> ScenarioSpec {
+        var spec = ScenarioSpec(name: name, horizon: .days(days), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 40))
+        spec.platform = .refs
+        return spec
+    }
+
+    /// 1/32 of an object a day by a sequential cursor in 1 MiB writes: of 1 GiB, one stripe of a
+    /// 1/4 sample's 32 shards.
+    static var stripeADay: ChangeSpec {
+        var change = ChangeSpec(rate: .constant(1.0 / 32))
+        change.pattern = .sequential
+        change.writeSize = .constant(1_048_576)
+        return change
+    }
+
     /// A backup sampled at 1/4 (8 shards of 32), by hand: 1 GiB = 262,144 blocks of 4 KiB = 32
     /// stripes of 8,192 blocks; 1/32 of it a day, written by a sequential cursor, is one whole
     /// stripe, so day k's incremental holds stripe k − 1, of which each shard holds one granule.
@@ -55,12 +71,8 @@ import Testing
     /// 8,192·k is exact, with no spread and no edge (every size ends on a stripe): ± 0. The
     /// copies a synthetic full would make without block cloning: 262,144·2 + 8,192·7 at day 7.
     @Test func aSampledBackupByHand() throws {
-        var spec = ScenarioSpec(name: "backup", horizon: .days(8), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 40))
-        spec.platform = .refs
-        var change = ChangeSpec(rate: .constant(1.0 / 32))
-        change.pattern = .sequential
-        change.writeSize = .constant(1_048_576)
-        spec.workloads = [WorkloadSpec(name: "job", kind: .backup(BackupSpec(dataBytes: 1 << 30, change: change)))]
+        var spec = Self.aligned("backup", days: 8)
+        spec.workloads = [WorkloadSpec(name: "job", kind: .backup(BackupSpec(dataBytes: 1 << 30, change: Self.stripeADay)))]
         let sampled = try Simulation.runSampled(spec, rate: 4, jobs: 2)
         #expect(sampled.samples.map(\.physicalUsed) == (0...8).map { 262_144 + 8_192 * $0 })
         #expect(sampled.samples[7].traditionalUsed == 2 * 262_144 + 7 * 8_192)
@@ -77,12 +89,8 @@ import Testing
     /// 8,192 blocks a day; every shard holds one granule of each stripe, so the sample's use and
     /// each merge's blocks and bytes (the shards' parts times 4) are the exact run's.
     @Test func sampledCheckpointsByHand() throws {
-        var spec = ScenarioSpec(name: "vm", horizon: .days(5), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 40))
-        spec.platform = .refs
-        var change = ChangeSpec(rate: .constant(1.0 / 32))
-        change.pattern = .sequential
-        change.writeSize = .constant(1_048_576)
-        var c = CheckpointsSpec(diskBytes: 1 << 30, change: change)
+        var spec = Self.aligned("vm", days: 5)
+        var c = CheckpointsSpec(diskBytes: 1 << 30, change: Self.stripeADay)
         c.used = .zero
         c.keep = 1
         spec.workloads = [WorkloadSpec(name: "vm", kind: .checkpoints(c))]
@@ -197,6 +205,40 @@ import Testing
         #expect(structure(sampled) == structure(exact))
         #expect(sampled.limits.strategyCopies == exact.limits.strategyCopies && sampled.limits.refusedClones == exact.limits.refusedClones)
         #expect(sampled.firstBinding.keys.sorted { "\($0)" < "\($1)" } == exact.firstBinding.keys.sorted { "\($0)" < "\($1)" })
+    }
+
+    /// A tree quota in a sample: each shard compares its estimate of the whole qtree (a fully
+    /// mapped file's blocks in the shard scaled by its size: the file's size exactly) with the
+    /// limit, so the quota refuses the same clone on the same day. By hand: a 64 MiB file
+    /// (16,384 blocks, fully written) in a qtree of 200 MiB (51,200 blocks); clones on days 1–4:
+    /// 32,768 and 49,152 blocks fit, the third would make 65,536 > 51,200 and fails, and so does
+    /// the fourth. A user quota of 100 MiB (25,600 blocks) is oversubscribed by the first two
+    /// clones (a user or group quota lets a clone through). At 1/64 the file is smaller than a
+    /// stripe, so most shards hold none of it and take it as fully mapped, as it is.
+    @Test func quotaRefusalsFireOnTheSameCloneInASample() throws {
+        var spec = ScenarioSpec(name: "quota", horizon: .days(5), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 36))
+        var volume = VolumeSpec(name: "v", sizeBytes: 1 << 32)
+        volume.qtrees = [(name: "q", limitBytes: 200 << 20)]
+        volume.quotas = [(target: "user:alice", limitBytes: 100 << 20)]
+        var file = FileSpec(path: "f", sizeBytes: 64 << 20)
+        file.attributes.qtree = "q"
+        file.attributes.user = "alice"
+        volume.files = [file]
+        spec.volumes = [volume]
+        var list = EventsSpec()
+        list.operations = (1...4).map { TimedOperation(at: .days(Int64($0)), operation: .cloneFile(volume: "v", source: "f", destination: "c\($0)")) }
+        spec.workloads = [WorkloadSpec(name: "w", kind: .events(list))]
+        #expect(Simulation.shardingRefusal(spec) != nil && Simulation.samplingRefusal(spec) == nil)
+        let exact = try Simulation(spec).run()
+        func structure(_ r: RunResult) -> [String] { r.events.map { "\($0.time) \($0.operation) \($0.object) \($0.outcome) \($0.detail)" } }
+        let failed = exact.events.filter { $0.outcome == "failed" }.map(\.object)
+        #expect(failed == ["v/c3 v/f", "v/c4 v/f"])
+        #expect(exact.events.contains { $0.operation == "quota_oversubscribed" })
+        for rate in [4, 64] {
+            let sampled = try Simulation.runSampled(spec, rate: rate, jobs: 2)
+            #expect(structure(sampled) == structure(exact), "1/\(rate)")
+            #expect(sampled.firstBinding == exact.firstBinding && sampled.limits == exact.limits, "1/\(rate)")
+        }
     }
 
     /// `auto` by hand, on two cores. Blocks only: exact is 10^11 · 0.15 µs / 2 = 7,500 s; a

@@ -173,8 +173,11 @@ extension Aggregate {
     }
 
     /// Throws when `adding` logical blocks to `f` would pass a tree quota or a user/group quota.
-    func checkQuotas(_ v: Volume, _ f: StoredFile, adding: Int) throws(ModelError) {
-        guard adding > 0 else { return }
+    func checkQuotas(_ v: Volume, _ f: StoredFile, adding own: Int) throws(ModelError) {
+        guard own > 0 else { return }
+        // In a sampled shard, the newly mapped blocks scaled by the file's size over the shard's
+        // blocks of it (all of those: the whole file).
+        let adding = objectShare.map { share in share.whole(own, size: f.sizeBlocks) } ?? own
         if let q = f.attributes.qtree, let limit = v.qtrees[q] ?? nil {
             let would = treeUsage(v, q) + adding
             if would > limit { throw .treeQuotaExceeded(volume: v.name, qtree: q, limitBlocks: limit, wouldUseBlocks: would) }
@@ -247,7 +250,7 @@ extension Aggregate {
         attributes.hasStreams = false
 
         var clone = StoredFile(attributes: attributes, sizeBlocks: src.sizeBlocks, map: src.map, owner: 0)
-        let logical = src.map.mappedBlocks
+        let logical = charged(src.map.mappedBlocks, of: src)
         // Tree quota: the clone fails. User/group quota: it succeeds, oversubscribed.
         if let q = attributes.qtree, let limit = v.qtrees[q] ?? nil, treeUsage(v, q) + logical > limit {
             throw .treeQuotaExceeded(volume: volume, qtree: q, limitBlocks: limit, wouldUseBlocks: treeUsage(v, q) + logical)

@@ -48,6 +48,9 @@ public struct Aggregate: Sendable {
     /// Run the invariant checker after every operation (debug builds only). Large simulations
     /// in tests may turn it off.
     public var checksInvariants = true
+    /// A sampled shard's share of each object (nil for the whole): quotas then compare each
+    /// file's mapped blocks scaled to the whole file with their limits (`ObjectShare`).
+    public var objectShare: ObjectShare?
 
     /// - Parameter capacityBlocks: physical blocks in the aggregate.
     public init(name: String, capacityBlocks: Int, profile: ONTAPProfile = ONTAPProfile()) {
@@ -265,14 +268,19 @@ extension Aggregate {
 
     /// Logical blocks charged to a qtree's tree quota (quotas are charged at logical size).
     func treeUsage(_ v: Volume, _ qtree: String) -> Int {
-        v.files.values.reduce(0) { $0 + ($1.attributes.qtree == qtree ? $1.map.mappedBlocks : 0) }
+        v.files.values.reduce(0) { $0 + ($1.attributes.qtree == qtree ? charged($1.map.mappedBlocks, of: $1) : 0) }
     }
 
     /// Logical blocks charged to "user:NAME" or "group:NAME".
     func quotaUsage(_ v: Volume, _ target: String) -> Int {
         v.files.values.reduce(0) { total, f in
-            total + ((target == "user:" + f.attributes.user || target == "group:" + f.attributes.group) ? f.map.mappedBlocks : 0)
+            total + ((target == "user:" + f.attributes.user || target == "group:" + f.attributes.group) ? charged(f.map.mappedBlocks, of: f) : 0)
         }
+    }
+
+    /// `blocks` mapped (or newly mapped) in `f`, as a quota charges them: the whole file's.
+    func charged(_ blocks: Int, of f: StoredFile) -> Int {
+        objectShare?.whole(blocks, size: f.sizeBlocks) ?? blocks
     }
 
     /// The invariant check after an operation, in debug builds.

@@ -57,6 +57,24 @@ public struct ChargePart: Sendable, Equatable {
     }
 }
 
+/// A sampled shard's share of every object: it holds, of an object of `size` blocks,
+/// `blocks(size)` (its granules' blocks below the size), and stands for the whole object by
+/// scaling: a limit on a whole object (a quota) is compared with `whole`. Exact for a fully
+/// mapped file (a shard then maps exactly its blocks of it); an estimate otherwise. A shard
+/// holding no block of an object (one smaller than a stripe of granules) takes it as fully
+/// mapped: so every shard agrees on a fully mapped file, the usual case under a quota.
+public struct ObjectShare: Sendable {
+    public let blocks: @Sendable (Int) -> Int
+    public init(blocks: @escaping @Sendable (Int) -> Int) { self.blocks = blocks }
+
+    /// `mapped` blocks of this shard's part of an object of `size` blocks, scaled to the whole.
+    public func whole(_ mapped: Int, size: Int) -> Int {
+        let own = blocks(size)
+        guard own > 0 else { return size }
+        return own == mapped ? size : Int((Double(mapped) * Double(size) / Double(own)).rounded())
+    }
+}
+
 /// What a dedup fingerprint catalog records of a donor block, which decides whether a donor
 /// found for a duplicate is still there. [choice]
 public enum DonorCatalog: String, Sendable, CaseIterable {
