@@ -26,7 +26,10 @@ extension RunReport {
             Format.size(records.filter { kind == nil || $0.kind == kind }.reduce(0) { $0 + $1.reads }, s)
         }
         md += "A cache of \(Format.size(size, s)) over physical blocks. Without sharing: the same reads on a cache of the same size in "
-            + "which every desktop's blocks are its own (what full copies would get).\n\n"
+            + "which every desktop's blocks are its own (what full copies would get)."
+            + (r.sampling.map { z in " In this sample each shard reads its addresses through 1/\(z.shardCount) of the cache, as SHARDS "
+                + "(Waldspurger et al., FAST '15) scales a cache with its spatial sample: reads and hits are the shards' sums times "
+                + "\(z.rate), and the hit rates estimates." } ?? "") + "\n\n"
         md += Format.table(["kind", "read", "hit rate", "without sharing"], [
             ["boot storms", reads(.bootStorm), rate(.bootStorm, \.hits), rate(.bootStorm, \.hitsWithoutSharing)],
             ["steady", reads(.steady), rate(.steady, \.hits), rate(.steady, \.hitsWithoutSharing)],

@@ -150,6 +150,13 @@ extension RunResult {
             out.objects[k].charged = total { $0.objects[k].charged }
         }
         out.limits.fallbackCopies = total(\.limits.fallbackCopies)
+        // A sample's cache reads and hits (exact shards do not cover a cache).
+        guard parts.allSatisfy({ $0.cacheReads.count == out.cacheReads.count }) else { throw MergeError("the parts' cache reads do not line up") }
+        for k in out.cacheReads.indices {
+            out.cacheReads[k].reads = total { $0.cacheReads[k].reads }
+            out.cacheReads[k].hits = total { $0.cacheReads[k].hits }
+            out.cacheReads[k].hitsWithoutSharing = total { $0.cacheReads[k].hitsWithoutSharing }
+        }
         // A sample's checkpoint merges: each shard's blocks, bytes, calls and times are its part
         // (`CheckpointsDriver`, "Shards"); an exact shard's are the whole run's.
         if scale > 1 {

@@ -35,8 +35,11 @@ import Stochastic
 ///   same clone and date as in the exact run; for partly mapped ones the shards may disagree
 ///   near the limit, and the merge then refuses the sample. Exact shards, guarantees and
 ///   reservations: not covered yet — `check` refuses them.
-/// - Dedup shares equal content at different addresses, and a Flash Cache's hit rate depends on
-///   what else is cached: not covered yet (refused).
+/// - Dedup shares equal content at different addresses: not covered yet (refused).
+/// - A Flash Cache's hit rate depends on what else is cached. A sampled shard reads its granules'
+///   blocks through a cache scaled to its share, as SHARDS scales a cache with its sample: its
+///   reads and hits, added up and scaled, estimate the whole cache's (an approximation: LRU over
+///   a spatial sample). Exact shards: not covered (refused).
 /// - A backup's incrementals pack changed blocks and its synthetic fulls clone them back to
 ///   their addresses: it shards by the address in the protected data set, not by file offset
 ///   (`BackupDriver`, "Shards"); checkpoint merges move data between offsets too, and shard
@@ -197,7 +200,8 @@ extension Simulation {
         for w in spec.workloads {
             switch w.kind {
             case .dr: try refuse("workload '\(w.name)'", "replication copies into a second aggregate")
-            case .vdi(let v) where v.reads != nil: try refuse("reads of workload '\(w.name)'", "a cache's hits depend on every shard's blocks")
+            case .vdi(let v) where v.reads != nil && !sharding.sampled:
+                try refuse("reads of workload '\(w.name)'", "a cache's hits depend on every shard's blocks")
             case .events(let e):
                 for o in e.operations {
                     switch o.operation {
@@ -212,7 +216,9 @@ extension Simulation {
             }
         }
         if spec.deduplicates { try refuse("dedup", "equal content at different addresses is shared across shards") }
-        if spec.aggregate.flashCacheBytes != nil { try refuse("a Flash Cache", "a cache's hits depend on every shard's blocks") }
+        if spec.aggregate.flashCacheBytes != nil && !sharding.sampled {
+            try refuse("a Flash Cache", "a cache's hits depend on every shard's blocks")
+        }
         for v in spec.volumes {
             if v.guarantee != .none { try refuse("volume guarantees ('\(v.name)')", "a guarantee holds back a whole-volume figure") }
             if !sharding.sampled && (!v.quotas.isEmpty || v.qtrees.contains(where: { $0.limitBytes != nil })) {

@@ -112,7 +112,10 @@ public final class Simulation {
         if spec.deduplicates { result.scenario.assumptions.append(Self.dedupAssumption(spec)) }
         if let bytes = spec.aggregate.flashCacheBytes {
             let blocks = Self.blocks(bytes, storage.blockSize)
-            cache = FlashCache(capacityBlocks: blocks)
+            // A sampled shard reads its share of the addresses through its share of the cache:
+            // SHARDS (Waldspurger et al., FAST '15) scales a cache with its spatial sample so
+            // that the sample's hit rate stands for the whole cache's.
+            cache = FlashCache(capacityBlocks: sharding.sampled ? Int((Double(blocks) * sharding.share.doubleValue).rounded()) : blocks)
             result.cacheBlocks = blocks
             result.scenario.assumptions.append("Flash Cache of \(blocks) blocks, least recently used first out, over physical blocks: a "
                 + "block shared by clones is cached once for all. The hit rate without sharing comes from the same reads on a twin "
@@ -401,8 +404,10 @@ public final class Simulation {
 
     /// `n` fresh content identities, the first returned.
     /// Reads blocks of a file through the Flash Cache (none: nothing counted), adding to `record`.
-    func read(volume: String, path: String, blocks: [Int], into record: inout CacheRecord) {
+    func read(volume: String, path: String, blocks all: [Int], into record: inout CacheRecord) {
         guard cache != nil else { return }
+        // A sampled shard reads its granules' blocks only.
+        let blocks = sharding.isWhole ? all : all.filter { sharding.contains(granule: $0 >> Sharding.granuleShift) }
         let hits = cache!.shared.hits, twin = cache!.unshared.hits
         guard let n = try? storage.read(volume, path, blocks: blocks, cache: &cache!) else { return }
         record.reads += n

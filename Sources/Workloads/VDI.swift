@@ -252,8 +252,14 @@ final class VDIDriver: WorkloadDriver {
             let permille = Int((rate * 1000).rounded())
             return "\(permille / 10).\(permille % 10)%"
         }
-        sim.record(name, "boot_storm", "\(order.count) desktops", "\(record.reads) blocks read, hit rate "
-            + "\(tenths(record.hitRate)) (\(tenths(record.hitRateWithoutSharing)) without sharing)")
+        if sim.sharding.sampled {
+            // The hit rates of a sample are the merged cache records' (the report's cache table).
+            sim.record(name, "boot_storm", "\(order.count) desktops", "about \(EventRecord.figureMark) blocks read (estimated from the sample)",
+                       figure: record.reads)
+        } else {
+            sim.record(name, "boot_storm", "\(order.count) desktops", "\(record.reads) blocks read, hit rate "
+                + "\(tenths(record.hitRate)) (\(tenths(record.hitRateWithoutSharing)) without sharing)")
+        }
         if let every = r.bootEvery { sim.schedule(index, at: sim.now + every, action: Action.boot.rawValue) }
     }
 

@@ -241,6 +241,32 @@ import Testing
         }
     }
 
+    /// A boot storm through a Flash Cache in a sample, by hand: 10 desktops cloned from a 1 GiB
+    /// image each read its first 64 MiB (16,384 blocks, the same physical blocks for all) through
+    /// a 1 GiB cache: 163,840 reads, 16,384 misses (the first desktop's), 147,456 hits; the twin
+    /// cache, where every desktop's blocks are its own, holds all 163,840 and hits none. At 1/4
+    /// each of the 8 shards (of 32) holds 2 of the boot set's 64 granules and a cache of 1/32
+    /// (8,192 blocks, room for its 5,120 twin blocks): 5,120 reads, 4,608 hits, scaled by 32/8·8:
+    /// the exact figures.
+    @Test func aBootStormThroughAScaledCacheByHand() throws {
+        var spec = ScenarioSpec(name: "boot", horizon: .days(1), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 36))
+        spec.aggregate.flashCacheBytes = 1 << 30
+        var volume = VolumeSpec(name: "vdi", sizeBytes: 1 << 36)
+        volume.files = [FileSpec(path: "golden", sizeBytes: 1 << 30)]
+        spec.volumes = [volume]
+        var v = VDISpec(volume: "vdi", image: "golden", desktops: 10)
+        var reads = VDIReadSpec(bootSetBytes: 64 << 20)
+        reads.bootEvery = nil
+        v.reads = reads
+        spec.workloads = [WorkloadSpec(name: "d", kind: .vdi(v))]
+        #expect(Simulation.shardingRefusal(spec) != nil && Simulation.samplingRefusal(spec) == nil)
+        let exact = try Simulation(spec).run().cacheReads
+        #expect(exact.map { [$0.reads, $0.hits, $0.hitsWithoutSharing] } == [[163_840, 147_456, 0]])
+        let sampled = try Simulation.runSampled(spec, rate: 4, jobs: 2)
+        #expect(sampled.cacheReads == exact)
+        #expect(sampled.events.first { $0.operation == "boot_storm" }?.figure == 163_840)
+    }
+
     /// `auto` by hand, on two cores. Blocks only: exact is 10^11 · 0.15 µs / 2 = 7,500 s; a
     /// sample of 1/n is 4 rounds of 10^11/(8n) blocks at 0.45 µs = 22,500/n s, within 30 s from
     /// n = 750, so 1/1024. With 10^10 writes walked in full (once, shared by the shards: 300 s),
