@@ -28,7 +28,9 @@ import Stochastic
 ///   changed blocks scaled to the data set (the merge takes the shards' mean); the clone calls of
 ///   a synthetic full, a whole-run figure, are estimated from the breaks between neighbouring
 ///   blocks inside its granules (a granule's first block has its neighbour in another shard:
-///   that pair is taken to break as often as the others).
+///   that pair is taken to break as often as the pair at the granule's middle, which write
+///   boundaries aligned to a power of two up to half a granule treat alike; the interior as a
+///   whole breaks less, at write boundaries only).
 /// Effects that still cross shards: a refused block clone (the 8175-reference limit, space)
 /// happens in the shard holding the cluster only, so the shards' events differ and the merge
 /// refuses them (a sharded run then runs whole).
