@@ -162,7 +162,9 @@ extension RunResult {
         if scale > 1 {
             for k in out.merges.indices {
                 out.merges[k].blocks = total { $0.merges[k].blocks }
-                out.merges[k].cloneCalls = total { $0.merges[k].cloneCalls }
+                // A merge of any block makes a call at least: runs that start exactly at granule
+                // starts are unseen by the shards' estimate (`CheckpointsDriver`, "Shards").
+                out.merges[k].cloneCalls = max(total { $0.merges[k].cloneCalls }, out.merges[k].blocks > 0 ? 1 : 0)
                 out.merges[k].copyBytes = total { $0.merges[k].copyBytes }
                 out.merges[k].copyDuration = SimTime(nanoseconds: Int64(total { Int($0.merges[k].copyDuration.nanoseconds) }))
                 out.merges[k].cloneDuration = SimTime(nanoseconds: Int64(total { Int($0.merges[k].cloneDuration.nanoseconds) }))

@@ -87,7 +87,8 @@ import Testing
     /// written a day by a sequential cursor (one whole stripe of new blocks), a checkpoint a day
     /// and one kept. A merge clones the blocks into the base and frees nothing, so the use is
     /// 8,192 blocks a day; every shard holds one granule of each stripe, so the sample's use and
-    /// each merge's blocks and bytes (the shards' parts times 4) are the exact run's.
+    /// each merge's blocks and bytes (the shards' parts times 4) are the exact run's, and so is
+    /// its one clone call.
     @Test func sampledCheckpointsByHand() throws {
         var spec = Self.aligned("vm", days: 5)
         var c = CheckpointsSpec(diskBytes: 1 << 30, change: Self.stripeADay)
@@ -100,6 +101,10 @@ import Testing
         #expect(sampled.samples == exact.samples)
         #expect(!exact.merges.isEmpty && sampled.merges.map(\.blocks) == exact.merges.map(\.blocks))
         #expect(sampled.merges.map(\.copyBytes) == exact.merges.map(\.copyBytes))
+        // One run of consecutive blocks per merge: one clone call. The shards see no run start
+        // inside their granules (each day's stripe starts on one), so the estimate is the floor
+        // of one call a merge of any block makes.
+        #expect(exact.merges.allSatisfy { $0.cloneCalls == 1 } && sampled.merges.map(\.cloneCalls) == exact.merges.map(\.cloneCalls))
     }
 
     /// A sample's estimate of a synthetic full's clone calls (a whole-run figure: runs of blocks
