@@ -268,7 +268,7 @@ final class BackupDriver: WorkloadDriver {
         // whole run's breaks, plus its share of the splits at the longest clone.
         let part = Double(breaks) + Double(m.granules.count * middleBreaks) / Double(max(1, middles)) + Double(m.blockCount) / Double(maxRun)
         sim.record(name, "synthetic_full", full, "\(size) blocks in about \(EventRecord.figureMark) block clones (estimated from the sample)",
-                   figure: Int(part.rounded()))
+                   figure: Int(part.rounded()), figureAtLeast: (size + maxRun - 1) / maxRun)
     }
 
     /// A granule's middle block: the pair ending there stands for the pair ending at its first.

@@ -62,7 +62,7 @@ extension RunResult {
         let alertLevels = aggregate.alerts
         // Events: the same in every shard but for their block figures, which add up.
         for k in out.events.indices where out.events[k].figure != nil {
-            out.events[k].figure = total { $0.events[k].figure ?? 0 }
+            out.events[k].figure = max(total { $0.events[k].figure ?? 0 }, out.events[k].figureAtLeast ?? 0)
         }
         var alertEvents: [(at: Int, event: EventRecord)] = []
         // Samples.

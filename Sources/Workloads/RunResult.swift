@@ -118,6 +118,9 @@ public struct EventRecord: Sendable, Codable, Equatable {
     /// Recorded by a sharded run even at a figure of 0, and dropped by the merge when the shards'
     /// figures sum to 0 (one run records it only above 0).
     var dropsAtZero = false
+    /// The least the merged figure can be (a synthetic full of n blocks makes ⌈n / longest
+    /// clone⌉ calls at least, whatever a sample's estimate says); nil for none.
+    var figureAtLeast: Int?
 
     static let figureMark = "\u{1}"
 

@@ -425,10 +425,11 @@ public final class Simulation {
     /// `figure`, when given, stands for `EventRecord.figureMark` in `detail` and adds up when
     /// shards are merged.
     func record(_ workload: String, _ operation: String, _ object: String, outcome: String = "ok", _ detail: String = "",
-                figure: Int? = nil, dropsAtZero: Bool = false) {
+                figure: Int? = nil, dropsAtZero: Bool = false, figureAtLeast: Int? = nil) {
         var e = EventRecord(time: engine.now, workload: workload, operation: operation, object: object, outcome: outcome, detail: detail,
                             figure: figure)
         e.dropsAtZero = dropsAtZero
+        e.figureAtLeast = figureAtLeast
         result.events.append(e)
     }
 

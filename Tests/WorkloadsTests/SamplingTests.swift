@@ -81,6 +81,10 @@ import Testing
         // The incrementals' sizes, from each shard's blocks, are exact here too.
         #expect(sampled.objects.filter { $0.name.hasSuffix(".vib") }.map(\.logicalSize) == Array(repeating: 8_192, count: 8))
         #expect(try Simulation(spec).run().samples == sampled.samples)
+        // The synthetic full's 8 clone calls (7 incrementals, then the rest of the first full)
+        // start on granule starts, which no shard's estimate sees: it is the floor of the one
+        // call a full of 262,144 blocks (under ReFS's longest clone) makes at least.
+        #expect(sampled.events.first { $0.operation == "synthetic_full" }?.figure == 1)
     }
 
     /// Checkpoints sampled at 1/4, aligned as the backup above: an empty 1 GiB disk, 1/32 of it
