@@ -27,10 +27,7 @@ import Stochastic
 ///   follows its share. Its incrementals pack its own changed blocks; each is sized at its
 ///   changed blocks scaled to the data set (the merge takes the shards' mean); the clone calls of
 ///   a synthetic full, a whole-run figure, are estimated from the breaks between neighbouring
-///   blocks inside its granules (a granule's first block has its neighbour in another shard:
-///   that pair is taken to break as often as the pair at the granule's middle, which write
-///   boundaries aligned to a power of two up to half a granule treat alike; the interior as a
-///   whole breaks less, at write boundaries only).
+///   blocks inside its granules (`RunStarts`).
 /// Effects that still cross shards: a refused block clone (the 8175-reference limit, space)
 /// happens in the shard holding the cluster only, so the shards' events differ and the merge
 /// refuses them (a sharded run then runs whole).
@@ -233,7 +230,7 @@ final class BackupDriver: WorkloadDriver {
     func sampledSyntheticFull(_ sim: Simulation, _ full: String, maxRun: Int) {
         guard let m = members else { return }
         var refused = 0
-        var breaks = 0, middles = 0, middleBreaks = 0
+        var starts = RunStarts()
         var run: (file: UInt32, offset: Int, address: Int, count: Int)?
         func flush() {
             guard let r = run else { return }
@@ -246,11 +243,7 @@ final class BackupDriver: WorkloadDriver {
         m.forEachGranule { first, address, count in
             for j in 0..<count {
                 let file = latestFile[first + j], offset = latestOffset[first + j]
-                if j > 0, latestFile[first + j - 1] != file || latestOffset[first + j - 1] + 1 != offset {
-                    breaks += 1
-                    if (address + j) & Self.middleMask == Self.middle { middleBreaks += 1 }
-                }
-                if j > 0, (address + j) & Self.middleMask == Self.middle { middles += 1 }
+                starts.add(address + j, starts: j > 0 && (latestFile[first + j - 1] != file || latestOffset[first + j - 1] + 1 != offset))
                 if let r = run, r.file == file, r.offset + r.count == offset, r.address + r.count == address + j, r.count < maxRun {
                     run!.count += 1
                 } else {
@@ -262,18 +255,12 @@ final class BackupDriver: WorkloadDriver {
         flush()
         cloneRefusals += refused
         setLatest(to: files.count - 1)
-        // Breaks inside granules, and at the granules' first blocks as often as at their middles
-        // (writes aligned to any power of two up to half a granule treat both alike; a granule's
-        // interior as a whole breaks less, at write boundaries only): this shard's part of the
-        // whole run's breaks, plus its share of the splits at the longest clone.
-        let part = Double(breaks) + Double(m.granules.count * middleBreaks) / Double(max(1, middles)) + Double(m.blockCount) / Double(maxRun)
+        // This shard's part of the whole run's breaks, plus its share of the splits at the
+        // longest clone.
+        let part = starts.estimate + Double(m.blockCount) / Double(maxRun)
         sim.record(name, "synthetic_full", full, "\(size) blocks in about \(EventRecord.figureMark) block clones (estimated from the sample)",
                    figure: Int(part.rounded()), figureAtLeast: (size + maxRun - 1) / maxRun)
     }
-
-    /// A granule's middle block: the pair ending there stands for the pair ending at its first.
-    static let middle = 1 << (Sharding.granuleShift - 1)
-    static let middleMask = (1 << Sharding.granuleShift) - 1
 
     func setLatest(to file: Int) {
         for i in latestFile.indices {

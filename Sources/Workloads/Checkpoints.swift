@@ -22,8 +22,7 @@ import Stochastic
 ///   differencing disks pack its own blocks, each sized at their count scaled to the disk. A
 ///   merge's blocks, bytes and times are its own, added up and scaled by the merge of the shards;
 ///   its clone calls (runs consecutive in both files, a whole-run figure) are this shard's part,
-///   estimated as a backup's synthetic full's are: run starts inside its granules counted, and
-///   at a granule's first block taken to occur as often as at its middle one.
+///   estimated as a backup's synthetic full's are (`RunStarts`).
 final class CheckpointsDriver: WorkloadDriver {
     enum Action: Int { case change, checkpoint }
 
@@ -146,7 +145,6 @@ final class CheckpointsDriver: WorkloadDriver {
         let oldest = chain.removeFirst()
         let pairs = oldest.map.sorted { $0.key < $1.key }
         var calls = 0
-        var starts = 0, middles = 0, middleStarts = 0, granuleStarts = 0
         var k = 0
         while k < pairs.count {
             var n = 1
@@ -164,18 +162,11 @@ final class CheckpointsDriver: WorkloadDriver {
         }
         if sim.sharding.sampled {
             // Where runs start, for the estimate of the whole run's calls (see "Shards").
+            var starts = RunStarts()
             for (j, pair) in pairs.enumerated() {
-                let start = j == 0 || pairs[j - 1].key != pair.key - 1 || pairs[j - 1].value != pair.value - 1
-                switch pair.key & BackupDriver.middleMask {
-                case 0: granuleStarts += 1
-                case BackupDriver.middle:
-                    middles += 1
-                    if start { middleStarts += 1 }
-                    starts += start ? 1 : 0
-                default: starts += start ? 1 : 0
-                }
+                starts.add(pair.key, starts: j == 0 || pairs[j - 1].key != pair.key - 1 || pairs[j - 1].value != pair.value - 1)
             }
-            calls = Int((Double(starts) + Double(granuleStarts * middleStarts) / Double(max(1, middles))).rounded())
+            calls = Int(starts.estimate.rounded())
         }
         sim.repositoryDelete(name, oldest.file)
         let bytes = pairs.count * sim.blockSize

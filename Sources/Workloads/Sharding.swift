@@ -385,7 +385,7 @@ struct MemberBlocks {
         guard size > self.size else { return }
         self.size = size
         granules = sharding.memberGranules(below: size)
-        blockCount = granules.reduce(0) { $0 + min(1 << Self.shift, size - ($1 << Self.shift)) }
+        blockCount = sharding.blocks(below: size)
     }
 
     @inline(__always)
@@ -418,4 +418,31 @@ struct MemberBlocks {
             if start < end { body(rank << Self.shift | (start & Self.mask), start, end - start) }
         }
     }
+}
+
+/// A whole-run count of run starts (one block clone each) estimated from a sampled shard's
+/// blocks, taken in address order: starts inside its granules are counted; at a granule's first
+/// block, whose predecessor lies in another shard, a start is taken to occur as often as at the
+/// granule's middle block (writes aligned to any power of two up to half a granule treat both
+/// alike; the interior as a whole starts runs less often, at write boundaries only). Blind to
+/// runs that start on granule starts and nowhere else (`BackupDriver`, `CheckpointsDriver`).
+struct RunStarts {
+    private var inside = 0, middles = 0, middleStarts = 0, granuleStarts = 0
+    static let mask = (1 << Sharding.granuleShift) - 1
+    static let middle = 1 << (Sharding.granuleShift - 1)
+
+    /// The block at `address`, and whether a run starts there (unknown, and ignored, at a
+    /// granule's first block).
+    mutating func add(_ address: Int, starts: Bool) {
+        switch address & Self.mask {
+        case 0: granuleStarts += 1
+        case Self.middle:
+            middles += 1
+            if starts { middleStarts += 1; inside += 1 }
+        default: if starts { inside += 1 }
+        }
+    }
+
+    /// This shard's part of the whole run's run starts.
+    var estimate: Double { Double(inside) + Double(granuleStarts * middleStarts) / Double(max(1, middles)) }
 }
