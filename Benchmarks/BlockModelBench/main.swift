@@ -369,8 +369,8 @@ if wanted("plan") {
     report("plan speed-up, 2 jobs over 1", String(format: "%.2f×", rates[1] / rates[0]), "≥ 1.7×", rates[1] >= 1.7 * rates[0])
 }
 
-// Issue 22's accuracy battery: seeded random dev/test, VDI, events, backup and checkpoints
-// scenarios on ONTAP, reflink and ReFS (VDI on all three, the repositories on ReFS and reflink),
+// Issue 22's accuracy battery: seeded random dev/test, VDI, VDI with dedup, events, backup and
+// checkpoints scenarios on ONTAP, reflink and ReFS (VDI on all three, the repositories on ReFS and reflink),
 // each run exact and sampled at 1/16, 1/64 and 1/256; a figure counts as covered when
 // the exact value lies within the sample's reported 95% interval. Figures: final and peak
 // physical use, final traditional use, and each volume's physical use.
@@ -385,9 +385,9 @@ if wanted("sampling") {
     }
     func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
     func scenario(_ i: Int) -> ScenarioSpec {
-        let kind = (i / 2) % 5
+        let kind = (i / 2) % 6
         let platform: Platform = switch kind {
-        case 1: [.ontap, .refs, .reflink][i % 3]
+        case 1, 5: [.ontap, .refs, .reflink][i % 3]
         case 3, 4: i % 2 == 0 ? .refs : .reflink
         default: i % 2 == 0 ? .ontap : .reflink
         }
@@ -421,6 +421,28 @@ if wanted("sampling") {
             volume.files = [FileSpec(path: "golden", sizeBytes: min(sizeGiB, 4) << 30)]
             spec.volumes = [volume]
             var v = VDISpec(volume: "vdi", image: "golden", desktops: platform == .ontap ? pick(20...300) : pick(20...60))
+            v.cloneTime = .seconds(30)
+            v.parallel = 50
+            v.change = change
+            spec.workloads = [WorkloadSpec(name: "desktops", kind: .vdi(v))]
+        case 5:
+            // Dedup of desktops' shared contents: a pool's contents land at any address, and a
+            // sample takes them by content (`ContentPool`).
+            var volume = VolumeSpec(name: "vdi", sizeBytes: 2 << 40)
+            volume.files = [FileSpec(path: "golden", sizeBytes: min(sizeGiB, 2) << 30)]
+            var dedup = DedupSpec()
+            dedup.start = .hours(1)
+            volume.dedup = dedup
+            spec.volumes = [volume]
+            var pool = ContentPoolSpec(name: "patches", sizeBytes: pick(4...64) << 22)
+            pool.exponent = [0, 0.8, 1.1][pick(0...2)]
+            spec.contentPools = [pool]
+            var content = ContentSpec()
+            content.zero = Double(pick(0...10)) / 100
+            content.golden = Double(pick(0...20)) / 100
+            content.pools = [ContentSpec.PoolShare(pool: "patches", share: Double(pick(10...50)) / 100)]
+            change.content = content
+            var v = VDISpec(volume: "vdi", image: "golden", desktops: pick(20...60))
             v.cloneTime = .seconds(30)
             v.parallel = 50
             v.change = change
@@ -462,7 +484,7 @@ if wanted("sampling") {
         }
         return spec
     }
-    let count = quick ? 10 : 40
+    let count = quick ? 12 : 48
     var inside: [Int: (Int, Int)] = [:]
     var worst: [Int: Double] = [:]
     for i in 0..<count {

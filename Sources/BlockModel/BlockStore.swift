@@ -1194,6 +1194,21 @@ public struct BlockStore: Sendable {
         }
     }
 
+    /// The ranges of `map` its leaves cover, merged where adjacent: every mapped slot lies in
+    /// one (holes may too), so a pass over mapped slots costs the leaves, not the map's size.
+    /// `within` (default: all of it) limits the leaves looked at, and the ranges, to its own.
+    /// - Complexity: O(leaves within).
+    public func leafRanges(_ map: BlockMap, within: Range<Int>? = nil) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        let bounds = (within ?? 0..<map.blockCount).clamped(to: 0..<map.blockCount)
+        guard !bounds.isEmpty else { return [] }
+        for li in (bounds.lowerBound >> Self.leafShift)...((bounds.upperBound - 1) >> Self.leafShift) where map.directory[li] != Self.noLeaf {
+            let start = max(li << Self.leafShift, bounds.lowerBound), end = min((li << Self.leafShift) + Self.leafSize, bounds.upperBound)
+            if let last = out.last, last.upperBound == start { out[out.count - 1] = last.lowerBound..<end } else { out.append(start..<end) }
+        }
+        return out
+    }
+
     /// A second map sharing every leaf of `map`.
     /// - Complexity: O(blockCount / leafSize); no block is touched.
     public mutating func copy(_ map: BlockMap) -> BlockMap {

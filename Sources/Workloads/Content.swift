@@ -1,3 +1,4 @@
+import Foundation
 import Stochastic
 
 /// A named set of contents that writes draw from with a Zipf-like popularity: a few contents
@@ -56,17 +57,80 @@ enum ContentID {
 
 /// A content pool ready to draw from: its popularity sampler (`gsl_ran_discrete` over the
 /// Zipf weights, shared by every object) and its namespace when shared.
+///
+/// ## In a sampled shard: contents sampled by content
+/// A pool's contents land at any address, so a shard of the address space (`Sharding`) sees
+/// 1/M of each content's copies (M shards), and dedup, which shares equal contents wherever
+/// they are, would find a rare content once in the shard where the whole run finds it n times
+/// and shares them: scaled by M, the sample would count n blocks for one. So a sampled shard
+/// samples pool contents by content, as SHARDS samples keys (Waldspurger et al., FAST '15):
+/// content k belongs to the shard with probability 1/mₖ and, when it does, the shard draws it
+/// mₖ times as often as the whole run (weight wₖ·mₖ over its D/M draws), so that it holds
+/// n·mₖ/M copies of the n = D·wₖ of the whole run. Scaled by M as every block figure is, the
+/// shard's blocks of content k estimate the whole run's: without bias when mₖ = M (the shard
+/// holds all n copies, and dedup makes of them what the whole run makes), and where dedup's
+/// blocks grow in proportion to the copies otherwise.
+///
+/// mₖ is M for every content whose weight allows it, and less for the popular ones, whose n
+/// copies the shard's D/M draws cannot hold (wₖ·M > `headShare`): mₖ is then the largest divisor
+/// of M with wₖ·mₖ ≤ `headShare`, down to 1 (plain address sampling) for the most popular.
+/// Those have many copies in a shard, where dedup's blocks grow with the copies (a donor per
+/// 256 at ONTAP's 255 pointers), so the scaling holds; the bias left is rounding, under M/mₖ
+/// blocks per such content (a donor more in a shard than its share), and grows where a shard
+/// holds few copies of them (a small run sampled finely).
+///
+/// Which contents a shard holds is stratified as its granules are: ranks are taken mₖ at a
+/// time, and each run of mₖ consecutive ranks gives the shard one (from a start splitmix64
+/// draws), so the weight a shard holds barely varies (neighbouring ranks weigh about alike) and
+/// the shards of one sample hold disjoint contents at every level (`Sharding.contentShard`).
+/// The shard's draws are normalised over what it holds.
 final class ContentPool {
     let spec: ContentPoolSpec
     let blocks: Int
     let sampler: Sampler
     let namespace: Int
+    /// A sampled shard's contents (ranks, ascending) and its sampler over them; nil otherwise.
+    let held: (ranks: [Int], choice: WeightedChoice)?
 
-    init(_ spec: ContentPoolSpec, blockSize: Int, namespace: Int) throws(DistributionError) {
+    /// The largest weight a content sampled by content may take in a shard's draws.
+    static let headShare = 1.0 / 16
+
+    init(_ spec: ContentPoolSpec, blockSize: Int, namespace: Int, sharding: Sharding = .whole) throws(DistributionError) {
         self.spec = spec
         blocks = max(1, (spec.sizeBytes + blockSize - 1) / blockSize)
         sampler = try Sampler(.zipf(n: blocks, s: spec.exponent))
         self.namespace = namespace
+        held = sharding.sampled ? Self.held(blocks: blocks, exponent: spec.exponent, shards: sharding.count, shard: sharding.contentShard) : nil
+    }
+
+    /// The rank (from 0) of one draw.
+    func drawRank(_ stream: RandomStream) -> Int {
+        guard let held else { return Int(sampler.draw(stream)) - 1 }
+        return held.ranks[held.choice.draw(stream)]
+    }
+
+    /// The ranks shard `shard` of `shards` holds, with their weights in its draws (see above).
+    static func held(blocks: Int, exponent: Double, shards m: Int, shard: Int) -> (ranks: [Int], choice: WeightedChoice) {
+        let divisors = (1...m).filter { m % $0 == 0 }
+        var total = 0.0
+        for k in 0..<blocks { total += pow(Double(k + 1), -exponent) }
+        var ranks: [Int] = [], weights: [Double] = []
+        var k = 0
+        while k < blocks {
+            let w = pow(Double(k + 1), -exponent) / total
+            // The level of the stripe starting at k: its first (heaviest) rank's.
+            let level = divisors.last { w * Double($0) <= headShare } ?? 1
+            // Levels only grow with k, so the stripes tile the ranks; one past the end holds
+            // nothing, as a partial stripe of granules does.
+            let start = Int(StreamSeeds.splitmix64(UInt64(k) ^ 0x636F_6E74_656E_74) % UInt64(level))
+            let pick = k + (shard + start) % level
+            if pick < blocks {
+                ranks.append(pick)
+                weights.append(pow(Double(pick + 1), -exponent) / total * Double(level))
+            }
+            k += level
+        }
+        return (ranks, WeightedChoice(weights))
     }
 }
 
@@ -110,7 +174,7 @@ final class ContentDraws {
         if u < bounds[0] { return ContentID.zero }
         if u < bounds[1] { return golden ?? ContentID.zero }
         for (k, p) in pools.enumerated() where u < bounds[k + 2] {
-            return ContentID.pool(namespace: p.namespace, rank: Int(p.pool.sampler.draw(stream)) - 1)
+            return ContentID.pool(namespace: p.namespace, rank: p.pool.drawRank(stream))
         }
         defer { next += 1 }
         return next

@@ -25,9 +25,7 @@ final class DedupDriver: WorkloadDriver {
             let record = DedupRecord(time: sim.now, volume: name, run: run, duration: SimTime(nanoseconds: Int64((run.seconds * 1e9).rounded())),
                                      window: schedule.window)
             sim.result.dedupRuns.append(record)
-            sim.record(self.name, "dedup_run", name, outcome: record.overran ? "limit" : "ok",
-                       "\(run.processedBlocks) blocks processed, \(run.duplicates) duplicates, \(run.freedBlocks) freed, "
-                           + "\(Int(run.seconds.rounded())) s" + (record.overran ? ", longer than its \(Int(schedule.window!.seconds)) s window" : ""))
+            sim.record(self.name, "dedup_run", name, outcome: record.outcome, record.detail)
         }
         sim.schedule(index, at: sim.now + schedule.every, action: 0, target: k)
     }

@@ -170,6 +170,40 @@ extension RunResult {
                 out.merges[k].cloneDuration = SimTime(nanoseconds: Int64(total { Int($0.merges[k].cloneDuration.nanoseconds) }))
             }
         }
+        // A sample's dedup runs: each shard processed and shared its part of the blocks, and
+        // the run time and window follow the sum (`ContentPool`: a shard's contents are
+        // sampled by content, so its duplicates stand for the whole run's too).
+        if scale > 1 && !out.dedupRuns.isEmpty {
+            guard parts.allSatisfy({ $0.dedupRuns.count == out.dedupRuns.count }) else {
+                throw MergeError("the parts' dedup runs do not line up")
+            }
+            for k in out.dedupRuns.indices {
+                out.dedupRuns[k].run.processedBlocks = total { $0.dedupRuns[k].run.processedBlocks }
+                out.dedupRuns[k].run.duplicates = total { $0.dedupRuns[k].run.duplicates }
+                out.dedupRuns[k].run.freedBlocks = total { $0.dedupRuns[k].run.freedBlocks }
+                out.dedupRuns[k].run.fullDonors = total { $0.dedupRuns[k].run.fullDonors }
+                out.dedupRuns[k].run.metadataBlocks = total { $0.dedupRuns[k].run.metadataBlocks }
+                out.dedupRuns[k].run.seconds = parts.reduce(0) { $0 + $1.dedupRuns[k].run.seconds } * Double(scale)
+                out.dedupRuns[k].duration = SimTime(nanoseconds: Int64((out.dedupRuns[k].run.seconds * 1e9).rounded()))
+            }
+            // Their events, in the same order, told from the merged runs.
+            var next = 0
+            for k in out.events.indices where out.events[k].workload == "dedup" && out.events[k].operation == "dedup_run" {
+                guard next < out.dedupRuns.count, out.dedupRuns[next].volume == out.events[k].object else { break }
+                out.events[k].outcome = out.dedupRuns[next].outcome
+                out.events[k].template = out.dedupRuns[next].detail
+                next += 1
+            }
+        }
+        if scale > 1 {
+            guard parts.allSatisfy({ $0.volumeSavings.count == out.volumeSavings.count }) else { throw MergeError("the parts' savings do not line up") }
+            for k in out.volumeSavings.indices {
+                out.volumeSavings[k].logicalUsed = total { $0.volumeSavings[k].logicalUsed }
+                out.volumeSavings[k].charged = total { $0.volumeSavings[k].charged }
+                out.volumeSavings[k].dedupSaved = total { $0.volumeSavings[k].dedupSaved }
+                out.volumeSavings[k].dedupMetadata = total { $0.volumeSavings[k].dedupMetadata }
+            }
+        }
         if scale > 1 {
             let last = out.samples.count - 1
             out.sampling = SamplingSummary(

@@ -195,6 +195,12 @@ public struct DedupRecord: Sendable, Codable, Equatable {
     /// The window the run had, if the schedule sets one.
     public var window: SimTime?
     public var overran: Bool { window.map { duration > $0 } ?? false }
+    /// The run's event: its outcome and text.
+    var outcome: String { overran ? "limit" : "ok" }
+    var detail: String {
+        "\(run.processedBlocks) blocks processed, \(run.duplicates) duplicates, \(run.freedBlocks) freed, "
+            + "\(Int(run.seconds.rounded())) s" + (overran ? ", longer than its \(Int(window!.seconds)) s window" : "")
+    }
 }
 
 /// A volume's savings at the end of the run. Savings are logical used − charged; dedup

@@ -64,7 +64,14 @@ public enum Sampling: Sendable, Equatable, CustomStringConvertible {
     /// over the granules too (`Simulation.runSampled(draw:)`).
     public static func shards(rate: Int, count k: Int = shardsPerSample, offset: Int = 0) -> [Sharding] {
         precondition((0..<rate).contains(offset), "an offset within one step")
-        return (0..<k).map { Sharding(count: k * rate, members: [offset + $0 * rate], sampled: true) }
+        // Contents (`ContentPool`) are held by level: transposed, the members' content shards
+        // j + k·offset differ modulo every level that k divides, where the members themselves
+        // (offset + j·rate) would coincide modulo every level dividing the rate.
+        return (0..<k).map { j in
+            var s = Sharding(count: k * rate, members: [offset + j * rate], sampled: true)
+            s.contentShard = j + k * offset
+            return s
+        }
     }
 }
 
@@ -142,13 +149,20 @@ public struct WorkEstimate: Sendable, Equatable {
     /// Writes a sampled shard still draws in full: those of objects whose streams must stay in
     /// step (`WritePlanner.planKept`).
     public var inStepWrites: Int
+    /// Blocks the dedup runs process in the whole address space (the pilot's, scaled), and the
+    /// CPU seconds each costs on the scenario's platform (`secondsPerDedupBlock`).
+    public var dedupBlocks: Int
+    public var dedupSecondsPerBlock: Double
 
-    public init(events: Int, blocksWritten: Int, logicalBlocks: Int, writes: Int, inStepWrites: Int) {
+    public init(events: Int, blocksWritten: Int, logicalBlocks: Int, writes: Int, inStepWrites: Int, dedupBlocks: Int = 0,
+                dedupSecondsPerBlock: Double = 0) {
         self.events = events
         self.blocksWritten = blocksWritten
         self.logicalBlocks = logicalBlocks
         self.writes = writes
         self.inStepWrites = inStepWrites
+        self.dedupBlocks = dedupBlocks
+        self.dedupSecondsPerBlock = dedupSecondsPerBlock
     }
 
     public static let pilotShards = 1024
@@ -168,6 +182,11 @@ public struct WorkEstimate: Sendable, Equatable {
     /// each (release build, one job; Benchmarks/README.md).
     public static let secondsPerDrawnBlock = 0.16e-6
     public static let secondsPerDrawnLogicalBlock = 0.07e-6
+    /// Per block a dedup run processes, duplicates shared included: ONTAP's engine, and the file
+    /// systems' (a range clone per run of duplicates). Fitted to the pilots of
+    /// `Scenarios/full-size/vdi-dedup-1500.yaml` on each platform with and without dedup
+    /// (release build; Benchmarks/README.md).
+    public static func secondsPerDedupBlock(_ platform: Platform) -> Double { platform == .ontap ? 0.3e-6 : 0.5e-6 }
     /// `auto` runs exact when this fits, else the smallest sample that does.
     public static let budgetSeconds = 30.0
     /// The cores `auto` assumes, whatever the machine has: this project's 2-vCPU machine kind.
@@ -177,14 +196,16 @@ public struct WorkEstimate: Sendable, Equatable {
     /// CPU seconds of one shard of an exact run of `jobs` shards.
     func exactShardSeconds(jobs: Int) -> Double {
         Double(events) * Self.secondsPerEvent + Double(writes) * Self.secondsPerWrite
-            + (Double(blocksWritten) * Self.secondsPerBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock) / Double(jobs)
+            + (Double(blocksWritten) * Self.secondsPerBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock
+               + Double(dedupBlocks) * dedupSecondsPerBlock) / Double(jobs)
     }
 
     /// CPU seconds of one sampled shard over `share` of the address space, without the walks
     /// of in-step objects, which the sample's shards share (`WalkTape`).
     func sampledShardSeconds(share: Double) -> Double {
         Double(events) * Self.secondsPerEvent
-            + share * (Double(blocksWritten) * Self.secondsPerSampledBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock)
+            + share * (Double(blocksWritten) * Self.secondsPerSampledBlock + Double(logicalBlocks) * Self.secondsPerLogicalBlock
+                       + Double(dedupBlocks) * dedupSecondsPerBlock)
     }
 
     /// The run's seconds: exact (one run, or `jobs` shards when `shardable`) or a sample.
@@ -233,7 +254,8 @@ public struct WorkEstimate: Sendable, Equatable {
         case .auto, .exact: return exactShardSeconds(jobs: 1)
         case .rate(let n):
             return Double(Sampling.shardsPerReplication * events) * Self.secondsPerEvent
-                + (Double(blocksWritten) * Self.secondsPerDrawnBlock + Double(logicalBlocks) * Self.secondsPerDrawnLogicalBlock) / Double(n)
+                + (Double(blocksWritten) * Self.secondsPerDrawnBlock + Double(logicalBlocks) * Self.secondsPerDrawnLogicalBlock
+                   + Double(dedupBlocks) * dedupSecondsPerBlock) / Double(n)
         }
     }
 
@@ -261,7 +283,9 @@ extension Simulation {
         return WorkEstimate(events: result.engineEvents, blocksWritten: result.blocksWritten * WorkEstimate.pilotShards,
                             logicalBlocks: result.objects.reduce(0) { $0 + ($1.kind == .file || $1.kind == .lun ? $1.logicalSize : 0) },
                             writes: result.writesDrawn + result.writesSampled * WorkEstimate.pilotShards,
-                            inStepWrites: result.writesDrawn)
+                            inStepWrites: result.writesDrawn,
+                            dedupBlocks: result.dedupRuns.reduce(0) { $0 + $1.run.processedBlocks } * WorkEstimate.pilotShards,
+                            dedupSecondsPerBlock: WorkEstimate.secondsPerDedupBlock(spec.platform))
     }
 
     /// Whether an exact sharded run (`--jobs`, `--shard`) covers `spec`; nil when it does, else

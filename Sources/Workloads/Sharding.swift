@@ -35,7 +35,14 @@ import Stochastic
 ///   same clone and date as in the exact run; for partly mapped ones the shards may disagree
 ///   near the limit, and the merge then refuses the sample. Exact shards, guarantees and
 ///   reservations: not covered yet — `check` refuses them.
-/// - Dedup shares equal content at different addresses: not covered yet (refused).
+/// - Dedup shares equal content at different addresses. Content drawn from a pool lands at any
+///   address, so a sampled shard samples pool contents by content (`ContentPool`): it holds all
+///   the copies of the contents it holds, and dedup makes of them what the whole run makes.
+///   Zero blocks and the most popular contents are sampled by address (every shard holds them,
+///   many copies each): a shard keeps one donor more than its share, a bias under M blocks per
+///   such content. Golden rewrites match the image at their own address, which is in the same
+///   shard. Dedup runs' figures and times are the shards' sum scaled (`RunResult.merged`).
+///   Exact shards: not covered (refused), as contents there cannot be split by content.
 /// - A Flash Cache's hit rate depends on what else is cached. A sampled shard reads its granules'
 ///   blocks through a cache scaled to its share, as SHARDS scales a cache with its sample: its
 ///   reads and hits, added up and scaled, estimate the whole cache's (an approximation: LRU over
@@ -74,7 +81,12 @@ public struct Sharding: Sendable, Equatable {
         self.members = members.sorted()
         memberSet = members.reduce(into: 0) { $0 |= $1 < 64 ? UInt64(1) << UInt64($1) : 0 }
         wide = count > 64 ? Set(members) : []
+        contentShard = self.members[0]
     }
+
+    /// Which of `count` shards of a pool's contents this run holds when it samples contents
+    /// (`ContentPool`): the member, unless a sample's spacing (`Sampling.shards`) transposes it.
+    public var contentShard: Int
 
     /// Every shard: the unsharded run.
     public static let whole = Sharding(count: 1, members: [0])
@@ -215,7 +227,10 @@ extension Simulation {
             default: break
             }
         }
-        if spec.deduplicates { try refuse("dedup", "equal content at different addresses is shared across shards") }
+        if spec.deduplicates && !sharding.sampled {
+            try refuse("dedup", "equal content at different addresses is shared across shards (a sample covers it: pool contents are "
+                       + "sampled by content)")
+        }
         if spec.aggregate.flashCacheBytes != nil && !sharding.sampled {
             try refuse("a Flash Cache", "a cache's hits depend on every shard's blocks")
         }

@@ -123,7 +123,7 @@ public final class Simulation {
         }
         for p in spec.contentPools {
             nextNamespace += 1
-            do { pools[p.name] = try ContentPool(p, blockSize: storage.blockSize, namespace: nextNamespace) } catch {
+            do { pools[p.name] = try ContentPool(p, blockSize: storage.blockSize, namespace: nextNamespace, sharding: sharding) } catch {
                 throw SimulationError("content pool '\(p.name)': \(error.description)")
             }
         }

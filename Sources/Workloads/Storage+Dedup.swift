@@ -75,6 +75,8 @@ protocol FileSystemDedupStorage: FileSystemStorage {
     var maxDedupeBlocks: Int { get }
     /// Physical blocks some file blocks map (nil for holes).
     func physicalBlocks(_ volume: String, _ path: String, blocks: Range<Int>) throws -> [UInt32?]
+    /// Ranges holding every mapped block of a file (holes may lie in them too).
+    func mappedRanges(_ volume: String, _ path: String) throws -> [Range<Int>]
     /// Shares `count` blocks of `destination` at `d` with those of `source` at `s`, which hold
     /// the same contents (FIDEDUPERANGE, or a ReFS dedup job's block sharing).
     mutating func dedupe(_ volume: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws
@@ -113,10 +115,15 @@ extension FileSystemDedupStorage {
         let before = physicalUsedBlocks
         var run = DedupRun()
         // Physical blocks fingerprinted in this run: a block clones share is looked up once.
-        var seen = [Bool](repeating: false, count: capacityBlocks)
+        // A bit per block id up to the highest seen: ids are handed out low first, so this
+        // follows the blocks in use, not the declared capacity (up to 64 PiB).
+        var seen: [UInt64] = []
         for path in paths {
             guard let size = try? fileSizeBlocks(volume, path) else { continue }
-            let ranges = full ? [0..<size] : Self.union(dirty[path] ?? [], size)
+            // The first run takes every mapped block: holes are skipped either way, and a
+            // sampled shard's files are mostly holes (`Sharding`).
+            let mapped = try mappedRanges(volume, path)
+            let ranges = full ? Self.union(mapped, size) : Self.intersection(Self.union(dirty[path] ?? [], size), mapped)
             var pending: (donor: String, from: Int, to: Int, count: Int, contents: [UInt64])?
             func flush(_ s: inout Self) {
                 guard let p = pending else { return }
@@ -140,8 +147,10 @@ extension FileSystemDedupStorage {
                 for (k, offset) in range.enumerated() {
                     guard let c = contents[k], let b = blocks[k] else { continue }
                     run.processedBlocks += 1
-                    if seen[Int(b)] { continue }
-                    seen[Int(b)] = true
+                    let word = Int(b >> 6), bit = UInt64(1) << UInt64(b & 63)
+                    if word >= seen.count { seen += repeatElement(0, count: max(word + 1 - seen.count, seen.count)) }
+                    if seen[word] & bit != 0 { continue }
+                    seen[word] |= bit
                     // Block ids are reused: even a donor with this block's id is checked.
                     if let d = state.fingerprints[c], donorHolds(volume, d, c) {
                         if d.block == b { continue }  // already shares the donor's block
@@ -175,6 +184,18 @@ extension FileSystemDedupStorage {
             } else {
                 out.append(r)
             }
+        }
+        return out
+    }
+
+    /// The parts of sorted, disjoint `a` that sorted, disjoint `b` cover.
+    static func intersection(_ a: [Range<Int>], _ b: [Range<Int>]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            let r = a[i].clamped(to: b[j])
+            if !r.isEmpty { out.append(r) }
+            if a[i].upperBound < b[j].upperBound { i += 1 } else { j += 1 }
         }
         return out
     }

@@ -294,6 +294,7 @@ struct ReFSStorage: FileSystemDedupStorage {
     func physicalBlocks(_ folder: String, _ path: String, blocks: Range<Int>) throws -> [UInt32?] {
         try volume.volumeClusters(key(folder, path), clusters: blocks)
     }
+    func mappedRanges(_ folder: String, _ path: String) throws -> [Range<Int>] { try volume.mappedRanges(key(folder, path)) }
     /// A dedup job shares clusters as a block clone does, under the same reference limit.
     mutating func dedupe(_ folder: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
         try cloneRange(folder, source, block: s, to: destination, block: d, count: count)
@@ -421,6 +422,7 @@ struct ReflinkStorage: FileSystemDedupStorage {
     func physicalBlocks(_ sub: String, _ path: String, blocks: Range<Int>) throws -> [UInt32?] {
         try fs.physicalBlocks(sub, path, blocks: blocks)
     }
+    func mappedRanges(_ sub: String, _ path: String) throws -> [Range<Int>] { try fs.mappedRanges(sub, path) }
     /// FIDEDUPERANGE: the kernel compares the ranges and shares them only when equal.
     mutating func dedupe(_ sub: String, _ source: String, block s: Int, to destination: String, block d: Int, count: Int) throws {
         let length = count * blockSize

@@ -36,7 +36,8 @@ struct Validate: ParsableCommand {
         let chosen = spec.sample == .auto ? estimate.choose(jobs: WorkEstimate.referenceCores, shardable: refusal == nil, sampleable: true) : spec.sample
         let seconds = estimate.seconds(chosen, jobs: cores, shardable: refusal == nil)
         func count(_ n: Int) -> String { n.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) }
-        return "estimated \(count(estimate.blocksWritten)) blocks written in \(count(estimate.writes)) writes, \(count(estimate.events)) events, \(count(estimate.logicalBlocks)) logical blocks at the end; sample \(chosen)"
+        return "estimated \(count(estimate.blocksWritten)) blocks written in \(count(estimate.writes)) writes, \(count(estimate.events)) events, \(count(estimate.logicalBlocks)) logical blocks at the end"
+            + (estimate.dedupBlocks > 0 ? ", \(count(estimate.dedupBlocks)) blocks through dedup runs" : "") + "; sample \(chosen)"
             + (spec.sample == .auto ? " (auto)" : "") + ": about \(max(1, Int(seconds.rounded()))) s on \(cores) cores here"
             + (refusal.map { "; an exact run on one core: \($0)" } ?? "")
     }

@@ -220,9 +220,12 @@ import Testing
         var spec = Self.scenarios(.ontap)[2]
         spec.volumes[0].dedup = DedupSpec()
         let s = Sharding(count: 2, members: [0])
-        #expect(throws: SimulationError("a sharded run does not cover dedup yet: equal content at different addresses is shared across shards")) {
+        #expect(throws: SimulationError("a sharded run does not cover dedup yet: equal content at different addresses is shared across shards "
+                                        + "(a sample covers it: pool contents are sampled by content)")) {
             try Simulation(spec, sharding: s)
         }
+        // A sample covers it (`SampledDedupTests`).
+        #expect(Simulation.samplingRefusal(spec) == nil && Simulation.shardingRefusal(spec) != nil)
         spec.volumes[0].dedup = nil
         spec.volumes[0].guarantee = .volume
         #expect(throws: SimulationError.self) { try Simulation(spec, sharding: s) }

@@ -36,29 +36,52 @@ extension ReFSVolume {
 
         let count = length / clusterSize
         let s0 = sourceOffset / clusterSize, d0 = destinationOffset / clusterSize
-        let incoming = (0..<count).map { store.read(src.map, s0 + $0) }
+        // Only clusters either side maps change anything (a hole cloned onto a hole stays one):
+        // the leaves' ranges bound them, so a sparse file (a sampled shard's) clones in what it
+        // holds, not its size.
+        let touched = Self.union(store.leafRanges(src.map, within: s0..<(s0 + count)).map { ($0.lowerBound - s0)..<($0.upperBound - s0) }
+                                 + store.leafRanges(dst.map, within: d0..<(d0 + count)).map { ($0.lowerBound - d0)..<($0.upperBound - d0) },
+                                 within: 0..<count)
+        let incoming = touched.flatMap { r in r.map { (k: $0, block: store.read(src.map, s0 + $0)) } }
         // Mappings each source cluster would have: now, plus the new ones, less the
-        // destination slots that mapped it and are remapped.
-        var change: [BlockStore.Block: Int] = [:]
-        for b in incoming where b != BlockStore.hole { change[b, default: 0] += 1 }
-        for k in 0..<count {
-            let b = store.read(dst.map, d0 + k)
-            if b != BlockStore.hole, change[b] != nil { change[b, default: 0] -= 1 }
-        }
-        for (b, delta) in change.sorted(by: { $0.key < $1.key }) {
-            let would = store.referenceCount(b) + delta
-            if would > profile.maxReferencesPerCluster {
-                throw .tooManyReferences(volume: name, cluster: b, wouldHave: would, limit: profile.maxReferencesPerCluster)
+        // destination slots that mapped it and are remapped. Where no cluster can pass the
+        // limit even counting every incoming mapping as its own (a few clusters; a source
+        // that maps no cluster twice, each gaining one), the count per cluster is not needed.
+        let limit = profile.maxReferencesPerCluster
+        let spread = src.map.mayRepeatBlocks ? incoming.count : 1
+        if incoming.contains(where: { $0.block != BlockStore.hole && store.referenceCount($0.block) + spread > limit }) {
+            var change: [BlockStore.Block: Int] = [:]
+            for (_, b) in incoming where b != BlockStore.hole { change[b, default: 0] += 1 }
+            for (k, _) in incoming {
+                let b = store.read(dst.map, d0 + k)
+                if b != BlockStore.hole, change[b] != nil { change[b, default: 0] -= 1 }
+            }
+            for (b, delta) in change.sorted(by: { $0.key < $1.key }) {
+                let would = store.referenceCount(b) + delta
+                if would > limit { throw .tooManyReferences(volume: name, cluster: b, wouldHave: would, limit: limit) }
             }
         }
 
         var d = dst
         files[destination] = nil  // so the map is changed in place
-        for (k, b) in incoming.enumerated() { store.set(&d.map, d0 + k, to: b) }
+        for (k, b) in incoming where b != BlockStore.hole || store.read(d.map, d0 + k) != BlockStore.hole { store.set(&d.map, d0 + k, to: b) }
         files[destination] = d
         clones += 1
         clonedClusters += count
         oplockBreaks += source == destination ? 1 : 2
+    }
+
+    /// `ranges` clamped to `bounds`, sorted and merged.
+    static func union(_ ranges: [Range<Int>], within bounds: Range<Int>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        for r in ranges.map({ $0.clamped(to: bounds) }).filter({ !$0.isEmpty }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = out.last, r.lowerBound <= last.upperBound {
+                out[out.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else {
+                out.append(r)
+            }
+        }
+        return out
     }
 
     /// File regions mapping the cluster that file cluster `index` of `path` maps (0 for a hole).
@@ -82,6 +105,9 @@ extension ReFSVolume {
             return b == BlockStore.hole ? nil : store.contentOf(b)
         }
     }
+
+    /// Cluster ranges of a file that hold all its mapped clusters (`BlockStore.leafRanges`).
+    public func mappedRanges(_ path: String) throws(ReFSError) -> [Range<Int>] { store.leafRanges(try file(path).map) }
 
     /// The volume clusters some file clusters map (nil for holes and past the end of file).
     public func volumeClusters(_ path: String, clusters range: Range<Int>) throws(ReFSError) -> [UInt32?] {

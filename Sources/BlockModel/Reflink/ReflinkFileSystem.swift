@@ -185,6 +185,11 @@ public struct ReflinkFileSystem: Sendable {
         }
     }
 
+    /// Block ranges of a file that hold all its mapped blocks (`BlockStore.leafRanges`).
+    public func mappedRanges(_ sub: String, _ path: String) throws(ReflinkError) -> [Range<Int>] {
+        store.leafRanges(try file(sub, path).map)
+    }
+
     /// The physical blocks some file blocks map (nil for holes and past the size).
     public func physicalBlocks(_ sub: String, _ path: String, blocks range: Range<Int>) throws(ReflinkError) -> [UInt32?] {
         let f = try file(sub, path)
