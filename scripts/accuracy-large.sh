@@ -27,7 +27,13 @@ def figures(kind):
     rows = list(csv.DictReader(open(f"{out}/{kind}/{name}/timeseries.csv")))
     used = [int(r["physical_used_bytes"]) for r in rows]
     return used[-1] / GiB, max(used) / GiB
+def peak(kind):
+    # The peak is taken after every event, so it may fall between samples (before a night's
+    # dedup run): read it from the report, not from the samples.
+    m = re.search(r"\| peak use +\| +([\d.]+) GiB", open(f"{out}/{kind}/{name}/report.md").read())
+    return float(m.group(1))
 exact, auto = figures("exact"), figures("auto")
+exact, auto = (exact[0], max(exact[1], peak("exact"))), (auto[0], max(auto[1], peak("auto")))
 md = open(f"{out}/auto/{name}/report.md").read()
 rate = re.search(r"Sampled run: (1/\d+)", md)
 def interval(label):

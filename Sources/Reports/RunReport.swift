@@ -216,7 +216,12 @@ extension RunReport {
             + "sampling without replacement). Events, clone and copy counts, limits and their dates are simulated in full in every "
             + "shard and are exact\(z.estimatedSizes > 0 ? " but for the figures marked *about*" : ""); logical sizes are exact"
             + (z.estimatedSizes > 0 ? " but for those of \(z.estimatedSizes) files that pack each shard's own blocks (backup incrementals, differencing disks: the shards' mean, scaled up)" : "")
-            + ", used sizes are estimates. Run with `--sample exact` for the exact figures.\n\n"
+            + ", used sizes are estimates."
+            + (z.contentsByContent == true ? " Dedup shares equal contents wherever they are, so the shards sample the contents drawn "
+               + "from pools by content, as SHARDS samples keys: each holds every copy of the contents it holds (the popular ones, and "
+               + "zero blocks, are held by every shard at their share of the addresses), and the dedup runs' blocks and times are the "
+               + "shards' sums times \(z.rate)." : "")
+            + " Run with `--sample exact` for the exact figures.\n\n"
     }
 
     /// The line `clonesim run` prints: the answer, and where the report is.

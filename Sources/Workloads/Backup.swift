@@ -259,7 +259,7 @@ final class BackupDriver: WorkloadDriver {
         // longest clone.
         let part = starts.estimate + Double(m.blockCount) / Double(maxRun)
         sim.record(name, "synthetic_full", full, "\(size) blocks in about \(EventRecord.figureMark) block clones (estimated from the sample)",
-                   figure: Int(part.rounded()), figureAtLeast: (size + maxRun - 1) / maxRun)
+                   figure: Int(part.rounded()), figureAtLeast: size / maxRun + (size % maxRun > 0 ? 1 : 0))
     }
 
     func setLatest(to file: Int) {

@@ -215,6 +215,7 @@ extension RunResult {
                 objectPhysical: out.objects.indices.map { k in estimate { $0.objects[k].physicalUsed } })
             if let i = peakStep { out.sampling?.peakStandardError = Estimate.standardError(parts.map { $0.useLog[i].physical }, of: shards) }
             out.sampling?.estimatedSizes = estimatedSizes
+            if out.volumeSavings.contains(where: { $0.dedup != nil }) { out.sampling?.contentsByContent = true }
             if last >= 0 { out.sampling?.finalStandardError = Estimate.standardError(parts.map { $0.samples[last].physicalUsed }, of: shards) }
         }
         return out

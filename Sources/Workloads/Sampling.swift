@@ -130,6 +130,9 @@ public struct SamplingSummary: Sendable, Codable, Equatable {
     /// Objects whose logical size the shards took from their own blocks (a backup's
     /// incrementals): the shards' mean, an estimate.
     public var estimatedSizes = 0
+    /// True when the run deduplicates: its shards sampled pool contents by content
+    /// (`ContentPool`). Optional so that summaries written before it still read.
+    public var contentsByContent: Bool?
 }
 
 /// What a run of a scenario will cost, from a pilot: one shard of 1/`pilotShards` of the address

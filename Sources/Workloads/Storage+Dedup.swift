@@ -123,7 +123,7 @@ extension FileSystemDedupStorage {
             // The first run takes every mapped block: holes are skipped either way, and a
             // sampled shard's files are mostly holes (`Sharding`).
             let mapped = try mappedRanges(volume, path)
-            let ranges = full ? Self.union(mapped, size) : Self.intersection(Self.union(dirty[path] ?? [], size), mapped)
+            let ranges = full ? Ranges.union(mapped, within: 0..<size) : Ranges.intersection(Ranges.union(dirty[path] ?? [], within: 0..<size), mapped)
             var pending: (donor: String, from: Int, to: Int, count: Int, contents: [UInt64])?
             func flush(_ s: inout Self) {
                 guard let p = pending else { return }
@@ -173,31 +173,6 @@ extension FileSystemDedupStorage {
         run.freedBlocks = before - physicalUsedBlocks
         run.seconds = Double(run.processedBlocks) / dedupBlocksPerSecond
         return run
-    }
-
-    /// Sorted, merged ranges within `0..<size`.
-    static func union(_ ranges: [Range<Int>], _ size: Int) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        for r in ranges.map({ $0.clamped(to: 0..<size) }).filter({ !$0.isEmpty }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = out.last, r.lowerBound <= last.upperBound {
-                out[out.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
-            } else {
-                out.append(r)
-            }
-        }
-        return out
-    }
-
-    /// The parts of sorted, disjoint `a` that sorted, disjoint `b` cover.
-    static func intersection(_ a: [Range<Int>], _ b: [Range<Int>]) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var i = 0, j = 0
-        while i < a.count && j < b.count {
-            let r = a[i].clamped(to: b[j])
-            if !r.isEmpty { out.append(r) }
-            if a[i].upperBound < b[j].upperBound { i += 1 } else { j += 1 }
-        }
-        return out
     }
 
     /// True when the donor slot still maps its block with content `c`.

@@ -92,10 +92,11 @@ struct PlanCommandTests {
         #expect(rows.dropFirst().allSatisfy { Int($0[$0.count - 1]) != nil })
         let bad = try CLI.run(["plan", scenario.path, "--sample", "1/0", "--out", folder.appendingPathComponent("bad").path])
         #expect(bad.status != 0 && bad.stderr.contains("--sample: found '1/0'; allowed: auto, exact, or 1/N"))
-        let dedup = try writeScenario(smallScenario.replacingOccurrences(of: "    size: 1GiB\n", with: "    size: 1GiB\n    dedup: { mode: post_process, start: 1h }\n"),
-                                      in: folder, name: "dedup.yaml")
-        let refused = try CLI.run(["plan", dedup.path, "--sample", "1/4", "--out", folder.appendingPathComponent("bad").path])
-        #expect(refused.status != 0 && refused.stderr.contains("--sample 1/4: base cannot be sampled: a sharded run does not cover dedup yet"))
+        let guaranteed = try writeScenario(smallScenario.replacingOccurrences(of: "    size: 1GiB\n", with: "    size: 1GiB\n    guarantee: volume\n"),
+                                           in: folder, name: "guaranteed.yaml")
+        let refused = try CLI.run(["plan", guaranteed.path, "--sample", "1/4", "--out", folder.appendingPathComponent("bad").path])
+        #expect(refused.status != 0 && refused.stderr.contains("--sample 1/4: base cannot be sampled: a sharded run does not cover volume guarantees"),
+                "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad/small").path))
         // Shards of a sampled plan merge into its report, byte for byte.
         let parts = folder.appendingPathComponent("parts")

@@ -134,6 +134,22 @@ import Testing
         }
     }
 
+    /// On reflink a clone call has no longest range (FICLONERANGE takes any length): the floor
+    /// of a synthetic full's estimated calls is one, not an overflow (a 2 GiB source, 1/4).
+    @Test func aSampledReflinkSyntheticFullHasNoLongestClone() throws {
+        var spec = ScenarioSpec(name: "backup", horizon: .days(8), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 40))
+        spec.platform = .reflink
+        var change = ChangeSpec(rate: .constant(0.03))
+        change.writeSize = .constant(1_048_576)
+        spec.workloads = [WorkloadSpec(name: "job", kind: .backup(BackupSpec(dataBytes: 2 << 30, change: change)))]
+        let exact = try Simulation(spec).run().events.filter { $0.operation == "synthetic_full" }
+        let sampled = try Simulation.runSampled(spec, rate: 4, jobs: 2).events.filter { $0.operation == "synthetic_full" }
+        #expect(exact.count == 1 && sampled.count == 1)
+        let truth = try #require(Int(exact[0].detail.split(separator: " ")[3]))
+        let estimate = try #require(sampled[0].figure)
+        #expect(estimate >= 1 && abs(Double(estimate) - Double(truth)) <= 0.1 * Double(truth), "\(estimate) vs \(truth)")
+    }
+
     /// The shards of a sample share the walks of objects with random rates (`WalkTape`): the
     /// result is the one eight separate walks give, bit for bit, whatever the threads.
     @Test func sharedWalksGiveWhatEachShardsOwnWalkGives() throws {

@@ -39,7 +39,7 @@ extension ReFSVolume {
         // Only clusters either side maps change anything (a hole cloned onto a hole stays one):
         // the leaves' ranges bound them, so a sparse file (a sampled shard's) clones in what it
         // holds, not its size.
-        let touched = Self.union(store.leafRanges(src.map, within: s0..<(s0 + count)).map { ($0.lowerBound - s0)..<($0.upperBound - s0) }
+        let touched = Ranges.union(store.leafRanges(src.map, within: s0..<(s0 + count)).map { ($0.lowerBound - s0)..<($0.upperBound - s0) }
                                  + store.leafRanges(dst.map, within: d0..<(d0 + count)).map { ($0.lowerBound - d0)..<($0.upperBound - d0) },
                                  within: 0..<count)
         let incoming = touched.flatMap { r in r.map { (k: $0, block: store.read(src.map, s0 + $0)) } }
@@ -69,19 +69,6 @@ extension ReFSVolume {
         clones += 1
         clonedClusters += count
         oplockBreaks += source == destination ? 1 : 2
-    }
-
-    /// `ranges` clamped to `bounds`, sorted and merged.
-    static func union(_ ranges: [Range<Int>], within bounds: Range<Int>) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        for r in ranges.map({ $0.clamped(to: bounds) }).filter({ !$0.isEmpty }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = out.last, r.lowerBound <= last.upperBound {
-                out[out.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
-            } else {
-                out.append(r)
-            }
-        }
-        return out
     }
 
     /// File regions mapping the cluster that file cluster `index` of `path` maps (0 for a hole).
