@@ -81,9 +81,10 @@ enum ContentID {
 ///
 /// Which contents a shard holds is stratified as its granules are: ranks are taken mₖ at a
 /// time, and each run of mₖ consecutive ranks gives the shard one (from a start splitmix64
-/// draws), so the weight a shard holds barely varies (neighbouring ranks weigh about alike) and
-/// the shards of one sample hold disjoint contents at every level (`Sharding.contentShard`).
-/// The shard's draws are normalised over what it holds.
+/// draws), so the weight a shard holds barely varies (neighbouring ranks weigh about alike).
+/// The eight shards of a sample hold different contents at every level of eight or more, and
+/// spread evenly over the few below (`Sharding.contentShard`). The shard's draws are
+/// normalised over what it holds.
 final class ContentPool {
     let spec: ContentPoolSpec
     let blocks: Int
