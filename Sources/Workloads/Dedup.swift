@@ -21,7 +21,11 @@ final class DedupDriver: WorkloadDriver {
     func handle(action: Int, target k: Int, in sim: Simulation) {
         let v = volumes[k], schedule = v.dedup!
         for name in family(v.name, sim) {
-            guard let run = sim.perform(name, "dedup_run", [name], log: false, { try $0.runDedup(name) }) else { continue }
+            // A pilot only counts: what the run would process is what the estimate needs.
+            let runDedup: (inout any Storage) throws -> DedupRun = sim.isPilot
+                ? { var run = DedupRun(); run.processedBlocks = try $0.skipDedupRun(name); return run }
+                : { try $0.runDedup(name) }
+            guard let run = sim.perform(name, "dedup_run", [name], log: false, runDedup) else { continue }
             let record = DedupRecord(time: sim.now, volume: name, run: run, duration: SimTime(nanoseconds: Int64((run.seconds * 1e9).rounded())),
                                      window: schedule.window)
             sim.result.dedupRuns.append(record)

@@ -12,6 +12,9 @@ protocol DedupStorage {
     func dedupMode(_ volume: String) throws -> DedupMode?
     mutating func setDedup(_ volume: String, mode: DedupMode?) throws
     mutating func runDedup(_ volume: String) throws -> DedupRun
+    /// The blocks a run would process, taken as processed without deduplicating them (a work
+    /// estimate's pilot, which only counts).
+    mutating func skipDedupRun(_ volume: String) throws -> Int
     /// Blocks the volume's files map to a donor because of dedup, still standing.
     func dedupSavedBlocks(_ volume: String) throws -> Int
     func dedupMetadataBlocks(_ volume: String) throws -> Int
@@ -96,6 +99,22 @@ extension FileSystemDedupStorage {
         case .postProcess: if dedup[volume] == nil { dedup[volume] = FileSystemDedup() }
         case .inline: throw unsupported("dedup runs as a post-process job (ReFS deduplication jobs, FIDEDUPERANGE scans), never inline")
         }
+    }
+
+    mutating func skipDedupRun(_ volume: String) throws -> Int {
+        guard var state = dedup[volume] else { throw unsupported("dedup is not enabled on volume '\(volume)'") }
+        var processed = 0
+        for path in state.scanned ? state.dirty.keys.sorted() : try filePaths(volume) {
+            guard let size = try? fileSizeBlocks(volume, path) else { continue }
+            let mapped = try mappedRanges(volume, path)
+            let ranges = state.scanned ? Ranges.intersection(Ranges.union(state.dirty[path] ?? [], within: 0..<size), mapped)
+                                       : Ranges.union(mapped, within: 0..<size)
+            for r in ranges { processed += try physicalBlocks(volume, path, blocks: r).lazy.filter { $0 != nil }.count }
+        }
+        state.dirty = [:]
+        state.scanned = true
+        dedup[volume] = state
+        return processed
     }
 
     /// A post-process run: every block written since the last run (every block the first

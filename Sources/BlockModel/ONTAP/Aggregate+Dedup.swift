@@ -67,6 +67,17 @@ extension Aggregate {
         return state.scanned ? state.changelog.count : v.files.values.reduce(0) { $0 + $1.map.mappedBlocks }
     }
 
+    /// What a post-process run would take, without running it (a work estimate's pilot): the
+    /// pending slots, taken as processed (the log emptied, the first scan done). Zero blocks
+    /// count too, where a run skips them unless the profile dedups them.
+    public mutating func skipDedupRun(_ volume: String) throws(ModelError) -> Int {
+        let pending = try pendingDedupBlocks(volume)
+        guard volumes[volume]?.dedup?.mode == .postProcess else { return 0 }
+        volumes[volume]!.dedup!.changelog = []
+        volumes[volume]!.dedup!.scanned = true
+        return pending
+    }
+
     /// A post-process run: fingerprints the blocks written since the last run (everything, the
     /// first time) and points each duplicate at a donor, freeing it when nothing else holds it.
     ///
