@@ -101,15 +101,21 @@ extension FileSystemDedupStorage {
         }
     }
 
+    /// What a run scans of one file: every mapped block the first time (`dirty` nil; holes are
+    /// skipped either way, and a sampled shard's files are mostly holes, `Sharding`), else the
+    /// mapped blocks written since the last run.
+    func scanRanges(_ volume: String, _ path: String, size: Int, dirty: [Range<Int>]?) throws -> [Range<Int>] {
+        let mapped = try mappedRanges(volume, path)
+        guard let dirty else { return Ranges.union(mapped, within: 0..<size) }
+        return Ranges.intersection(Ranges.union(dirty, within: 0..<size), mapped)
+    }
+
     mutating func skipDedupRun(_ volume: String) throws -> Int {
         guard var state = dedup[volume] else { throw unsupported("dedup is not enabled on volume '\(volume)'") }
         var processed = 0
         for path in state.scanned ? state.dirty.keys.sorted() : try filePaths(volume) {
             guard let size = try? fileSizeBlocks(volume, path) else { continue }
-            let mapped = try mappedRanges(volume, path)
-            let ranges = state.scanned ? Ranges.intersection(Ranges.union(state.dirty[path] ?? [], within: 0..<size), mapped)
-                                       : Ranges.union(mapped, within: 0..<size)
-            for r in ranges { processed += try physicalBlocks(volume, path, blocks: r).lazy.filter { $0 != nil }.count }
+            for r in try scanRanges(volume, path, size: size, dirty: state.scanned ? state.dirty[path] ?? [] : nil) { processed += try physicalBlocks(volume, path, blocks: r).lazy.filter { $0 != nil }.count }
         }
         state.dirty = [:]
         state.scanned = true
@@ -139,10 +145,7 @@ extension FileSystemDedupStorage {
         var seen: [UInt64] = []
         for path in paths {
             guard let size = try? fileSizeBlocks(volume, path) else { continue }
-            // The first run takes every mapped block: holes are skipped either way, and a
-            // sampled shard's files are mostly holes (`Sharding`).
-            let mapped = try mappedRanges(volume, path)
-            let ranges = full ? Ranges.union(mapped, within: 0..<size) : Ranges.intersection(Ranges.union(dirty[path] ?? [], within: 0..<size), mapped)
+            let ranges = try scanRanges(volume, path, size: size, dirty: full ? nil : dirty[path] ?? [])
             var pending: (donor: String, from: Int, to: Int, count: Int, contents: [UInt64])?
             func flush(_ s: inout Self) {
                 guard let p = pending else { return }
