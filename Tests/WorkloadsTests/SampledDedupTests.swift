@@ -112,6 +112,29 @@ import Testing
         #expect(counted.allSatisfy { $0.run.duplicates == 0 }, "counted, not run")
     }
 
+    /// The work estimate's dedup term by hand. A pilot (1/1024, shard 0) of one run over files
+    /// of 300,000 and 270,000 blocks (each past one stripe of 1,024 granules, so the pilot holds
+    /// a granule of each at least) processes its blocks of both, scaled by 1,024; at 0.5 µs
+    /// a block (ReFS) 10^9 blocks cost 500 s exact, and at 1/1024 eight shards of 1/8192 on two
+    /// cores, 4 rounds of 500/8192 s.
+    @Test func theEstimateCountsTheBlocksDedupProcesses() throws {
+        var spec = ScenarioSpec(name: "dedup", horizon: .days(1), sampleInterval: .days(1), aggregate: AggregateSpec(capacityBytes: 1 << 40))
+        spec.platform = .refs
+        var v = VolumeSpec(name: "v", sizeBytes: 1 << 40)
+        v.files = [FileSpec(path: "a", sizeBytes: 300_000 * 4096), FileSpec(path: "b", sizeBytes: 270_000 * 4096)]
+        v.dedup = DedupSpec()
+        spec.volumes = [v]
+        let pilot = Sharding(count: WorkEstimate.pilotShards, members: [0], sampled: true)
+        let estimate = try Simulation.estimate(spec)
+        let held = pilot.blocks(below: 300_000) + pilot.blocks(below: 270_000)
+        #expect(held >= 512 && estimate.dedupBlocks == held * 1024, "\(held)")
+        #expect(estimate.dedupSecondsPerBlock == 0.5e-6 && WorkEstimate.secondsPerDedupBlock(.ontap) == 0.3e-6)
+        let byHand = WorkEstimate(events: 0, blocksWritten: 0, logicalBlocks: 0, writes: 0, inStepWrites: 0, dedupBlocks: 1_000_000_000,
+                                  dedupSecondsPerBlock: 0.5e-6)
+        #expect(abs(byHand.seconds(.exact, jobs: 1, shardable: false) - 500) < 1e-9)
+        #expect(abs(byHand.seconds(.rate(1024), jobs: 2, shardable: true) - 4 * 500.0 / 8192) < 1e-9)
+    }
+
     /// 24 desktops of a 256 MiB image writing 5% a day in 16 KiB writes, 40% from a 32 MiB
     /// Zipf pool, 10% image rewrites, 5% zeros; dedup from 1 h, nightly; 4 days.
     static func desktops(_ platform: Platform) -> ScenarioSpec {
